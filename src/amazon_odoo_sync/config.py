@@ -1,0 +1,281 @@
+"""Configuration: a TOML file plus environment variables (``AOS_`` prefix, ``__`` for nesting).
+
+Where the file is: ``--config PATH``, else ``$AOS_CONFIG``, else ``./amazon-odoo-sync.toml`` if it
+exists, else defaults only. ``DATABASE_URL`` is honoured as well as ``AOS_DATABASE__URL``.
+Environment variables override the file. A bad file fails at start with
+:class:`~amazon_odoo_sync.exceptions.ConfigurationError` naming the file, the field and what is
+expected. Secrets (LWA client secret, refresh tokens, Odoo API key) do not belong in this file:
+they are stored encrypted in the database (see ``amazon_odoo_sync.store.secrets``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from .amazon.marketplaces import REGIONS, Region, by_code, by_id
+from .exceptions import ConfigurationError
+
+__all__ = [
+    "AccountConfig",
+    "DatabaseConfig",
+    "MarketplaceConfig",
+    "OdooConfig",
+    "Priorities",
+    "Schedules",
+    "SecretsConfig",
+    "Settings",
+    "SpapiConfig",
+    "default_config_path",
+    "load_settings",
+]
+
+APP_NAME = "amazon-odoo-sync"
+DEFAULT_CONFIG_FILE = Path("amazon-odoo-sync.toml")
+_SECRET_HINTS = ("secret", "token", "password", "api_key", "key")
+
+
+def _default_endpoints() -> dict[Region, str]:
+    return {"NA": REGIONS["NA"]["endpoint"], "EU": REGIONS["EU"]["endpoint"],
+            "FE": REGIONS["FE"]["endpoint"]}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Section):
+    #: PostgreSQL URL. Empty: an embedded PostgreSQL is started under ``embedded_dir``.
+    url: str | None = None
+    embedded_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)) / "postgres")
+    pool_size: int = Field(default=10, ge=1, le=200)
+
+
+class SecretsConfig(_Section):
+    #: Fernet key(s), comma separated, newest first. Else read from ``key_file`` (mode 0600).
+    key: str | None = None
+    key_file: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_config_dir(APP_NAME)) / "secret.key")
+
+
+class SpapiConfig(_Section):
+    token_url: str = "https://api.amazon.com/auth/o2/token"
+    #: Override of the SP-API endpoint per region (the sandbox uses this).
+    endpoints: dict[Region, str] = Field(default_factory=lambda: _default_endpoints())
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    #: How long a job may wait for a rate-governor token before giving up (retryable).
+    max_token_wait_seconds: float = Field(default=60.0, ge=0)
+    circuit_failure_threshold: int = Field(default=5, ge=1)
+    circuit_reset_seconds: float = Field(default=30.0, gt=0)
+
+
+class AccountConfig(_Section):
+    """A seller account. Credentials are added with ``amazon-odoo-sync accounts add``."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+    region: Region
+    seller_id: str = ""
+    #: Marketplace codes ("DE", "UK") or Amazon marketplace ids.
+    marketplaces: list[str] = Field(min_length=1)
+
+    @field_validator("marketplaces")
+    @classmethod
+    def _known_marketplaces(cls, value: list[str]) -> list[str]:
+        ids = []
+        for item in value:
+            try:
+                ids.append(by_id(item).id if len(item) > 3 else by_code(item).id)
+            except KeyError as exc:
+                raise ValueError(f"{exc.args[0]}; expected a code like 'DE' or an id like "
+                                 "'A1PA6795UKMFR9'") from None
+        return ids
+
+    @model_validator(mode="after")
+    def _marketplaces_in_region(self) -> AccountConfig:
+        for mid in self.marketplaces:
+            market = by_id(mid)
+            if market.region != self.region:
+                raise ValueError(f"marketplace {market.code} is in region {market.region}, "
+                                 f"not {self.region}")
+        return self
+
+
+class MarketplaceConfig(_Section):
+    """Where a marketplace's business lands in Odoo (names as they appear in Odoo)."""
+
+    company: str | None = None
+    warehouse: str | None = None
+    fba_warehouse: str | None = None
+    pricelist: str | None = None
+    currency: str | None = None
+    sales_team: str = "Amazon"
+    settlement_journal: str | None = None
+    #: Used when Amazon gives no personal data (e.g. North-America FBA orders).
+    anonymous_customer: str | None = None
+
+
+class OdooConfig(_Section):
+    url: str = "http://127.0.0.1:8069"
+    database: str = ""
+    user: str = "admin"
+    #: "auto" asks ``common.version``: JSON-2 on 19+, JSON-RPC before.
+    protocol: Literal["auto", "jsonrpc", "json2"] = "auto"
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    max_concurrency: int = Field(default=8, ge=1, le=256)
+    batch_size: int = Field(default=50, ge=1, le=1000)
+
+
+class Schedules(_Section):
+    """Seconds between runs of each polling flow."""
+
+    orders_poll: float = Field(default=120, gt=0)
+    orders_overlap: float = Field(default=300, ge=0)
+    stock_poll: float = Field(default=5, gt=0)
+    shipments_poll: float = Field(default=10, gt=0)
+    fba_inventory_poll: float = Field(default=1800, gt=0)
+    pii_retention_days: int = Field(default=30, ge=1)
+
+
+class Priorities(_Section):
+    """Job priorities (higher runs first) and quota precedence: stock > shipments > orders..."""
+
+    stock: int = 100
+    shipments: int = 80
+    orders: int = 60
+    reports: int = 40
+    housekeeping: int = 20
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Priorities:
+        if not (self.stock > self.shipments > self.orders > self.reports > self.housekeeping):
+            raise ValueError("priorities must keep stock > shipments > orders > reports > housekeeping")
+        return self
+
+
+_config_file: ContextVar[Path | None] = ContextVar("aos_config_file", default=None)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AOS_", env_nested_delimiter="__", extra="forbid",
+                                      frozen=True)
+
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    secrets: SecretsConfig = Field(default_factory=SecretsConfig)
+    spapi: SpapiConfig = Field(default_factory=SpapiConfig)
+    odoo: OdooConfig = Field(default_factory=OdooConfig)
+    accounts: list[AccountConfig] = Field(default_factory=list)
+    #: Keyed by marketplace code ("DE", "US").
+    marketplaces: dict[str, MarketplaceConfig] = Field(default_factory=dict)
+    schedules: Schedules = Field(default_factory=Schedules)
+    priorities: Priorities = Field(default_factory=Priorities)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "json"
+
+    @field_validator("marketplaces")
+    @classmethod
+    def _known_codes(cls, value: dict[str, MarketplaceConfig]) -> dict[str, MarketplaceConfig]:
+        for code in value:
+            try:
+                by_code(code)
+            except KeyError as exc:
+                raise ValueError(exc.args[0]) from None
+        return {by_code(code).code: cfg for code, cfg in value.items()}
+
+    @model_validator(mode="after")
+    def _unique_accounts(self) -> Settings:
+        names = [a.name for a in self.accounts]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"account names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file.get()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    def account(self, name: str) -> AccountConfig:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        known = ", ".join(a.name for a in self.accounts) or "none configured"
+        raise ConfigurationError(f"unknown account {name!r} (known: {known})", field="accounts")
+
+    def marketplace(self, code_or_id: str) -> MarketplaceConfig:
+        """Odoo targets for a marketplace; unmapped marketplaces get the defaults."""
+        market = by_id(code_or_id) if len(code_or_id) > 3 else by_code(code_or_id)
+        return self.marketplaces.get(market.code, MarketplaceConfig())
+
+
+def default_config_path() -> Path | None:
+    env = os.environ.get("AOS_CONFIG")
+    if env:
+        return Path(env)
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None
+
+
+def _is_secret(loc: tuple[Any, ...]) -> bool:
+    return any(hint in str(part).lower() for part in loc for hint in _SECRET_HINTS)
+
+
+def _describe(error: Any) -> tuple[str, str]:
+    loc = tuple(error.get("loc", ()))
+    field = ".".join(str(part) for part in loc) or "(file)"
+    message = error.get("msg", "invalid value")
+    if error.get("type") == "extra_forbidden":
+        message = "unknown setting (check the spelling; see `amazon-odoo-sync init` for all settings)"
+    elif "input" in error and not _is_secret(loc) and not isinstance(error["input"], dict | list):
+        message = f"{message} (got {error['input']!r})"
+    return field, message
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Load and validate settings. Raises ConfigurationError; never a raw stack trace."""
+    path = path if path is not None else default_config_path()
+    source = str(path) if path else "environment"
+    if path is not None:
+        if not path.is_file():
+            raise ConfigurationError("configuration file not found", source=source)
+        try:
+            with path.open("rb") as handle:
+                tomllib.load(handle)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"not valid TOML: {exc}", source=source) from exc
+    if os.environ.get("DATABASE_URL") and not os.environ.get("AOS_DATABASE__URL"):
+        overrides.setdefault("database", {})
+        if isinstance(overrides["database"], dict):
+            overrides["database"].setdefault("url", os.environ["DATABASE_URL"])
+    token = _config_file.set(path)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = [_describe(error) for error in exc.errors()]
+        field = problems[0][0] if problems else None
+        lines = "; ".join(f"{f}: {m}" for f, m in problems)
+        raise ConfigurationError(lines, source=source, field=None if len(problems) != 1 else field
+                                 ) from None
+    finally:
+        _config_file.reset(token)

@@ -1,0 +1,1 @@
+"""Data flows, one module each: when, what, in which order."""

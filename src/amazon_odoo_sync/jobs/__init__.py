@@ -1,0 +1,1 @@
+"""Job pipeline on procrastinate: app, queues and priorities, retry strategy, tasks."""

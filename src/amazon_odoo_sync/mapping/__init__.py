@@ -1,0 +1,1 @@
+"""Pure mapping functions: Amazon data in, Odoo values out. No I/O."""

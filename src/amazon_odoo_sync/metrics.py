@@ -1,0 +1,30 @@
+"""Prometheus metrics, defined once here so every module records into the same series."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+__all__ = [
+    "CIRCUIT_STATE",
+    "JOBS",
+    "ODOO_CALLS",
+    "ODOO_CONCURRENCY_LIMIT",
+    "ODOO_LATENCY",
+    "SPAPI_CALLS",
+    "SPAPI_THROTTLED",
+    "TOKEN_WAIT",
+]
+
+JOBS = Gauge("aos_jobs", "Jobs by queue and state", ["queue", "state"])
+SPAPI_CALLS = Counter("aos_spapi_calls_total", "SP-API calls by operation and HTTP status",
+                      ["account", "operation", "status"])
+SPAPI_THROTTLED = Counter("aos_spapi_throttled_total", "SP-API 429 responses", ["account", "operation"])
+TOKEN_WAIT = Histogram("aos_rate_token_wait_seconds", "Time waited for a rate-governor token",
+                       ["operation"], buckets=(0, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120))
+CIRCUIT_STATE = Gauge("aos_circuit_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open",
+                      ["account", "api"])
+ODOO_CALLS = Counter("aos_odoo_calls_total", "Odoo calls by model, method and outcome",
+                     ["model", "method", "outcome"])
+ODOO_LATENCY = Histogram("aos_odoo_call_seconds", "Odoo call latency", ["model", "method"])
+ODOO_CONCURRENCY_LIMIT = Gauge("aos_odoo_concurrency_limit", "Current adaptive concurrency limit",
+                               ["instance"])

@@ -1,0 +1,1 @@
+"""Odoo external-API client (JSON-RPC, JSON-2): auth, capacity governor, errors. No business rules."""

@@ -1,0 +1,1 @@
+"""Stand-ins for the outside world: an SP-API simulator and an Odoo emulator."""

@@ -1,0 +1,1 @@
+"""Odoo emulator: an HTTP server speaking Odoo 18 JSON-RPC / JSON-2."""

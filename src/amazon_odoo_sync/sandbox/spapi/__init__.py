@@ -1,0 +1,1 @@
+"""SP-API simulator: a stateful, rate-limited HTTP stand-in for Amazon."""

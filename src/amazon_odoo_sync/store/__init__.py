@@ -1,0 +1,1 @@
+"""State store: tables, migrations, database location (external or embedded PostgreSQL)."""

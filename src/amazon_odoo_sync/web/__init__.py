@@ -1,0 +1,1 @@
+"""Dashboard and HTTP endpoints (metrics, notifications)."""

@@ -1,0 +1,86 @@
+"""Shared fixtures.
+
+Database tests: the schema is built once per test session into a template database; each test
+that asks for ``db_url`` gets a fresh clone (``CREATE DATABASE ... TEMPLATE``), dropped after.
+The server is ``DATABASE_URL`` when set (CI: postgresql://postgres@127.0.0.1:5432/postgres), else an
+embedded PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from amazon_odoo_sync.clock import FakeClock
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SPAPI_MODELS = SHARED / "spapi-models"
+
+_counter = itertools.count()
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def _admin(url: str) -> psycopg.Connection:
+    return psycopg.connect(url, autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of a PostgreSQL server's maintenance database the tests may create databases on."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    from amazon_odoo_sync.store.embedded import ensure_embedded_postgres
+
+    return ensure_embedded_postgres(tmp_path_factory.getbasetemp().parent / "aos-test-postgres")
+
+
+@pytest.fixture(scope="session")
+def template_db_url(server_url: str) -> Iterator[str]:
+    """A database with every migration applied, used as the template for per-test databases."""
+    from amazon_odoo_sync.store.migrate import upgrade
+
+    name = f"aos_test_tpl_{os.getpid()}"
+    with _admin(server_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(server_url, name)
+    upgrade(url)
+    yield url
+    with _admin(server_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db_url(server_url: str, template_db_url: str) -> Iterator[str]:
+    """A fresh, migrated database for one test."""
+    name = f"aos_test_{os.getpid()}_{next(_counter)}"
+    template = urlsplit(template_db_url).path.lstrip("/")
+    with _admin(server_url) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield _with_database(server_url, name)
+    with _admin(server_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def spapi_models_dir() -> Path:
+    """Amazon's SP-API models (../shared/spapi-models); tests that need them skip, saying so."""
+    if not (SPAPI_MODELS / "models").is_dir():
+        pytest.skip(f"Amazon's SP-API models are not at {SPAPI_MODELS}: contract checks skipped")
+    return SPAPI_MODELS

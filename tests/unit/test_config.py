@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from amazon_odoo_sync.config import load_settings
+from amazon_odoo_sync.exceptions import ConfigurationError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "amazon-odoo-sync.toml"
+    path.write_text(text)
+    return path
+
+
+def test_accounts_and_marketplaces_are_normalised(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+[[accounts]]
+name = "acme-eu"
+region = "EU"
+marketplaces = ["DE", "A13V1IB3VIYZZH", "uk"]
+
+[marketplaces.gb]
+warehouse = "WH-UK"
+""")
+    settings = load_settings(path)
+    assert settings.account("acme-eu").marketplaces == ["A1PA6795UKMFR9", "A13V1IB3VIYZZH", "A1F83G8C2ARO7P"]
+    assert settings.marketplace("UK").warehouse == "WH-UK"
+    assert settings.marketplace("A1F83G8C2ARO7P").warehouse == "WH-UK"
+
+
+def test_marketplace_outside_the_account_region_names_file_and_field(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[accounts]]\nname = "acme"\nregion = "NA"\nmarketplaces = ["DE"]\n')
+    with pytest.raises(ConfigurationError) as info:
+        load_settings(path)
+    text = str(info.value)
+    assert str(path) in text
+    assert "accounts.0" in text
+    assert "region EU, not NA" in text
+
+
+def test_unknown_setting_is_reported_with_its_name(tmp_path: Path) -> None:
+    path = write(tmp_path, "[odoo]\nurll = 'http://x'\n")
+    with pytest.raises(ConfigurationError) as info:
+        load_settings(path)
+    assert "odoo.urll" in str(info.value)
+    assert "unknown setting" in str(info.value)
+
+
+def test_invalid_toml_is_a_configuration_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "[odoo\n")
+    with pytest.raises(ConfigurationError, match="not valid TOML"):
+        load_settings(path)
+
+
+def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "[odoo]\ndatabase = 'from-file'\n")
+    monkeypatch.setenv("AOS_ODOO__DATABASE", "from-env")
+    assert load_settings(path).odoo.database == "from-env"
+
+
+def test_database_url_env_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@h:1/d")
+    monkeypatch.delenv("AOS_CONFIG", raising=False)
+    assert load_settings(None).database.url == "postgresql://u@h:1/d"
+
+
+def test_secret_values_are_not_echoed(tmp_path: Path) -> None:
+    path = write(tmp_path, "[secrets]\nkey = 12\n")
+    with pytest.raises(ConfigurationError) as info:
+        load_settings(path)
+    assert "12" not in str(info.value)
+
+
+def test_priorities_must_keep_their_order(tmp_path: Path) -> None:
+    path = write(tmp_path, "[priorities]\nstock = 1\n")
+    with pytest.raises(ConfigurationError, match="stock > shipments"):
+        load_settings(path)
