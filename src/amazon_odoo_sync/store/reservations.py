@@ -1,0 +1,51 @@
+"""Units of Amazon orders that Odoo does not have yet (Pending orders, orders still queued).
+
+The stock flow subtracts them from Odoo's free quantity so an order Amazon already took is never
+offered again. The order flow writes them when it sees such an order and deletes them once the
+order is in Odoo or cancelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from ._sql import cursor
+
+__all__ = ["release", "reserve", "reserved_units"]
+
+RESERVE = """
+INSERT INTO order_reservations (account, amazon_order_id, sku, marketplace_id, quantity, amazon_status)
+VALUES (%(account)s, %(order_id)s, %(sku)s, %(marketplace_id)s, %(quantity)s, %(status)s)
+ON CONFLICT (account, amazon_order_id, sku) DO UPDATE
+SET quantity = EXCLUDED.quantity, amazon_status = EXCLUDED.amazon_status, updated_at = now()
+"""
+RELEASE = "DELETE FROM order_reservations WHERE account = %(account)s AND amazon_order_id = ANY(%(ids)s)"
+RESERVED = """
+SELECT sku, sum(quantity)::int AS units FROM order_reservations
+WHERE account = %(account)s AND (%(marketplace_id)s::text IS NULL OR marketplace_id = %(marketplace_id)s)
+GROUP BY sku
+"""
+
+
+async def reserve(conn: AsyncConnection[Any], *, account: str, order_id: str, marketplace_id: str,
+                  status: str, units: dict[str, int]) -> None:
+    async with cursor(conn) as cur:
+        await cur.executemany(RESERVE, [
+            {"account": account, "order_id": order_id, "sku": sku, "marketplace_id": marketplace_id,
+             "quantity": quantity, "status": status} for sku, quantity in units.items()])
+
+
+async def release(conn: AsyncConnection[Any], account: str, order_ids: Iterable[str]) -> None:
+    async with cursor(conn) as cur:
+        await cur.execute(RELEASE, {"account": account, "ids": list(order_ids)})
+
+
+async def reserved_units(conn: AsyncConnection[Any], account: str,
+                         marketplace_id: str | None = None) -> dict[str, int]:
+    async with cursor(conn) as cur:
+        await cur.execute(RESERVED, {"account": account, "marketplace_id": marketplace_id})
+        rows = await cur.fetchall()
+    return {row["sku"]: int(row["units"]) for row in rows}
