@@ -6,6 +6,14 @@ Environment variables override the file. A bad file fails at start with
 :class:`~amazon_odoo_sync.exceptions.ConfigurationError` naming the file, the field and what is
 expected. Secrets (LWA client secret, refresh tokens, Odoo API key) do not belong in this file:
 they are stored encrypted in the database (see ``amazon_odoo_sync.store.secrets``).
+
+Precedence between this file and the database: the database is the source of truth for seller
+accounts and their credentials (``accounts add`` stores them; the service works the accounts
+stored there). An ``[[accounts]]`` entry here is a declaration of the non-secret parts: it
+supplies the defaults of ``accounts add`` (region, seller id, marketplaces) and is listed by
+``accounts list`` until added. The mapping of marketplaces to Odoo (``[marketplaces.XX]``),
+schedules, priorities and limits live only here. ``amazon-odoo-sync init`` writes a commented
+example of every setting.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import os
 import tomllib
 from contextvars import ContextVar
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,13 +40,16 @@ from .exceptions import ConfigurationError
 __all__ = [
     "AccountConfig",
     "DatabaseConfig",
+    "JobsConfig",
     "MarketplaceConfig",
     "OdooConfig",
     "Priorities",
+    "SafetyStockRule",
     "Schedules",
     "SecretsConfig",
     "Settings",
     "SpapiConfig",
+    "StockConfig",
     "default_config_path",
     "load_settings",
 ]
@@ -83,7 +95,8 @@ class SpapiConfig(_Section):
 
 
 class AccountConfig(_Section):
-    """A seller account. Credentials are added with ``amazon-odoo-sync accounts add``."""
+    """A seller account's non-secret parts (defaults for ``amazon-odoo-sync accounts add``,
+    which stores the account and its credentials in the database, the source of truth)."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")
     region: Region
@@ -165,6 +178,63 @@ class Priorities(_Section):
         return self
 
 
+class JobsConfig(_Section):
+    """The job queue: workers, retries of retryable errors, dead-worker recovery."""
+
+    concurrency: int = Field(default=4, ge=1, le=256)
+    #: Attempts in all (first run included) before a job whose error is retryable is failed.
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_seconds: float = Field(default=2.0, gt=0)
+    backoff_cap_seconds: float = Field(default=600.0, gt=0)
+    #: A worker writes a heartbeat this often...
+    heartbeat_seconds: float = Field(default=10.0, gt=0)
+    #: ...and is presumed dead (its running jobs re-queued) after this long without one.
+    stalled_after_seconds: float = Field(default=60.0, gt=0)
+    #: How often a worker looks for jobs of dead workers.
+    stalled_check_seconds: float = Field(default=30.0, gt=0)
+    #: How often a worker looks for schedules that are due.
+    scheduler_tick_seconds: float = Field(default=1.0, gt=0)
+    #: Succeeded jobs are deleted after this many hours (failed jobs are kept until replayed).
+    keep_succeeded_hours: int = Field(default=72, ge=1)
+
+    @model_validator(mode="after")
+    def _heartbeat_margin(self) -> JobsConfig:
+        if self.stalled_after_seconds < 2 * self.heartbeat_seconds:
+            raise ValueError("stalled_after_seconds must be at least twice heartbeat_seconds, or live "
+                             "workers would be taken for dead")
+        return self
+
+
+class SafetyStockRule(_Section):
+    """Units held back from Amazon: the larger of ``fixed`` and ``percent`` of the free quantity."""
+
+    fixed: int = Field(default=0, ge=0)
+    percent: Decimal = Field(default=Decimal(0), ge=0, le=100)
+
+
+class StockConfig(_Section):
+    """``[stock]``: what is offered to Amazon (FBM) and how it is sent."""
+
+    #: Default safety stock of every FBM SKU.
+    safety: SafetyStockRule = Field(default_factory=SafetyStockRule)
+    #: Per-SKU rules, keyed ``"SKU"`` (every marketplace) or ``"SKU@DE"`` (one marketplace; wins).
+    safety_overrides: dict[str, SafetyStockRule] = Field(default_factory=dict)
+    #: A decrease to this many offered units or fewer is urgent (``patchListingsItem`` at once).
+    urgent_threshold: int = Field(default=0, ge=0)
+    #: Fewer pending (non-urgent) changes than this go out as patches; more as one feed.
+    feed_min_messages: int = Field(default=100, ge=1)
+    #: Messages per JSON_LISTINGS_FEED (Amazon allows 25,000).
+    feed_max_messages: int = Field(default=25_000, ge=1, le=25_000)
+    #: Amazon product type sent with quantity patches (Amazon ignores it for PATCH of
+    #: fulfillment_availability; "PRODUCT" is accepted for every listing).
+    product_type: str = "PRODUCT"
+    #: Odoo ``stock.quant``/``stock.move`` changes are read this many seconds before the cursor,
+    #: so a transaction committed late (write_date earlier than the cursor) is not missed.
+    change_overlap_seconds: float = Field(default=10.0, ge=0)
+    #: A rejected message is quarantined; a retryable one is sent again up to this many times.
+    max_message_attempts: int = Field(default=5, ge=1)
+
+
 _config_file: ContextVar[Path | None] = ContextVar("aos_config_file", default=None)
 
 
@@ -181,6 +251,8 @@ class Settings(BaseSettings):
     marketplaces: dict[str, MarketplaceConfig] = Field(default_factory=dict)
     schedules: Schedules = Field(default_factory=Schedules)
     priorities: Priorities = Field(default_factory=Priorities)
+    jobs: JobsConfig = Field(default_factory=JobsConfig)
+    stock: StockConfig = Field(default_factory=StockConfig)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,48 @@ def test_priorities_must_keep_their_order(tmp_path: Path) -> None:
     path = write(tmp_path, "[priorities]\nstock = 1\n")
     with pytest.raises(ConfigurationError, match="stock > shipments"):
         load_settings(path)
+
+
+def test_init_template_loads_and_covers_every_section(tmp_path: Path) -> None:
+    from amazon_odoo_sync.cli.setup import config_template
+    from amazon_odoo_sync.config import Settings
+
+    template = config_template()
+    settings = load_settings(write(tmp_path, template))
+    assert settings.priorities.stock == 100 and settings.accounts == []
+    for name, field in Settings.model_fields.items():
+        assert f"[{name}]" in template or f"[[{name}]]" in template or f"{name} =" in template, name
+        annotation = getattr(field.annotation, "model_fields", None)
+        for sub in annotation or {}:
+            explained = f"{sub} =" in template or f"[{name}.{sub}]" in template
+            assert explained, f"{name}.{sub} is not explained in the init template"
+
+
+def test_init_template_example_account_is_valid_when_uncommented(tmp_path: Path) -> None:
+    from amazon_odoo_sync.cli.setup import config_template
+
+    lines = config_template().splitlines()
+    start = lines.index("# [[accounts]]")
+    setting = re.compile(r"^# (\[|[a-z_]+ = )")
+    block = "\n".join(line[2:] for line in lines[start:] if setting.match(line))
+    settings = load_settings(write(tmp_path, block))
+    assert settings.account("acme-eu").marketplaces[0] == "A1PA6795UKMFR9"
+    assert settings.marketplace("DE").warehouse == "WH"
+
+
+def test_account_name_must_be_lower_case(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[accounts]]\nname = "Acme"\nregion = "EU"\nmarketplaces = ["DE"]\n')
+    with pytest.raises(ConfigurationError, match="accounts.0.name"):
+        load_settings(path)
+
+
+def test_duplicate_account_names_are_refused(tmp_path: Path) -> None:
+    entry = '[[accounts]]\nname = "acme"\nregion = "EU"\nmarketplaces = ["DE"]\n'
+    with pytest.raises(ConfigurationError, match="repeated: acme"):
+        load_settings(write(tmp_path, entry + entry))
+
+
+def test_secrets_key_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AOS_SECRETS__KEY", "k1,k2")
+    monkeypatch.delenv("AOS_CONFIG", raising=False)
+    assert load_settings(None).secrets.key == "k1,k2"

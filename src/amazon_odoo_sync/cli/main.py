@@ -54,7 +54,10 @@ for module in (sandbox_spapi, sandbox_odoo):
 def main() -> None:
     """Console entry point: known errors become one clear line and exit code 2, not a traceback."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns typer.Exit's code instead of exiting.
+        returned = app(standalone_mode=False)
+        if isinstance(returned, int) and not isinstance(returned, bool):
+            sys.exit(returned)
     except ConfigurationError as exc:
         err_console.print(f"[bold red]Configuration error[/] {exc}")
         sys.exit(2)

@@ -12,13 +12,20 @@ them as they are; SQLAlchemy gets the ``postgresql+psycopg`` dialect via :func:`
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
 
+import psycopg
+from psycopg import AsyncConnection
 from sqlalchemy import Engine, create_engine
 
 from ..config import Settings
+from ..exceptions import TransientError
 
-__all__ = ["database_url", "engine", "sqlalchemy_url"]
+__all__ = ["connect", "database_url", "engine", "sqlalchemy_url"]
 
 
 def database_url(settings: Settings) -> str:
@@ -40,3 +47,18 @@ def sqlalchemy_url(url: str) -> str:
 @lru_cache(maxsize=8)
 def engine(url: str, pool_size: int = 5) -> Engine:
     return create_engine(sqlalchemy_url(url), pool_size=pool_size, pool_pre_ping=True, future=True)
+
+
+@asynccontextmanager
+async def connect(url: str, *, autocommit: bool = False) -> AsyncIterator[AsyncConnection[Any]]:
+    """One psycopg async connection (admin commands, tests); failing to connect is a
+    :class:`~amazon_odoo_sync.exceptions.TransientError`. The URL (may hold a password) is not
+    repeated in the error."""
+    try:
+        conn = await AsyncConnection.connect(url, autocommit=autocommit)
+    except psycopg.OperationalError as exc:
+        host = urlsplit(url).hostname or "local socket"
+        raise TransientError(f"cannot connect to PostgreSQL at {host}", system="store",
+                             operation="connect") from exc
+    async with conn:
+        yield conn

@@ -1,0 +1,123 @@
+"""Seller accounts and their marketplaces, as stored by ``accounts add``.
+
+Precedence: the database is the source of truth for accounts and their credentials (LWA client
+id and secret, refresh token). An ``[[accounts]]`` entry in the configuration file is a template
+for ``accounts add`` (region, seller id, marketplaces) and is listed by ``accounts list`` until it
+is added; the mapping of marketplaces to Odoo (``[marketplaces.XX]``) lives only in the
+configuration. Secrets are never returned by this module except through
+:func:`~.credentials.get_account_credentials`, wrapped in :class:`~.secrets.Secret`.
+
+Functions never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from ._sql import cursor
+from .secrets import Cipher, Secret
+
+__all__ = ["Account", "get", "list_accounts", "remove", "upsert"]
+
+_COLUMNS = """a.id, a.name, a.region, a.seller_id, a.lwa_client_id, a.active, a.created_at,
+a.updated_at, a.lwa_client_secret IS NOT NULL AS has_lwa_client_secret,
+a.refresh_token IS NOT NULL AS has_refresh_token,
+COALESCE(ARRAY(SELECT m.marketplace_id FROM account_marketplaces m WHERE m.account_id = a.id
+               ORDER BY m.marketplace_id), '{}') AS marketplaces"""
+
+UPSERT = """
+INSERT INTO accounts (name, region, seller_id, lwa_client_id, lwa_client_secret, refresh_token)
+VALUES (%(name)s, %(region)s, %(seller_id)s, %(lwa_client_id)s, %(lwa_client_secret)s,
+        %(refresh_token)s)
+ON CONFLICT (name) DO UPDATE
+SET region = EXCLUDED.region, seller_id = EXCLUDED.seller_id,
+    lwa_client_id = EXCLUDED.lwa_client_id,
+    lwa_client_secret = COALESCE(EXCLUDED.lwa_client_secret, accounts.lwa_client_secret),
+    refresh_token = COALESCE(EXCLUDED.refresh_token, accounts.refresh_token),
+    active = true, updated_at = now()
+RETURNING id
+"""
+DELETE_MARKETPLACES = """
+DELETE FROM account_marketplaces WHERE account_id = %(id)s AND marketplace_id <> ALL(%(ids)s)
+"""
+ADD_MARKETPLACES = """
+INSERT INTO account_marketplaces (account_id, marketplace_id)
+SELECT %(id)s, unnest(%(ids)s::text[]) ON CONFLICT DO NOTHING
+"""
+GET = f"SELECT {_COLUMNS} FROM accounts a WHERE a.name = %(name)s"
+LIST = f"SELECT {_COLUMNS} FROM accounts a WHERE (NOT %(active_only)s OR a.active) ORDER BY a.name"
+REMOVE = "DELETE FROM accounts WHERE name = %(name)s RETURNING id"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Account:
+    """An account without its secrets (only whether they are set)."""
+
+    id: int
+    name: str
+    region: str
+    seller_id: str
+    lwa_client_id: str
+    marketplaces: tuple[str, ...]
+    active: bool
+    has_lwa_client_secret: bool
+    has_refresh_token: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.lwa_client_id) and self.has_lwa_client_secret and self.has_refresh_token
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Account:
+        return cls(**(row | {"marketplaces": tuple(row["marketplaces"])}))
+
+
+async def upsert(conn: AsyncConnection[Any], cipher: Cipher, *, name: str, region: str,
+                 marketplaces: Sequence[str], seller_id: str = "", lwa_client_id: str = "",
+                 lwa_client_secret: Secret | None = None,
+                 refresh_token: Secret | None = None) -> Account:
+    """Add or update an account; ``None`` secrets keep the stored ones. Marketplace ids are
+    replaced by ``marketplaces``. Validation (region, marketplace ids) is the caller's
+    (``config.AccountConfig`` does it)."""
+    params = {"name": name, "region": region, "seller_id": seller_id,
+              "lwa_client_id": lwa_client_id,
+              "lwa_client_secret": cipher.encrypt(lwa_client_secret) if lwa_client_secret else None,
+              "refresh_token": cipher.encrypt(refresh_token) if refresh_token else None}
+    async with cursor(conn) as cur:
+        await cur.execute(UPSERT, params)
+        row = await cur.fetchone()
+        assert row is not None
+        ids = {"id": row["id"], "ids": list(dict.fromkeys(marketplaces))}
+        await cur.execute(DELETE_MARKETPLACES, ids)
+        await cur.execute(ADD_MARKETPLACES, ids)
+    account = await get(conn, name)
+    assert account is not None
+    return account
+
+
+async def get(conn: AsyncConnection[Any], name: str) -> Account | None:
+    async with cursor(conn) as cur:
+        await cur.execute(GET, {"name": name})
+        row = await cur.fetchone()
+    return None if row is None else Account.from_row(row)
+
+
+async def list_accounts(conn: AsyncConnection[Any], *, active_only: bool = False) -> list[Account]:
+    async with cursor(conn) as cur:
+        await cur.execute(LIST, {"active_only": active_only})
+        rows = await cur.fetchall()
+    return [Account.from_row(row) for row in rows]
+
+
+async def remove(conn: AsyncConnection[Any], name: str) -> bool:
+    """Delete the account and its credentials. History (inbox, external ids...) is kept."""
+    async with cursor(conn) as cur:
+        await cur.execute(REMOVE, {"name": name})
+        return await cur.fetchone() is not None

@@ -1,0 +1,180 @@
+"""Which Odoo record each Amazon object became: the idempotency backbone of every flow.
+
+A flow *claims* ``(account, kind, amazon_key)`` before creating anything in Odoo, then records
+the Odoo id. Never search-then-create: the unique constraint decides who creates.
+
+Claim semantics (``claim``):
+
+* One statement ``INSERT ... ON CONFLICT (account, kind, amazon_key) DO NOTHING``. Exactly one
+  of any number of concurrent claimers inserts the row and gets ``is_new=True``; the others wait
+  on the unique index until the inserting transaction ends, then get the existing row with
+  ``is_new=False`` (read by a second ``SELECT``).
+* With ``lock=True`` (default) that ``SELECT`` is ``FOR UPDATE``: the row stays locked until the
+  caller's transaction ends, so two workers handling updates of the same order serialise. Keep
+  such transactions short (do not hold them across slow Odoo calls unless you mean to).
+* A claim never overwrites: the stored ``payload_hash`` / ``amazon_updated_at`` of an existing row
+  are returned as they are so the caller can compare and decide (then ``set_state`` /
+  ``record_odoo_id`` with the new values).
+
+Functions never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from psycopg import AsyncConnection
+
+from ._sql import cursor
+
+__all__ = ["CANCELLED", "CLAIMED", "CONFIRMED", "CREATED", "FAILED", "ExternalId", "by_odoo_id",
+           "claim", "get", "get_many", "record_odoo_id", "set_state"]
+
+#: Usual states; flows may use others (the column is free text).
+CLAIMED: Final = "claimed"
+CREATED: Final = "created"
+CONFIRMED: Final = "confirmed"
+CANCELLED: Final = "cancelled"
+FAILED: Final = "failed"
+
+_COLUMNS = ("id, account, kind, amazon_key, odoo_model, odoo_id, state, payload_hash, "
+            "amazon_updated_at, created_at, updated_at")
+
+CLAIM = f"""
+INSERT INTO external_ids (account, kind, amazon_key, odoo_model, state, payload_hash,
+                          amazon_updated_at)
+VALUES (%(account)s, %(kind)s, %(amazon_key)s, %(odoo_model)s, 'claimed', %(payload_hash)s,
+        %(amazon_updated_at)s)
+ON CONFLICT (account, kind, amazon_key) DO NOTHING
+RETURNING {_COLUMNS}
+"""
+GET = f"""
+SELECT {_COLUMNS} FROM external_ids
+WHERE account = %(account)s AND kind = %(kind)s AND amazon_key = %(amazon_key)s
+"""
+GET_MANY = f"""
+SELECT {_COLUMNS} FROM external_ids
+WHERE account = %(account)s AND kind = %(kind)s AND amazon_key = ANY(%(amazon_keys)s)
+"""
+BY_ODOO_ID = f"""
+SELECT {_COLUMNS} FROM external_ids WHERE odoo_model = %(odoo_model)s AND odoo_id = %(odoo_id)s
+ORDER BY id
+"""
+RECORD_ODOO_ID = f"""
+UPDATE external_ids
+SET odoo_id = %(odoo_id)s, state = %(state)s, odoo_model = COALESCE(%(odoo_model)s, odoo_model),
+    payload_hash = COALESCE(%(payload_hash)s, payload_hash),
+    amazon_updated_at = COALESCE(%(amazon_updated_at)s, amazon_updated_at), updated_at = now()
+WHERE account = %(account)s AND kind = %(kind)s AND amazon_key = %(amazon_key)s
+RETURNING {_COLUMNS}
+"""
+SET_STATE = f"""
+UPDATE external_ids
+SET state = %(state)s, payload_hash = COALESCE(%(payload_hash)s, payload_hash),
+    amazon_updated_at = COALESCE(%(amazon_updated_at)s, amazon_updated_at), updated_at = now()
+WHERE account = %(account)s AND kind = %(kind)s AND amazon_key = %(amazon_key)s
+RETURNING {_COLUMNS}
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExternalId:
+    id: int
+    account: str
+    kind: str
+    amazon_key: str
+    odoo_model: str
+    odoo_id: int | None
+    state: str
+    payload_hash: str | None
+    amazon_updated_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    #: True when this ``claim`` created the row (the caller creates the Odoo record).
+    is_new: bool = False
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], *, is_new: bool = False) -> ExternalId:
+        return cls(is_new=is_new, **row)
+
+
+def _key(account: str, kind: str, amazon_key: str) -> dict[str, Any]:
+    return {"account": account, "kind": kind, "amazon_key": amazon_key}
+
+
+async def claim(conn: AsyncConnection[Any], account: str, kind: str, amazon_key: str, *,
+                payload_hash: str | None = None, amazon_updated_at: datetime | None = None,
+                odoo_model: str | None = None, lock: bool = True) -> ExternalId:
+    """Claim ``(account, kind, amazon_key)``; return the new row or the existing one (see module)."""
+    params = _key(account, kind, amazon_key) | {
+        "odoo_model": odoo_model or kind, "payload_hash": payload_hash,
+        "amazon_updated_at": amazon_updated_at}
+    select = GET + (" FOR UPDATE" if lock else "")
+    async with cursor(conn) as cur:
+        for _ in range(3):  # the conflicting row may have been deleted in between: try again
+            await cur.execute(CLAIM, params)
+            row = await cur.fetchone()
+            if row is not None:
+                return ExternalId.from_row(row, is_new=True)
+            await cur.execute(select, params)
+            row = await cur.fetchone()
+            if row is not None:
+                return ExternalId.from_row(row)
+    raise RuntimeError(f"external id {kind}/{amazon_key} could neither be claimed nor read")
+
+
+async def get(conn: AsyncConnection[Any], account: str, kind: str,
+              amazon_key: str) -> ExternalId | None:
+    async with cursor(conn) as cur:
+        await cur.execute(GET, _key(account, kind, amazon_key))
+        row = await cur.fetchone()
+    return None if row is None else ExternalId.from_row(row)
+
+
+async def get_many(conn: AsyncConnection[Any], account: str, kind: str,
+                   amazon_keys: Iterable[str]) -> dict[str, ExternalId]:
+    """Known rows among ``amazon_keys``, by Amazon key (unknown keys are absent)."""
+    async with cursor(conn) as cur:
+        await cur.execute(GET_MANY, {"account": account, "kind": kind,
+                                     "amazon_keys": list(amazon_keys)})
+        rows = await cur.fetchall()
+    return {row["amazon_key"]: ExternalId.from_row(row) for row in rows}
+
+
+async def by_odoo_id(conn: AsyncConnection[Any], odoo_model: str, odoo_id: int) -> list[ExternalId]:
+    """Reverse lookup: the Amazon objects mapped to an Odoo record."""
+    async with cursor(conn) as cur:
+        await cur.execute(BY_ODOO_ID, {"odoo_model": odoo_model, "odoo_id": odoo_id})
+        rows = await cur.fetchall()
+    return [ExternalId.from_row(row) for row in rows]
+
+
+async def _update(conn: AsyncConnection[Any], sql: str, params: dict[str, Any]) -> ExternalId:
+    async with cursor(conn) as cur:
+        await cur.execute(sql, params)
+        row = await cur.fetchone()
+    if row is None:
+        raise LookupError(f"external id {params['kind']}/{params['amazon_key']} of account "
+                          f"{params['account']} was never claimed")
+    return ExternalId.from_row(row)
+
+
+async def record_odoo_id(conn: AsyncConnection[Any], account: str, kind: str, amazon_key: str,
+                         odoo_id: int, *, state: str = CREATED, odoo_model: str | None = None,
+                         payload_hash: str | None = None,
+                         amazon_updated_at: datetime | None = None) -> ExternalId:
+    """Remember the Odoo record created for a claimed key (LookupError if never claimed)."""
+    return await _update(conn, RECORD_ODOO_ID, _key(account, kind, amazon_key) | {
+        "odoo_id": odoo_id, "state": state, "odoo_model": odoo_model,
+        "payload_hash": payload_hash, "amazon_updated_at": amazon_updated_at})
+
+
+async def set_state(conn: AsyncConnection[Any], account: str, kind: str, amazon_key: str,
+                    state: str, *, payload_hash: str | None = None,
+                    amazon_updated_at: datetime | None = None) -> ExternalId:
+    """Change the state (and, when given, the payload hash / Amazon update time)."""
+    return await _update(conn, SET_STATE, _key(account, kind, amazon_key) | {
+        "state": state, "payload_hash": payload_hash, "amazon_updated_at": amazon_updated_at})

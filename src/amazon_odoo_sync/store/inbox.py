@@ -1,0 +1,138 @@
+"""The inbox: every input (notification, orders page, report) is stored here before processing.
+
+Nothing is lost: an input is written first, then processed; a failure leaves it visible and
+replayable. ``put`` is idempotent on ``(source, key)``: the same notification delivered twice
+yields one row, and the second ``put`` says so with ``is_new=False``.
+
+Concurrency: ``put`` is ``INSERT ... ON CONFLICT DO NOTHING`` followed, when nothing was
+inserted, by a ``SELECT`` of the existing row. A concurrent uncommitted insert of the same key
+makes the second ``put`` wait for it (unique index), so exactly one caller sees ``is_new=True``.
+``pending(lock=True)`` uses ``FOR UPDATE SKIP LOCKED`` so concurrent workers take different items.
+
+Functions never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from psycopg import AsyncConnection
+
+from ._sql import cursor, jsonb
+
+__all__ = ["InboxItem", "InboxState", "get", "mark_failed", "mark_processed", "mark_quarantined",
+           "pending", "put", "requeue"]
+
+InboxState = Literal["pending", "processed", "failed", "quarantined"]
+
+_COLUMNS = ("id, source, key, account, payload, received_at, state, attempts, last_error, "
+            "processed_at")
+
+PUT = f"""
+INSERT INTO inbox (source, key, account, payload)
+VALUES (%(source)s, %(key)s, %(account)s, %(payload)s)
+ON CONFLICT (source, key) DO NOTHING
+RETURNING {_COLUMNS}
+"""
+GET_BY_KEY = f"SELECT {_COLUMNS} FROM inbox WHERE source = %(source)s AND key = %(key)s"
+GET = f"SELECT {_COLUMNS} FROM inbox WHERE id = %(id)s"
+MARK_PROCESSED = f"""
+UPDATE inbox SET state = 'processed', attempts = attempts + 1, last_error = NULL,
+                 processed_at = now()
+WHERE id = %(id)s RETURNING {_COLUMNS}
+"""
+MARK_FAILED = f"""
+UPDATE inbox SET state = %(state)s, attempts = attempts + 1, last_error = %(error)s
+WHERE id = %(id)s RETURNING {_COLUMNS}
+"""
+REQUEUE = f"UPDATE inbox SET state = 'pending' WHERE id = %(id)s RETURNING {_COLUMNS}"
+PENDING = f"""
+SELECT {_COLUMNS} FROM inbox
+WHERE state = ANY(%(states)s) AND (%(source)s::text IS NULL OR source = %(source)s)
+ORDER BY id LIMIT %(limit)s
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboxItem:
+    id: int
+    source: str
+    key: str
+    account: str | None
+    payload: Any
+    received_at: datetime
+    state: InboxState
+    attempts: int
+    last_error: str | None
+    processed_at: datetime | None
+    #: True when this ``put`` stored the item; False when it was already there.
+    is_new: bool = False
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], *, is_new: bool = False) -> InboxItem:
+        return cls(is_new=is_new, **row)
+
+
+async def put(conn: AsyncConnection[Any], *, source: str, key: str, account: str | None,
+              payload: Any) -> InboxItem:
+    """Store an input unless ``(source, key)`` is already there; return the stored item."""
+    params = {"source": source, "key": key, "account": account, "payload": jsonb(payload)}
+    async with cursor(conn) as cur:
+        for _ in range(3):  # the conflicting row may vanish in between (deleted): try again
+            await cur.execute(PUT, params)
+            row = await cur.fetchone()
+            if row is not None:
+                return InboxItem.from_row(row, is_new=True)
+            await cur.execute(GET_BY_KEY, params)
+            row = await cur.fetchone()
+            if row is not None:
+                return InboxItem.from_row(row)
+    raise RuntimeError(f"inbox item {source}/{key} could neither be inserted nor read")
+
+
+async def get(conn: AsyncConnection[Any], item_id: int) -> InboxItem | None:
+    async with cursor(conn) as cur:
+        await cur.execute(GET, {"id": item_id})
+        row = await cur.fetchone()
+    return None if row is None else InboxItem.from_row(row)
+
+
+async def _update(conn: AsyncConnection[Any], sql: str, params: dict[str, Any]) -> InboxItem:
+    async with cursor(conn) as cur:
+        await cur.execute(sql, params)
+        row = await cur.fetchone()
+    if row is None:
+        raise LookupError(f"no inbox item with id {params['id']}")
+    return InboxItem.from_row(row)
+
+
+async def mark_processed(conn: AsyncConnection[Any], item_id: int) -> InboxItem:
+    return await _update(conn, MARK_PROCESSED, {"id": item_id})
+
+
+async def mark_failed(conn: AsyncConnection[Any], item_id: int, error: str) -> InboxItem:
+    """Record a failed attempt; the item stays visible (``pending`` lists failed ones too)."""
+    return await _update(conn, MARK_FAILED, {"id": item_id, "error": error, "state": "failed"})
+
+
+async def mark_quarantined(conn: AsyncConnection[Any], item_id: int, error: str) -> InboxItem:
+    """The item cannot be processed as it is (see :mod:`.quarantine`); not retried automatically."""
+    return await _update(conn, MARK_FAILED, {"id": item_id, "error": error, "state": "quarantined"})
+
+
+async def requeue(conn: AsyncConnection[Any], item_id: int) -> InboxItem:
+    """Replay: put a failed or quarantined item back to ``pending``."""
+    return await _update(conn, REQUEUE, {"id": item_id})
+
+
+async def pending(conn: AsyncConnection[Any], limit: int = 100, *, source: str | None = None,
+                  include_failed: bool = True, lock: bool = False) -> list[InboxItem]:
+    """Items waiting for processing, oldest first. ``lock``: ``FOR UPDATE SKIP LOCKED``."""
+    states = ["pending", "failed"] if include_failed else ["pending"]
+    sql = PENDING + (" FOR UPDATE SKIP LOCKED" if lock else "")
+    async with cursor(conn) as cur:
+        await cur.execute(sql, {"states": states, "source": source, "limit": limit})
+        rows = await cur.fetchall()
+    return [InboxItem.from_row(row) for row in rows]
