@@ -1,0 +1,185 @@
+"""Feeds API 2021-06-30 and the document URLs (``/_documents/{id}``) feeds and reports use.
+
+createFeedDocument returns an upload URL served here (``PUT``, any content type, as S3 takes
+it); getFeedDocument / getReportDocument return a download URL served here (``GET``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from .clock import iso, parse_iso
+from .context import CallContext, Simulator, operation, simulator_of
+from .documents import DOCUMENT_PATH, DocumentStore
+from .errors import SpApiError, invalid_input
+from .feeds import FeedError
+from .selling import csv_param, services
+from .selling import install as _install
+
+__all__ = ["install", "router"]
+
+router = APIRouter()
+_BASE = "/feeds/2021-06-30"
+
+
+def install(sim: Simulator) -> None:
+    _install(sim)
+
+
+def _err(exc: FeedError) -> SpApiError:
+    return SpApiError(exc.status, exc.code, exc.message)
+
+
+def _time(ctx: CallContext, name: str) -> datetime | None:
+    raw = ctx.query.get(name)
+    if raw is None:
+        return None
+    try:
+        return parse_iso(raw)
+    except ValueError as exc:
+        raise invalid_input(name, "is not an ISO 8601 date-time") from exc
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError as exc:
+        raise invalid_input("body", "is not valid JSON") from exc
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url)
+
+
+@router.post(_BASE + "/documents")
+async def create_feed_document(
+        ctx: CallContext = Depends(operation("feeds_2021-06-30:createFeedDocument")),
+) -> Response:
+    svc = services(ctx.world)
+    try:
+        doc_id = svc.feeds.create_feed_document(await _json(ctx.request))
+    except FeedError as exc:
+        raise _err(exc) from exc
+    return ctx.ok({"feedDocumentId": doc_id,
+                   "url": DocumentStore.url(_base_url(ctx.request), doc_id)}, status=201)
+
+
+@router.get(_BASE + "/documents/{feedDocumentId}")
+async def get_feed_document(
+        feedDocumentId: str,
+        ctx: CallContext = Depends(operation("feeds_2021-06-30:getFeedDocument")),
+) -> Response:
+    svc = services(ctx.world)
+    svc.tick()
+    doc = svc.documents.get(feedDocumentId)
+    owned = any(f.seller_id == ctx.seller_id and feedDocumentId in (f.input_document_id,
+                                                                     f.result_document_id)
+                for f in svc.feeds.feeds.values())
+    if doc is None or not owned:
+        raise SpApiError(404, "NotFound", f"Feed document {feedDocumentId} not found")
+    body: dict[str, Any] = {"feedDocumentId": doc.document_id,
+                            "url": DocumentStore.url(_base_url(ctx.request), doc.document_id)}
+    if doc.compression:
+        body["compressionAlgorithm"] = doc.compression
+    return ctx.ok(body)
+
+
+@router.post(_BASE + "/feeds")
+async def create_feed(
+        ctx: CallContext = Depends(operation("feeds_2021-06-30:createFeed")),
+) -> Response:
+    svc = services(ctx.world)
+    body = await _json(ctx.request)
+    if isinstance(body, dict):
+        for mid in body.get("marketplaceIds") or []:
+            if ctx.seller is None or mid not in ctx.seller.marketplace_ids:
+                raise invalid_input("marketplaceIds", f"contains {mid}, where the seller does not sell")
+    try:
+        feed = svc.feeds.create_feed(ctx.seller_id, body)
+    except FeedError as exc:
+        raise _err(exc) from exc
+    return ctx.ok({"feedId": feed.feed_id}, status=202)
+
+
+@router.get(_BASE + "/feeds")
+async def get_feeds(
+        ctx: CallContext = Depends(operation("feeds_2021-06-30:getFeeds")),
+) -> Response:
+    svc = services(ctx.world)
+    q = ctx.query
+    try:
+        page_size = int(q.get("pageSize", "10"))
+    except ValueError as exc:
+        raise invalid_input("pageSize", "must be an integer") from exc
+    try:
+        feeds, token = svc.feeds.list_feeds(
+            ctx.seller_id, feed_types=csv_param(q, "feedTypes"),
+            marketplace_ids=csv_param(q, "marketplaceIds"),
+            statuses=csv_param(q, "processingStatuses"), created_since=_time(ctx, "createdSince"),
+            created_until=_time(ctx, "createdUntil"), page_size=page_size,
+            next_token=q.get("nextToken"))
+    except FeedError as exc:
+        raise _err(exc) from exc
+    body: dict[str, Any] = {"feeds": [f.to_json(iso) for f in feeds]}
+    if token:
+        body["nextToken"] = token
+    return ctx.ok(body)
+
+
+@router.get(_BASE + "/feeds/{feedId}")
+async def get_feed(
+        feedId: str,
+        ctx: CallContext = Depends(operation("feeds_2021-06-30:getFeed")),
+) -> Response:
+    svc = services(ctx.world)
+    try:
+        feed = svc.feeds.get_feed(ctx.seller_id, feedId)
+    except FeedError as exc:
+        raise _err(exc) from exc
+    return ctx.ok(feed.to_json(iso))
+
+
+@router.delete(_BASE + "/feeds/{feedId}")
+async def cancel_feed(
+        feedId: str,
+        ctx: CallContext = Depends(operation("feeds_2021-06-30:cancelFeed")),
+) -> Response:
+    svc = services(ctx.world)
+    try:
+        svc.feeds.cancel_feed(ctx.seller_id, feedId)
+    except FeedError as exc:
+        raise _err(exc) from exc
+    return Response(status_code=200, headers={
+        "x-amzn-RateLimit-Limit": ctx.sim.limiter.header(ctx.operation)})
+
+
+# --------------------------------------------------------------------------- document URLs
+# Not SP-API: stand-ins for S3's pre-signed URLs (no access token, as with S3).
+
+
+@router.put(DOCUMENT_PATH + "/{documentId}")
+async def upload_document(documentId: str, request: Request) -> Response:
+    svc = services(simulator_of(request).world)
+    doc = svc.documents.get(documentId)
+    if doc is None or doc.content is not None or not documentId.startswith(
+            "amzn1.tortuga.4.sim.FEED."):
+        return Response(status_code=403, content=b"<Error><Code>AccessDenied</Code></Error>",
+                        media_type="application/xml")
+    compressed = request.headers.get("content-encoding", "").lower() == "gzip" or None
+    svc.documents.put(documentId, await request.body(), compressed=compressed)
+    return Response(status_code=200)
+
+
+@router.get(DOCUMENT_PATH + "/{documentId}")
+async def download_document(documentId: str, request: Request) -> Response:
+    svc = services(simulator_of(request).world)
+    svc.tick()
+    doc = svc.documents.get(documentId)
+    if doc is None or doc.content is None:
+        return Response(status_code=404, content=b"<Error><Code>NoSuchKey</Code></Error>",
+                        media_type="application/xml")
+    return Response(content=doc.content, media_type=doc.content_type)

@@ -1,0 +1,124 @@
+"""Reports API 2021-06-30: createReport, getReports, getReport, cancelReport, getReportDocument.
+
+Report types: GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL, ..._BY_ORDER_DATE_GENERAL,
+GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA, GET_MERCHANT_LISTINGS_ALL_DATA (see ``selling``).
+Schedules are not simulated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from .clock import iso, parse_iso
+from .context import CallContext, Simulator, operation
+from .documents import DocumentStore
+from .errors import SpApiError, invalid_input
+from .reports import ReportError
+from .selling import csv_param, services
+from .selling import install as _install
+
+__all__ = ["install", "router"]
+
+router = APIRouter()
+_BASE = "/reports/2021-06-30"
+
+
+def install(sim: Simulator) -> None:
+    _install(sim)
+
+
+def _err(exc: ReportError) -> SpApiError:
+    return SpApiError(exc.status, exc.code, exc.message)
+
+
+@router.post(_BASE + "/reports")
+async def create_report(
+        ctx: CallContext = Depends(operation("reports_2021-06-30:createReport")),
+) -> Response:
+    svc = services(ctx.world)
+    try:
+        body: Any = await ctx.request.json()
+    except ValueError as exc:
+        raise invalid_input("body", "is not valid JSON") from exc
+    if isinstance(body, dict):
+        for mid in body.get("marketplaceIds") or []:
+            if ctx.seller is None or mid not in ctx.seller.marketplace_ids:
+                raise invalid_input("marketplaceIds", f"contains {mid}, where the seller does not sell")
+    try:
+        report = svc.reports.create_report(ctx.seller_id, body, parse_iso)
+    except ReportError as exc:
+        raise _err(exc) from exc
+    return ctx.ok({"reportId": report.report_id}, status=202)
+
+
+@router.get(_BASE + "/reports")
+async def get_reports(
+        ctx: CallContext = Depends(operation("reports_2021-06-30:getReports")),
+) -> Response:
+    svc = services(ctx.world)
+    q = ctx.query
+    try:
+        page_size = int(q.get("pageSize", "10"))
+        since = parse_iso(q["createdSince"]) if "createdSince" in q else None
+        until = parse_iso(q["createdUntil"]) if "createdUntil" in q else None
+    except ValueError as exc:
+        raise invalid_input("request", f"has an invalid value: {exc}") from exc
+    try:
+        reports, token = svc.reports.list_reports(
+            ctx.seller_id, report_types=csv_param(q, "reportTypes"),
+            statuses=csv_param(q, "processingStatuses"),
+            marketplace_ids=csv_param(q, "marketplaceIds"), page_size=page_size,
+            created_since=since, created_until=until, next_token=q.get("nextToken"))
+    except ReportError as exc:
+        raise _err(exc) from exc
+    body: dict[str, Any] = {"reports": [r.to_json(iso) for r in reports]}
+    if token:
+        body["nextToken"] = token
+    return ctx.ok(body)
+
+
+@router.get(_BASE + "/reports/{reportId}")
+async def get_report(
+        reportId: str,
+        ctx: CallContext = Depends(operation("reports_2021-06-30:getReport")),
+) -> Response:
+    svc = services(ctx.world)
+    try:
+        report = svc.reports.get_report(ctx.seller_id, reportId)
+    except ReportError as exc:
+        raise _err(exc) from exc
+    return ctx.ok(report.to_json(iso))
+
+
+@router.delete(_BASE + "/reports/{reportId}")
+async def cancel_report(
+        reportId: str,
+        ctx: CallContext = Depends(operation("reports_2021-06-30:cancelReport")),
+) -> Response:
+    svc = services(ctx.world)
+    try:
+        svc.reports.cancel_report(ctx.seller_id, reportId)
+    except ReportError as exc:
+        raise _err(exc) from exc
+    return Response(status_code=200, headers={
+        "x-amzn-RateLimit-Limit": ctx.sim.limiter.header(ctx.operation)})
+
+
+@router.get(_BASE + "/documents/{reportDocumentId}")
+async def get_report_document(
+        reportDocumentId: str,
+        ctx: CallContext = Depends(operation("reports_2021-06-30:getReportDocument")),
+) -> Response:
+    svc = services(ctx.world)
+    try:
+        doc_id, compression = svc.reports.get_document(ctx.seller_id, reportDocumentId)
+    except ReportError as exc:
+        raise _err(exc) from exc
+    body: dict[str, Any] = {"reportDocumentId": doc_id,
+                            "url": DocumentStore.url(str(ctx.request.base_url), doc_id)}
+    if compression:
+        body["compressionAlgorithm"] = compression
+    return ctx.ok(body)
