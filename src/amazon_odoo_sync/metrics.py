@@ -7,6 +7,8 @@ from prometheus_client import Counter, Gauge, Histogram
 __all__ = [
     "CIRCUIT_STATE",
     "JOBS",
+    "JOB_DURATION",
+    "JOB_RUNS",
     "ODOO_CALLS",
     "ODOO_CONCURRENCY_LIMIT",
     "ODOO_LATENCY",
@@ -28,3 +30,7 @@ ODOO_CALLS = Counter("aos_odoo_calls_total", "Odoo calls by model, method and ou
 ODOO_LATENCY = Histogram("aos_odoo_call_seconds", "Odoo call latency", ["model", "method"])
 ODOO_CONCURRENCY_LIMIT = Gauge("aos_odoo_concurrency_limit", "Current adaptive concurrency limit",
                                ["instance"])
+JOB_RUNS = Counter("aos_job_runs_total", "Job runs by task, queue and outcome (succeeded/failed/retry)",
+                   ["task", "queue", "outcome"])
+JOB_DURATION = Histogram("aos_job_seconds", "Job run time", ["task", "queue"],
+                         buckets=(0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300))

@@ -1,9 +1,91 @@
-"""Commands: status (not yet implemented)."""
+"""Command: ``status``: queue depth per queue and state, oldest waiting job, quota, circuits."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import typer
+from rich.table import Table
+
+from ..store.database import connect, database_url
+from .common import console, settings_from
+
+__all__ = ["register"]
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = max(0.0, seconds)
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
+def _dict_table(title: str, rows: list[dict[str, Any]]) -> Table | str:
+    if not rows:
+        return f"{title}: none."
+    table = Table(*rows[0].keys(), title=title)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    return table
+
+
+async def _optional_rows(name: str, conn: Any) -> list[dict[str, Any]] | None:
+    """``amazon.status.<name>(conn)`` if that module is there, else None (not available)."""
+    try:
+        from ..amazon import status as amazon_status
+    except ImportError:
+        return None
+    reader = getattr(amazon_status, name, None)
+    if reader is None:
+        return None
+    result = reader(conn)
+    if asyncio.iscoroutine(result):
+        result = await result
+    return list(result)
+
+
+def status(ctx: typer.Context) -> None:
+    """Queue depth by queue and state, oldest waiting job, SP-API quota and circuits."""
+    from ..exceptions import SyncError
+    from ..jobs.admin import STATES, queue_depths
+    from ..jobs.queues import QUEUES
+
+    async def run() -> None:
+        async with connect(database_url(settings_from(ctx)), autocommit=True) as conn:
+            depths = await queue_depths(conn)
+            extra: dict[str, list[dict[str, Any]] | None | str] = {}
+            for name in ("quota_rows", "circuit_rows"):
+                try:
+                    extra[name] = await _optional_rows(name, conn)
+                except SyncError as exc:
+                    extra[name] = f"unavailable ({exc.message})"
+        queues = list(QUEUES) + sorted({d.queue for d in depths} - set(QUEUES))
+        shown_states = [s for s in STATES if s in ("todo", "doing", "failed")
+                        or any(d.state == s for d in depths)]
+        table = Table("queue", *shown_states, "oldest ready", title="Jobs")
+        for queue in queues:
+            counts = {d.state: d for d in depths if d.queue == queue}
+            oldest = counts["todo"].oldest_ready_seconds if "todo" in counts else None
+            table.add_row(queue, *(str(counts[s].jobs) if s in counts else "0" for s in shown_states),
+                          _age(oldest))
+        console.print(table)
+        for name, title in (("quota_rows", "SP-API quota"), ("circuit_rows", "Circuits")):
+            rows = extra[name]
+            if rows is None:
+                console.print(f"{title}: not available.")
+            elif isinstance(rows, str):
+                console.print(f"{title}: {rows}.")
+            else:
+                console.print(_dict_table(title, rows))
+
+    asyncio.run(run())
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to ``app``."""
+    app.command("status")(status)

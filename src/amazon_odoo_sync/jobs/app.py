@@ -1,0 +1,73 @@
+"""The procrastinate ``App``, built from the settings with every declared task bound to it.
+
+Task modules are imported first: ``amazon_odoo_sync.jobs.builtin`` and every module under
+``amazon_odoo_sync.flows`` (flows declare their tasks with ``jobs.tasks.task`` at import time).
+A flow module that fails to import stops the worker: running without its tasks would fail
+its jobs one by one instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable
+from typing import Any
+
+from procrastinate import App, PsycopgConnector
+
+from ..config import Settings
+from ..exceptions import ConfigurationError
+from .queues import configure_priorities
+from .retry import SyncRetryStrategy
+from .tasks import registered_tasks
+
+__all__ = ["DEFAULT_TASK_MODULES", "build_app", "import_task_modules"]
+
+#: Always imported; plus every module of these packages.
+DEFAULT_TASK_MODULES = ("amazon_odoo_sync.jobs.builtin",)
+TASK_PACKAGES = ("amazon_odoo_sync.flows",)
+
+
+def import_task_modules(modules: Iterable[str] | None = None) -> list[str]:
+    """Import the modules declaring tasks; None: the builtin tasks and all flow modules."""
+    names = list(DEFAULT_TASK_MODULES)
+    if modules is None:
+        for package_name in TASK_PACKAGES:
+            package = importlib.import_module(package_name)
+            names += [info.name for info in pkgutil.walk_packages(package.__path__,
+                                                                  package_name + ".")]
+    else:
+        names += [name for name in modules if name not in names]
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            raise ConfigurationError(f"cannot import task module {name}: {exc}") from exc
+    return names
+
+
+def build_app(settings: Settings, *, url: str | None = None,
+              task_modules: Iterable[str] | None = None,
+              retry_strategy: SyncRetryStrategy | None = None,
+              pool_size: int | None = None) -> App:
+    """A procrastinate App on ``url`` (default: the settings' database), not yet opened.
+
+    Use ``async with app.open_async():`` around deferring; :func:`jobs.worker.run_worker` opens it
+    itself. Tests pass ``url=db_url`` and ``task_modules=()`` (builtin tasks only).
+    """
+    if url is None:
+        from ..store.database import database_url
+
+        url = database_url(settings)
+    import_task_modules(task_modules)
+    configure_priorities(settings.priorities)
+    strategy = retry_strategy or SyncRetryStrategy.from_config(settings.jobs)
+    size = pool_size or max(2, min(settings.database.pool_size, settings.jobs.concurrency + 3))
+    pool_args: dict[str, Any] = {"conninfo": url, "min_size": 1, "max_size": size,
+                                 "name": "aos-jobs"}
+    app = App(connector=PsycopgConnector(**pool_args))
+    for declared in registered_tasks().values():
+        app.task(name=declared.name, queue=declared.queue, priority=declared.job_priority(),
+                 lock=None, queueing_lock=None, retry=strategy, pass_context=True,
+                 )(declared.runner(settings, strategy))
+    return app

@@ -1,0 +1,256 @@
+"""Declaring tasks: ``@task(queue="orders", lock_from=..., queueing_lock_from=...)``.
+
+A task is declared once, at import time, independent of any database: the declaration goes in
+a registry, and :func:`~amazon_odoo_sync.jobs.app.build_app` binds every declared task to the
+procrastinate ``App`` it builds (so tests can build apps on many databases).
+
+``lock_from``: jobs with the same lock never run at the same time (procrastinate ``lock``).
+``queueing_lock_from``: at most one job with this key waits in the queue; deferring a duplicate
+is a no-op that returns ``None`` (procrastinate ``queueing_lock``, ``AlreadyEnqueued`` caught).
+Both take a ``str.format`` template over the job's keyword arguments (``"order:{account}:{order_id}"``)
+or a callable ``kwargs -> str | None``; ``queueing_lock_from=True`` keys on all the arguments.
+Queueing locks are prefixed with the task name, locks are not (tasks may share a lock on purpose).
+
+While a job runs, :func:`current_job` gives its :class:`JobRuntime` (app, settings, database pool,
+job id), and structlog lines carry ``job_id``, ``task``, ``queue`` and ``account``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from procrastinate import App, JobContext, PsycopgConnector
+from procrastinate.exceptions import AlreadyEnqueued
+
+from ..config import Settings
+from ..exceptions import SyncError
+from ..logs import bind, get_logger
+from ..metrics import JOB_DURATION, JOB_RUNS
+from .queues import check_queue, priority_for
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+    from psycopg_pool import AsyncConnectionPool
+
+    from .retry import SyncRetryStrategy
+
+__all__ = [
+    "JobRuntime",
+    "JobTask",
+    "LockFrom",
+    "app_pool",
+    "current_job",
+    "failure_context",
+    "registered_tasks",
+    "task",
+]
+
+log = get_logger(__name__)
+
+LockFrom = str | Callable[[Mapping[str, Any]], str | None] | None
+TaskFunc = Callable[..., Awaitable[Any]]
+
+_REGISTRY: dict[str, JobTask] = {}
+_current: ContextVar[JobRuntime | None] = ContextVar("aos_current_job", default=None)
+
+RECORD_FAILURE = """
+INSERT INTO job_failures (job_id, attempt, final, error_type, message, context, traceback)
+VALUES (%(job_id)s, %(attempt)s, %(final)s, %(error_type)s, %(message)s, %(context)s, %(traceback)s)
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobRuntime:
+    """What a running job may use: its app (to defer follow-ups), settings and database pool."""
+
+    app: App
+    settings: Settings
+    job_id: int
+    task_name: str
+    queue: str
+    attempts: int
+
+    @property
+    def pool(self) -> AsyncConnectionPool[Any]:
+        """The worker's psycopg pool: ``async with current_job().pool.connection() as conn``."""
+        return app_pool(self.app)
+
+
+def app_pool(app: App) -> AsyncConnectionPool[Any]:
+    """The psycopg pool of an opened app (ours are always built on ``PsycopgConnector``)."""
+    connector = app.connector
+    if not isinstance(connector, PsycopgConnector):
+        raise TypeError("jobs apps are built on procrastinate's PsycopgConnector")
+    pool: AsyncConnectionPool[Any] = connector.pool
+    return pool
+
+
+def current_job() -> JobRuntime:
+    """The job running in this context. Raises RuntimeError outside a job."""
+    runtime = _current.get()
+    if runtime is None:
+        raise RuntimeError("not inside a job: current_job() is only available while a job runs")
+    return runtime
+
+
+def _render(template: LockFrom | Literal[True], kwargs: Mapping[str, Any]) -> str | None:
+    if template is None:
+        return None
+    if template is True:
+        return json.dumps(dict(kwargs), sort_keys=True, separators=(",", ":"), default=str)
+    if isinstance(template, str):
+        try:
+            return template.format(**kwargs)
+        except KeyError as exc:
+            raise ValueError(f"lock template {template!r} needs argument {exc.args[0]!r}") from None
+    return template(kwargs)
+
+
+def failure_context(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, SyncError):
+        return exc.context()
+    return {"error": type(exc).__name__, "message": str(exc), "retryable": False}
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class JobTask:
+    """A declared task. Call ``defer``/``defer_in_transaction``; awaiting it runs it inline."""
+
+    name: str
+    queue: str
+    func: TaskFunc
+    lock_from: LockFrom = None
+    queueing_lock_from: LockFrom | Literal[True] = None
+    #: None: the queue's priority from the settings.
+    priority: int | None = None
+
+    async def __call__(self, **kwargs: Any) -> Any:
+        return await self.func(**kwargs)
+
+    def lock_for(self, kwargs: Mapping[str, Any]) -> str | None:
+        return _render(self.lock_from, kwargs)
+
+    def queueing_lock_for(self, kwargs: Mapping[str, Any]) -> str | None:
+        key = _render(self.queueing_lock_from, kwargs)
+        return None if key is None else f"{self.name}:{key}"
+
+    def job_priority(self, priority: int | None = None) -> int:
+        if priority is not None:
+            return priority
+        return self.priority if self.priority is not None else priority_for(self.queue)
+
+    async def defer(self, app: App, *, priority: int | None = None,
+                    schedule_at: datetime | None = None, schedule_in: float | None = None,
+                    queueing_lock: str | None = None, **kwargs: Any) -> int | None:
+        """Queue a job through ``app``'s pool. Returns its id, or None if an identical one waits."""
+        options: dict[str, Any] = {
+            "queue": self.queue, "priority": self.job_priority(priority),
+            "lock": self.lock_for(kwargs),
+            "queueing_lock": queueing_lock or self.queueing_lock_for(kwargs),
+        }
+        if schedule_at is not None:
+            options["schedule_at"] = schedule_at
+        elif schedule_in is not None:
+            options["schedule_in"] = {"seconds": schedule_in}
+        try:
+            job_id: int = await app.configure_task(self.name, **options).defer_async(**kwargs)
+        except AlreadyEnqueued:
+            log.debug("job already waiting", task=self.name, queueing_lock=options["queueing_lock"])
+            return None
+        return job_id
+
+    async def defer_in_transaction(self, conn: AsyncConnection[Any], *, priority: int | None = None,
+                                   schedule_at: datetime | None = None,
+                                   schedule_in: float | None = None,
+                                   queueing_lock: str | None = None, **kwargs: Any) -> int | None:
+        """Queue a job on the caller's connection: it commits or rolls back with the caller."""
+        from .outbox import defer_in_transaction
+
+        return await defer_in_transaction(
+            conn, self.name, self.queue, kwargs, priority=self.job_priority(priority),
+            lock=self.lock_for(kwargs),
+            queueing_lock=queueing_lock or self.queueing_lock_for(kwargs),
+            schedule_at=schedule_at, schedule_in=schedule_in)
+
+    def runner(self, settings: Settings,
+               strategy: SyncRetryStrategy) -> Callable[..., Awaitable[Any]]:
+        """The function procrastinate runs: context, logging, metrics, failure record around ours."""
+
+        async def run(context: JobContext, **kwargs: Any) -> Any:
+            job = context.job
+            assert job.id is not None
+            runtime = JobRuntime(app=context.app, settings=settings, job_id=job.id,
+                                 task_name=self.name, queue=job.queue, attempts=job.attempts)
+            fields: dict[str, Any] = {"job_id": job.id, "task": self.name, "queue": job.queue}
+            if isinstance(kwargs.get("account"), str):
+                fields["account"] = kwargs["account"]
+            token = _current.set(runtime)
+            started = time.monotonic()
+            try:
+                with bind(**fields):
+                    try:
+                        result = await self.func(**kwargs)
+                    except Exception as exc:
+                        final = not strategy.will_retry(exc, job.attempts)
+                        outcome = "failed" if final else "retry"
+                        JOB_RUNS.labels(self.name, job.queue, outcome).inc()
+                        log.warning("job failed", outcome=outcome, attempt=job.attempts + 1,
+                                    **failure_context(exc))
+                        await _record_failure(context.app, job.id, job.attempts + 1, final, exc)
+                        raise
+                    JOB_RUNS.labels(self.name, job.queue, "succeeded").inc()
+                    return result
+            finally:
+                JOB_DURATION.labels(self.name, job.queue).observe(time.monotonic() - started)
+                _current.reset(token)
+
+        run.__name__ = run.__qualname__ = self.name
+        return run
+
+
+async def _record_failure(app: App, job_id: int, attempt: int, final: bool,
+                          exc: BaseException) -> None:
+    from ..store._sql import jsonb
+
+    context = failure_context(exc)
+    try:
+        await app.connector.execute_query_async(
+            query=RECORD_FAILURE, job_id=job_id, attempt=attempt, final=final,
+            error_type=type(exc).__name__, message=str(context.get("message") or exc)[:2000],
+            context=jsonb(context),
+            traceback="".join(traceback.format_exception(exc))[-8000:])
+    except Exception as record_exc:  # never hide the job's own error behind ours
+        log.error("could not record job failure", job_id=job_id, error=repr(record_exc))
+
+
+def task(*, queue: str, name: str | None = None, lock_from: LockFrom = None,
+         queueing_lock_from: LockFrom | Literal[True] = None,
+         priority: int | None = None) -> Callable[[TaskFunc], JobTask]:
+    """Declare an ``async def`` taking keyword arguments (JSON values) as a task."""
+    check_queue(queue)
+
+    def decorate(func: TaskFunc) -> JobTask:
+        if not inspect.iscoroutinefunction(func):
+            raise TypeError(f"task {func.__qualname__} must be an async function")
+        task_name = name or f"{func.__module__}.{func.__qualname__}"
+        if task_name in _REGISTRY:
+            raise ValueError(f"a task named {task_name!r} is already declared")
+        declared = JobTask(name=task_name, queue=queue, func=func, lock_from=lock_from,
+                           queueing_lock_from=queueing_lock_from, priority=priority)
+        _REGISTRY[task_name] = declared
+        return declared
+
+    return decorate
+
+
+def registered_tasks() -> Mapping[str, JobTask]:
+    """Every declared task by name (modules must be imported first: see ``jobs.app``)."""
+    return dict(_REGISTRY)

@@ -1,0 +1,95 @@
+"""Running a worker: procrastinate's worker plus our two side loops.
+
+* At start, and then through the scheduled ``jobs.housekeeping`` task, the jobs of dead workers
+  are requeued (``jobs.stalled``).
+* The scheduler loop defers due interval schedules (``jobs.schedule``) every
+  ``[jobs] scheduler_tick_seconds``. Several workers may run it: each due run is claimed once.
+
+With ``wait=False`` the worker stops once no job is ready (demo, tests); it then runs no
+scheduler, only the start-up recovery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from procrastinate import App
+from psycopg_pool import AsyncConnectionPool
+
+from ..config import Settings
+from ..logs import get_logger
+from .queues import check_queue
+from .schedule import ScheduleEntry, run_due_schedules, sync_schedules
+from .stalled import recover_stalled_jobs
+from .tasks import app_pool
+
+__all__ = ["run_worker"]
+
+log = get_logger(__name__)
+
+
+async def _every(seconds: float, name: str, step: Callable[[], Awaitable[Any]]) -> None:
+    while True:
+        try:
+            await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a database hiccup must not stop the worker; try next tick
+            log.error("worker side loop failed", loop=name, error=repr(exc))
+        await asyncio.sleep(seconds)
+
+
+READY = """
+SELECT count(*) FROM procrastinate_jobs
+WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())
+  AND (%(queues)s::text[] IS NULL OR queue_name = ANY(%(queues)s))
+"""
+
+
+async def _ready_jobs(pool: AsyncConnectionPool[Any], queues: list[str] | None) -> int:
+    async with pool.connection() as conn:
+        row = await (await conn.execute(READY, {"queues": queues})).fetchone()
+    return int(row[0]) if row else 0
+
+
+async def run_worker(app: App, settings: Settings, *, queues: Iterable[str] | None = None,
+                     concurrency: int | None = None, wait: bool = True, name: str | None = None,
+                     install_signal_handlers: bool = True) -> None:
+    """Open ``app`` and process jobs until stopped (SIGINT/SIGTERM) or, if not ``wait``, idle."""
+    config = settings.jobs
+    queue_list = [check_queue(q) for q in queues] if queues else None
+    async with app.open_async():
+        pool = app_pool(app)
+
+        async with pool.connection() as conn:
+            await recover_stalled_jobs(conn, config.stalled_after_seconds)
+
+        side: list[asyncio.Task[None]] = []
+        if wait:
+            async with pool.connection() as conn:
+                current: list[ScheduleEntry] = await sync_schedules(conn, settings)
+
+            async def tick() -> None:
+                async with pool.connection() as conn:
+                    await run_due_schedules(conn, current)
+
+            side.append(asyncio.create_task(_every(config.scheduler_tick_seconds, "scheduler", tick)))
+        try:
+            options: dict[str, Any] = {"queues": queue_list} if queue_list else {}
+            while True:
+                await app.run_worker_async(
+                    **options, concurrency=concurrency or config.concurrency, wait=wait,
+                    name=name or "worker", install_signal_handlers=install_signal_handlers,
+                    update_heartbeat_interval=config.heartbeat_seconds,
+                    stalled_worker_timeout=config.stalled_after_seconds,
+                    fetch_job_polling_interval=min(5.0, config.scheduler_tick_seconds * 5))
+                # procrastinate's wait=False stops when a fetch finds nothing, even while a
+                # running job is about to be retried: go on until nothing is ready at all.
+                if wait or not await _ready_jobs(pool, queue_list):
+                    break
+        finally:
+            for loop_task in side:
+                loop_task.cancel()
+            await asyncio.gather(*side, return_exceptions=True)

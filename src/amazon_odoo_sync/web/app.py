@@ -1,0 +1,93 @@
+"""The HTTP app (FastAPI): ``/healthz`` and ``/metrics``; other modules add their routers.
+
+``create_app(settings, extra_routers=(...))`` mounts the given ``APIRouter``s. Route handlers
+reach the database through ``request.app.state.db`` (:class:`Database`: a small psycopg pool,
+opened on first use and closed when the app shuts down).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from ..config import Settings
+from .metrics import CONTENT_TYPE_LATEST, collect_job_metrics, render_metrics
+
+__all__ = ["Database", "create_app"]
+
+
+class Database:
+    """A lazily opened pool, so building the app needs no database."""
+
+    def __init__(self, url: str, max_size: int = 4) -> None:
+        self.url = url
+        self.max_size = max_size
+        self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+
+    async def pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        if self._pool is None:
+            pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+                self.url, min_size=1, max_size=self.max_size, open=False, name="aos-web",
+                kwargs={"autocommit": True})
+            await pool.open(wait=True, timeout=10)
+            self._pool = pool
+        return self._pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+def create_app(settings: Settings, extra_routers: Iterable[APIRouter] = (), *,
+               url: str | None = None) -> FastAPI:
+    if url is None:
+        from ..store.database import database_url
+
+        url = database_url(settings)
+    database = Database(url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await database.close()
+
+    app = FastAPI(title="amazon-odoo-sync", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.db = database
+
+    @app.get("/healthz")
+    async def healthz(request: Request) -> JSONResponse:
+        try:
+            pool = await database.pool()
+            async with pool.connection() as conn:
+                cursor = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
+                row = await cursor.fetchone()
+        except Exception as exc:  # report, never raise: this is what monitoring polls
+            return JSONResponse({"status": "error", "database": type(exc).__name__}, status_code=503)
+        if not row or not row[0]:
+            return JSONResponse({"status": "error", "database": "schema missing: run db upgrade"},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/metrics")
+    async def metrics(request: Request) -> Response:
+        try:
+            pool = await database.pool()
+            async with pool.connection() as conn:
+                await collect_job_metrics(conn)
+        except Exception:  # still export process metrics when the database is away
+            pass
+        return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)
+
+    for router in extra_routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,53 @@
+"""``/metrics`` and ``/healthz`` of the HTTP app, in-process (ASGI transport)."""
+
+from __future__ import annotations
+
+import httpx
+import psycopg
+import pytest
+from fastapi import APIRouter
+
+from amazon_odoo_sync.config import DatabaseConfig, Settings
+from amazon_odoo_sync.jobs.outbox import defer_in_transaction
+from amazon_odoo_sync.web.app import create_app
+
+pytestmark = pytest.mark.db
+
+
+async def get(app: object, path: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        return await client.get(path)
+
+
+async def test_metrics_count_jobs_by_queue_and_state(db_url: str) -> None:
+    async with await psycopg.AsyncConnection.connect(db_url) as conn:
+        for _ in range(3):
+            await defer_in_transaction(conn, "jobs.noop", "reports", {})
+        await defer_in_transaction(conn, "jobs.noop", "stock", {})
+        await conn.commit()
+    router = APIRouter()
+
+    @router.get("/extra")
+    async def extra() -> dict[str, str]:
+        return {"mounted": "yes"}
+
+    app = create_app(Settings(database=DatabaseConfig(url=db_url)), [router], url=db_url)
+    async with app.router.lifespan_context(app):
+        metrics = await get(app, "/metrics")
+        health = await get(app, "/healthz")
+        mounted = await get(app, "/extra")
+    assert metrics.status_code == 200
+    lines = metrics.text.splitlines()
+    assert 'aos_jobs{queue="reports",state="todo"} 3.0' in lines
+    assert 'aos_jobs{queue="stock",state="todo"} 1.0' in lines
+    assert 'aos_jobs{queue="orders",state="todo"} 0.0' in lines
+    assert health.status_code == 200 and health.json() == {"status": "ok", "database": "ok"}
+    assert mounted.json() == {"mounted": "yes"}
+
+
+async def test_healthz_reports_a_database_without_schema(server_url: str) -> None:
+    app = create_app(Settings(), url=server_url)
+    async with app.router.lifespan_context(app):
+        health = await get(app, "/healthz")
+    assert health.status_code == 503 and "db upgrade" in health.json()["database"]
