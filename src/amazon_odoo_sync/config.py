@@ -49,6 +49,8 @@ __all__ = [
     "SecretsConfig",
     "Settings",
     "SpapiConfig",
+    "ShipmentCarrier",
+    "ShipmentsConfig",
     "StockConfig",
     "default_config_path",
     "load_settings",
@@ -156,6 +158,8 @@ class Schedules(_Section):
 
     orders_poll: float = Field(default=120, gt=0)
     orders_overlap: float = Field(default=300, ge=0)
+    #: Orders in quarantine (e.g. waiting for a SKU mapping) are tried again this often.
+    orders_retry_quarantined: float = Field(default=600, gt=0)
     stock_poll: float = Field(default=5, gt=0)
     shipments_poll: float = Field(default=10, gt=0)
     fba_inventory_poll: float = Field(default=1800, gt=0)
@@ -235,6 +239,50 @@ class StockConfig(_Section):
     max_message_attempts: int = Field(default=5, ge=1)
 
 
+class ShipmentCarrier(_Section):
+    """How one Odoo carrier (``delivery.carrier`` name) is named to Amazon in ``confirmShipment``."""
+
+    #: Amazon's carrierCode ("UPS", "DHL", "Deutsche Post", ...) or "Other" (then ``name`` is sent).
+    code: str = Field(min_length=1)
+    #: carrierName: required by Amazon with code "Other"; defaults to the Odoo carrier's name.
+    name: str | None = None
+    #: shippingMethod; defaults to the Odoo carrier's name.
+    shipping_method: str | None = None
+
+
+class ShipmentsConfig(_Section):
+    """``[shipments]``: FBM deliveries validated in Odoo, confirmed to Amazon (``confirmShipment``)."""
+
+    #: A delivery validated without a tracking number waits this long for one, then is reported.
+    tracking_grace_minutes: float = Field(default=60, ge=0)
+    #: Odoo carrier name → Amazon carrier (``"DHL Paket" = "DHL"`` or a table with code/name/
+    #: shipping_method). Unmapped carriers whose name is an Amazon code are sent as that code,
+    #: others as code "Other" with the Odoo name as carrierName.
+    carriers: dict[str, ShipmentCarrier] = Field(default_factory=dict)
+    #: Used for deliveries without a carrier in Odoo; none: such deliveries are quarantined.
+    default_carrier: ShipmentCarrier | None = None
+    #: Pickings changed this many seconds before the cursor are read again (late commits).
+    change_overlap_seconds: float = Field(default=10.0, ge=0)
+    #: Confirmations sent at the same time (the rate governor still paces them).
+    concurrency: int = Field(default=4, ge=1, le=64)
+    #: Pending confirmations sent per run.
+    send_batch: int = Field(default=500, ge=1)
+    #: Post a note with the Amazon shipment status on the Odoo sale order.
+    post_odoo_note: bool = True
+
+    @field_validator("carriers", mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: {"code": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @field_validator("default_carrier", mode="before")
+    @classmethod
+    def _short_default(cls, value: Any) -> Any:
+        return {"code": value} if isinstance(value, str) else value
+
+
 _config_file: ContextVar[Path | None] = ContextVar("aos_config_file", default=None)
 
 
@@ -253,6 +301,7 @@ class Settings(BaseSettings):
     priorities: Priorities = Field(default_factory=Priorities)
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     stock: StockConfig = Field(default_factory=StockConfig)
+    shipments: ShipmentsConfig = Field(default_factory=ShipmentsConfig)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
 

@@ -1,9 +1,95 @@
-"""Commands: sync (not yet implemented)."""
+"""Commands: ``sync orders`` (backfill a period), ``sync order ID`` (recover one)."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated
+
 import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from ..amazon.marketplaces import by_code, by_id
+from .common import console, settings_from
+
+__all__ = ["register"]
+
+sync_app = typer.Typer(help="Resynchronise Amazon data on demand (safe while workers run).",
+                       no_args_is_help=True)
+
+
+def _date(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO date like 2026-11-01 or 2026-11-01T12:00") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@sync_app.command("orders")
+def sync_orders(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Option("--account", "-a", help="Seller account name.")],
+    since: Annotated[str, typer.Option(help="Orders updated since (ISO date, UTC).")],
+    until: Annotated[str | None, typer.Option(help="... and until (default: now).")] = None,
+    marketplace: Annotated[list[str] | None, typer.Option("--marketplace", "-m", help="Code or id; repeatable.")
+                           ] = None,
+    import_now: Annotated[bool, typer.Option("--import/--no-import",
+                                             help="Import here too instead of leaving it to workers.")] = True,
+) -> None:
+    """Re-read Amazon orders of a period into Odoo; duplicates are harmless."""
+    settings = settings_from(ctx)
+    configured = settings.account(account).marketplaces
+    wanted = [by_id(m).id if len(m) > 3 else by_code(m).id for m in (marketplace or [])] or configured
+
+    async def run() -> None:
+        from ..flows.orders import backfill, import_pending
+        from ..flows.runtime import open_runtime
+
+        async with open_runtime(settings) as rt:
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                          TextColumn("{task.completed} orders"), TimeElapsedColumn(), console=console) as bar:
+                reading = bar.add_task(f"Reading {account} from Amazon", total=None)
+                stored = await backfill(rt, account, wanted, _date(since), _date(until) if until else None,
+                                        progress=lambda n: bar.advance(reading, n))
+                bar.update(reading, total=bar.tasks[0].completed)
+                if import_now:
+                    importing = bar.add_task("Importing into Odoo", total=None)
+                    result = await import_pending(rt, account)
+                    bar.update(importing, completed=result.created + result.adopted, total=result.created +
+                               result.adopted)
+        console.print(f"{stored.stored} new order versions stored, {stored.duplicates} already known.")
+        if import_now:
+            console.print(f"Odoo: {result.created} created, {result.adopted} adopted, {result.cancelled} cancelled, "
+                          f"{result.reserved} pending, {result.quarantined} quarantined.")
+
+    asyncio.run(run())
+
+
+@sync_app.command("order")
+def sync_order(
+    ctx: typer.Context,
+    order_id: Annotated[str, typer.Argument(help="Amazon order id, e.g. 028-1234567-1234567.")],
+    account: Annotated[str, typer.Option("--account", "-a")],
+) -> None:
+    """Fetch one Amazon order and import it now."""
+    settings = settings_from(ctx)
+    settings.account(account)
+
+    async def run() -> None:
+        from ..flows.orders import recover_order
+        from ..flows.runtime import open_runtime
+
+        async with open_runtime(settings) as rt:
+            result = await recover_order(rt, account, order_id)
+        if result.quarantined:
+            console.print(f"[yellow]{order_id} is in quarantine[/]: see `amazon-odoo-sync status`.")
+        else:
+            console.print(f"{order_id}: {result.created} created, {result.adopted} adopted, "
+                          f"{result.cancelled} cancelled, {result.reserved} waiting (Pending on Amazon).")
+
+    asyncio.run(run())
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    app.add_typer(sync_app, name="sync")

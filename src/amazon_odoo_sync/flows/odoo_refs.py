@@ -9,10 +9,10 @@ taxes, service products) come from what ``odoo setup`` recorded.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
 from ..config import Settings
 from ..exceptions import ConfigurationError
@@ -22,18 +22,15 @@ from ..store import product_map
 
 __all__ = ["CachedOdooReferences"]
 
-ConnectionFactory = Callable[[], Awaitable[AsyncConnection[Any]]]
-
-
 class CachedOdooReferences:
     """Implements ``order_import.OdooReferences`` on an Odoo client and our product map."""
 
     def __init__(self, odoo: OdooClient, settings: Settings, *, targets: Mapping[str, OdooTargets],
-                 conn: AsyncConnection[Any] | None = None, product_ttl: float = 60.0) -> None:
+                 pool: AsyncConnectionPool[Any] | None = None, product_ttl: float = 60.0) -> None:
         self.odoo = odoo
         self.settings = settings
         self._targets = dict(targets)
-        self._conn = conn
+        self._pool = pool
         self._product_ttl = product_ttl
         self._products: dict[tuple[str, str, str], tuple[int, float]] = {}
         self._countries: dict[str, int] | None = None
@@ -56,8 +53,9 @@ class CachedOdooReferences:
             if cached and cached[1] > now:
                 found[sku] = cached[0]
         missing = wanted - set(found)
-        if missing and self._conn is not None:
-            found.update(await product_map.lookup(self._conn, account, marketplace_id, missing))
+        if missing and self._pool is not None:
+            async with self._pool.connection() as conn:
+                found.update(await product_map.lookup(conn, account, marketplace_id, missing))
             missing = wanted - set(found)
         if missing:
             rows = await self.odoo.search_read("product.product", [("default_code", "in", sorted(missing))],

@@ -1,0 +1,320 @@
+"""The orders flow: when and in which order Amazon orders reach Odoo.
+
+Four sources, one path. Each stores Amazon's order documents in the inbox first (keyed by
+account, order id and Amazon's last-update time, so a duplicate is stored once), then the import
+job drains the inbox in batches through :class:`~.order_import.OrderImporter`:
+
+1. Push: ``ORDER_CHANGE`` notifications (:func:`receive_notification`, from our HTTP endpoint or
+   an SQS queue) are stored, deduplicated by notification id; their item summary reserves the
+   units at once for the stock flow; :func:`fetch_notified_orders` then gets the orders.
+2. Polling backup: :func:`poll_orders`, ``searchOrders`` by last-update time per account and
+   marketplace with an overlap window; the cursor moves only after the pages are stored. This
+   alone keeps Odoo complete if notifications stop.
+3. Backfill / resync (:func:`backfill`) for a period; safe while workers run.
+4. Recover one (:func:`recover_order`).
+
+Quota: ``searchOrders`` (100 orders a page, but one call per 3 minutes after a burst of 20)
+for bulk; ``getOrder`` (0.5/s, burst 30) for single pushed orders. When many pushed orders wait,
+one ``searchOrders`` page is cheaper than a ``getOrder`` each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from ..exceptions import DataError, NotFoundError
+from ..jobs.schedule import register_schedule
+from ..jobs.tasks import current_job, task
+from ..logs import get_logger
+from ..store import cursors, inbox, quarantine, reservations
+from .order_import import FLOW, ImportResult, OrderImporter
+from .runtime import FlowRuntime, get_runtime
+
+__all__ = [
+    "INCLUDED_DATA",
+    "backfill",
+    "fetch_notified_orders",
+    "import_pending",
+    "order_source",
+    "poll_orders",
+    "receive_notification",
+    "recover_order",
+]
+
+_log = get_logger(__name__)
+
+#: What an import needs; not PACKAGES, EXPENSE, PAYMENT, FULFILLMENT_ORDERS.
+INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "CANCELLATION", "FULFILLMENT", "TAX")
+CURSOR_FLOW = "orders"
+NOTIFICATION_SOURCE = "notification"
+#: Amazon wants lastUpdatedBefore at least two minutes in the past.
+AMAZON_LAG = timedelta(minutes=2)
+#: First poll of an account looks back this far.
+INITIAL_LOOKBACK = timedelta(days=1)
+#: From this many waiting pushed orders on, one searchOrders page beats a getOrder each.
+SEARCH_THRESHOLD = 10
+IMPORT_BATCH = 100
+
+
+def order_source(account: str) -> str:
+    """Inbox source of an account's order documents (one per account: drains stay per account)."""
+    return f"orders/{account}"
+
+
+def _order_key(doc: Mapping[str, Any]) -> str:
+    return f"{doc.get('orderId')}@{doc.get('lastUpdatedTime')}"
+
+
+@dataclass(kw_only=True)
+class StoreResult:
+    stored: int = 0
+    duplicates: int = 0
+
+
+async def store_orders(conn: AsyncConnection[Any], account: str, docs: list[dict[str, Any]]) -> StoreResult:
+    """Put order documents into the inbox and, if any is new, make sure an import job waits.
+    Both in the caller's transaction: the job exists if and only if the documents do."""
+    result = StoreResult()
+    for doc in docs:
+        item = await inbox.put(conn, source=order_source(account), key=_order_key(doc), account=account,
+                               payload=doc)
+        if item.is_new:
+            result.stored += 1
+        else:
+            result.duplicates += 1
+    if result.stored:
+        await import_orders_task.defer_in_transaction(conn, account=account)
+    return result
+
+
+# -- 1. push ---------------------------------------------------------------------------------
+
+async def receive_notification(conn: AsyncConnection[Any], notification: Mapping[str, Any],
+                               account_for_seller: Callable[[str], str | None]) -> bool:
+    """Store one SP-API notification (any type this flow handles). Returns False for a duplicate.
+
+    Raises DataError for a payload that is not an ORDER_CHANGE notification we can read; the
+    HTTP endpoint answers 400 and quarantines it."""
+    if notification.get("NotificationType") != "ORDER_CHANGE":
+        raise DataError(f"not an ORDER_CHANGE notification: {notification.get('NotificationType')!r}")
+    metadata = notification.get("NotificationMetadata") or {}
+    change = (notification.get("Payload") or {}).get("OrderChangeNotification") or {}
+    notification_id, order_id = metadata.get("NotificationId"), change.get("AmazonOrderId")
+    seller_id = change.get("SellerId")
+    if not notification_id or not order_id or not seller_id:
+        raise DataError("ORDER_CHANGE notification lacks NotificationId, AmazonOrderId or SellerId")
+    account = account_for_seller(str(seller_id))
+    if account is None:
+        raise DataError(f"ORDER_CHANGE for unknown seller {seller_id}")
+    async with conn.transaction():
+        item = await inbox.put(conn, source=NOTIFICATION_SOURCE, key=str(notification_id), account=account,
+                               payload=dict(notification))
+        if not item.is_new:
+            return False
+        summary = change.get("Summary") or {}
+        status = str(summary.get("OrderStatus") or "")
+        units: dict[str, int] = {}
+        for line in summary.get("OrderItems") or []:
+            if line.get("SellerSKU"):
+                units[str(line["SellerSKU"])] = units.get(str(line["SellerSKU"]), 0) + max(
+                    0, int(line.get("Quantity") or 0) - int(line.get("QuantityShipped") or 0))
+        if units and status in ("Pending", "Unshipped", "PartiallyShipped") and summary.get("FulfillmentType") == "MFN":
+            # The stock flow must not offer these units again while the order is on its way to Odoo.
+            await reservations.reserve(conn, account=account, order_id=str(order_id),
+                                       marketplace_id=str(summary.get("MarketplaceId") or ""), status=status,
+                                       units=units)
+        await fetch_notified_task.defer_in_transaction(conn, account=account)
+    return True
+
+
+async def fetch_notified_orders(rt: FlowRuntime, account: str, *, limit: int = 200) -> int:
+    """Get the orders that notifications announced and store them for import."""
+    async with rt.pool.connection() as conn:
+        async with conn.transaction():
+            pending = [i for i in await inbox.pending(conn, limit * 4, source=NOTIFICATION_SOURCE, lock=True)
+                       if i.account == account][:limit]
+            if not pending:
+                return 0
+            order_ids = list(dict.fromkeys(
+                str(i.payload["Payload"]["OrderChangeNotification"]["AmazonOrderId"]) for i in pending))
+            spapi = await rt.spapi(account, priority=rt.settings.priorities.orders)
+            docs: list[dict[str, Any]] = []
+            if len(order_ids) >= SEARCH_THRESHOLD:
+                times = [str(i.payload.get("EventTime")) for i in pending if i.payload.get("EventTime")]
+                since = min(_parse_time(t) for t in times) - AMAZON_LAG if times else \
+                    rt.clock.now() - INITIAL_LOOKBACK
+                wanted = set(order_ids)
+                async for page in spapi.orders.search_orders_pages(
+                        last_updated_after=since, included_data=INCLUDED_DATA, max_results_per_page=100,
+                        marketplace_ids=_marketplaces(pending)):
+                    docs.extend(o for o in page.get("orders", []) if o.get("orderId") in wanted)
+                    wanted -= {str(o.get("orderId")) for o in page.get("orders", [])}
+                    if not wanted:
+                        break
+                order_ids = sorted(wanted)  # not (yet) visible to searchOrders: ask one by one
+            for order_id in order_ids:
+                try:
+                    docs.append((await spapi.orders.get_order(order_id, included_data=INCLUDED_DATA))["order"])
+                except NotFoundError:
+                    _log.warning("order.notified_not_found", account=account, amazon_order_id=order_id)
+            await store_orders(conn, account, docs)
+            for item in pending:
+                await inbox.mark_processed(conn, item.id)
+    return len(docs)
+
+
+def _marketplaces(items: list[inbox.InboxItem]) -> list[str]:
+    ids = {str(((i.payload.get("Payload") or {}).get("OrderChangeNotification") or {}).get("Summary", {})
+               .get("MarketplaceId") or "") for i in items}
+    return sorted(m for m in ids if m)
+
+
+# -- 2. polling -------------------------------------------------------------------------------
+
+async def poll_orders(rt: FlowRuntime, account: str, marketplace_id: str, *,
+                      since: datetime | None = None, until: datetime | None = None,
+                      move_cursor: bool = True, progress: Callable[[int], None] | None = None) -> StoreResult:
+    """Store every order of ``account`` in ``marketplace_id`` updated since the cursor (minus the
+    overlap window) or ``since``; moves the cursor once every page is stored.
+
+    Without ``until`` no upper bound is sent: Amazon then uses "two minutes ago" by its own clock
+    and says which time it used (``lastUpdatedBefore`` of the response), and that becomes the
+    cursor, so our clock never has to agree with Amazon's."""
+    total = StoreResult()
+    upper: datetime | None = until
+    async with rt.pool.connection() as conn:
+        if since is None:
+            cursor = await cursors.get(conn, account, CURSOR_FLOW, marketplace=marketplace_id)
+            overlap = timedelta(seconds=rt.settings.schedules.orders_overlap)
+            since = (cursor.cursor - overlap) if cursor and cursor.cursor else \
+                rt.clock.now() - AMAZON_LAG - INITIAL_LOOKBACK
+        spapi = await rt.spapi(account, priority=rt.settings.priorities.orders)
+        async for page in spapi.orders.search_orders_pages(
+                marketplace_ids=[marketplace_id], last_updated_after=since, last_updated_before=until,
+                included_data=INCLUDED_DATA, max_results_per_page=100):
+            if upper is None and page.get("lastUpdatedBefore"):
+                upper = _parse_time(str(page["lastUpdatedBefore"]))
+            docs = list(page.get("orders", []))
+            async with conn.transaction():
+                stored = await store_orders(conn, account, docs)
+            total.stored += stored.stored
+            total.duplicates += stored.duplicates
+            if progress:
+                progress(len(docs))
+        if move_cursor:
+            upper = upper or (rt.clock.now() - AMAZON_LAG)
+            async with conn.transaction():
+                await cursors.advance(conn, account, CURSOR_FLOW, upper, marketplace=marketplace_id)
+    return total
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+# -- 3. and 4. backfill, recover one ------------------------------------------------------------
+
+async def backfill(rt: FlowRuntime, account: str, marketplace_ids: list[str], since: datetime,
+                   until: datetime | None = None, progress: Callable[[int], None] | None = None) -> StoreResult:
+    """Re-read a period; the cursor stays where it is. Imports happen in the workers, or by
+    :func:`import_pending` when the caller runs it."""
+    total = StoreResult()
+    for marketplace_id in marketplace_ids:
+        result = await poll_orders(rt, account, marketplace_id, since=since, until=until, move_cursor=False,
+                                   progress=progress)
+        total.stored += result.stored
+        total.duplicates += result.duplicates
+    return total
+
+
+async def recover_order(rt: FlowRuntime, account: str, order_id: str) -> ImportResult:
+    """Fetch one order and import it now."""
+    spapi = await rt.spapi(account, priority=rt.settings.priorities.orders)
+    doc = (await spapi.orders.get_order(order_id, included_data=INCLUDED_DATA))["order"]
+    async with rt.pool.connection() as conn:
+        async with conn.transaction():
+            await inbox.put(conn, source=order_source(account), key=_order_key(doc), account=account, payload=doc)
+    return await import_pending(rt, account)
+
+
+# -- the import drain ----------------------------------------------------------------------------
+
+async def import_pending(rt: FlowRuntime, account: str, *, batch: int = IMPORT_BATCH,
+                         max_batches: int | None = None) -> ImportResult:
+    """Import waiting order documents of ``account``, ``batch`` at a time, until none is left.
+    Concurrent drains take different documents (``SKIP LOCKED``); the importer's claims make
+    any overlap harmless."""
+    total = ImportResult()
+    importer = OrderImporter(odoo=await rt.odoo(), account=account, refs=await rt.refs())
+    done = 0
+    while max_batches is None or done < max_batches:
+        async with rt.pool.connection() as conn:
+            async with conn.transaction():
+                items = await inbox.pending(conn, batch, source=order_source(account), lock=True)
+                if not items:
+                    break
+                result = await importer.import_documents(conn, [i.payload for i in items])
+                for item in items:
+                    await inbox.mark_processed(conn, item.id)
+        total.merge(result)
+        done += 1
+    return total
+
+
+# -- jobs ------------------------------------------------------------------------------------------
+
+def _runtime() -> FlowRuntime:
+    job = current_job()
+    return get_runtime(job.settings, job.pool)
+
+
+@task(queue="orders", name="orders.import", queueing_lock_from="orders.import:{account}")
+async def import_orders_task(*, account: str) -> dict[str, int]:
+    result = await import_pending(_runtime(), account)
+    return {"created": result.created, "adopted": result.adopted, "cancelled": result.cancelled,
+            "reserved": result.reserved, "quarantined": result.quarantined}
+
+
+@task(queue="orders", name="orders.fetch_notified", queueing_lock_from="orders.fetch:{account}")
+async def fetch_notified_task(*, account: str) -> int:
+    return await fetch_notified_orders(_runtime(), account)
+
+
+@task(queue="orders", name="orders.poll", queueing_lock_from="orders.poll:{account}",
+      lock_from="orders.poll:{account}")
+async def poll_orders_task(*, account: str) -> int:
+    """The polling backup for every marketplace of the account."""
+    rt = _runtime()
+    stored = 0
+    for marketplace_id in rt.settings.account(account).marketplaces:
+        stored += (await poll_orders(rt, account, marketplace_id)).stored
+    return stored
+
+
+async def retry_quarantined(rt: FlowRuntime, account: str, *, limit: int = 500) -> ImportResult:
+    """Import again the orders waiting in quarantine (e.g. for a SKU mapping): those whose cause
+    is gone are imported and their quarantine item resolved; the others stay, attempts + 1."""
+    async with rt.pool.connection() as conn:
+        items = await quarantine.open_items(conn, FLOW, account=account, limit=limit)
+    docs = [i.payload for i in items if isinstance(i.payload, dict) and i.payload.get("orderId")]
+    if not docs:
+        return ImportResult()
+    importer = OrderImporter(odoo=await rt.odoo(), account=account, refs=await rt.refs())
+    async with rt.pool.connection() as conn:
+        return await importer.import_documents(conn, docs)
+
+
+@task(queue="orders", name="orders.retry_quarantined", queueing_lock_from="orders.retry_quarantined:{account}",
+      lock_from="orders.retry_quarantined:{account}")
+async def retry_quarantined_task(*, account: str) -> int:
+    return (await retry_quarantined(_runtime(), account)).created
+
+
+register_schedule("orders.poll", poll_orders_task, every="orders_poll", per_account=True)
+register_schedule("orders.retry_quarantined", retry_quarantined_task, every="orders_retry_quarantined",
+                  per_account=True)

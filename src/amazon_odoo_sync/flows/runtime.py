@@ -1,0 +1,141 @@
+"""What flows run with in a process: settings, the database pool and long-lived clients.
+
+A worker builds one :class:`FlowRuntime` and keeps it: one pooled Odoo client, one SP-API client
+per seller account (its rate governor, circuit breaker and token cache shared with every other
+process through PostgreSQL), and cached Odoo references. Tests and the demo install a runtime
+whose clients talk to the in-process simulator and emulator (``transport=``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
+import httpx
+from psycopg_pool import AsyncConnectionPool
+
+from ..amazon.client import SpApiClient
+from ..amazon.lwa import LwaCredentials
+from ..clock import Clock, SystemClock
+from ..config import Settings
+from ..exceptions import ConfigurationError
+from ..mapping.sale_order import OdooTargets
+from ..odoo.client import OdooClient
+from ..store import credentials
+from ..store.secrets import Cipher, load_cipher
+from .odoo_refs import CachedOdooReferences
+
+__all__ = ["FlowRuntime", "get_runtime", "install_runtime", "open_runtime"]
+
+TargetsLoader = Callable[[OdooClient, Settings], Awaitable[Mapping[str, OdooTargets]]]
+
+
+class FlowRuntime:
+    def __init__(self, settings: Settings, pool: AsyncConnectionPool[Any], *,
+                 spapi_transport: httpx.AsyncBaseTransport | None = None,
+                 odoo_transport: httpx.AsyncBaseTransport | None = None,
+                 clock: Clock | None = None, cipher: Cipher | None = None,
+                 targets_loader: TargetsLoader | None = None) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.clock = clock or SystemClock()
+        self._spapi_transport = spapi_transport
+        self._odoo_transport = odoo_transport
+        self._cipher = cipher
+        self._targets_loader = targets_loader
+        self._odoo: OdooClient | None = None
+        self._spapi: dict[str, SpApiClient] = {}
+        self._refs: CachedOdooReferences | None = None
+
+    @property
+    def cipher(self) -> Cipher:
+        if self._cipher is None:
+            self._cipher = load_cipher(self.settings.secrets)
+        return self._cipher
+
+    async def odoo(self) -> OdooClient:
+        if self._odoo is None:
+            config = self.settings.odoo
+            async with self.pool.connection() as conn:
+                stored = await credentials.get_odoo_credentials(conn, self.cipher)
+            api_key = stored.api_key.reveal() if stored else os.environ.get("AOS_ODOO_API_KEY", "")
+            if not api_key:
+                raise ConfigurationError("no Odoo API key: run `amazon-odoo-sync odoo set-key` or set "
+                                         "AOS_ODOO_API_KEY", field="odoo.api_key")
+            self._odoo = OdooClient(stored.url if stored else config.url,
+                                    stored.database if stored else config.database,
+                                    stored.user if stored else config.user, api_key,
+                                    protocol=config.protocol, transport=self._odoo_transport,
+                                    timeout=config.timeout_seconds)
+        return self._odoo
+
+    async def spapi(self, account: str, *, priority: int | None = None) -> SpApiClient:
+        client = self._spapi.get(account)
+        if client is None:
+            async with self.pool.connection() as conn:
+                creds = await credentials.get_account_credentials(conn, self.cipher, account)
+            client = SpApiClient.shared(
+                self.pool, account=account, region=creds.region,  # type: ignore[arg-type]
+                credentials=LwaCredentials(client_id=creds.lwa_client_id,
+                                           client_secret=creds.lwa_client_secret.reveal(),
+                                           refresh_token=creds.refresh_token.reveal()),
+                settings=self.settings.spapi, seller_id=creds.seller_id, transport=self._spapi_transport,
+                clock=self.clock, cipher=self.cipher)
+            self._spapi[account] = client
+        return client if priority is None else client.with_options(priority=priority)
+
+    async def refs(self) -> CachedOdooReferences:
+        if self._refs is None:
+            odoo = await self.odoo()
+            if self._targets_loader is None:
+                from .odoo_targets import load_targets
+
+                targets = await load_targets(odoo, self.settings)
+            else:
+                targets = await self._targets_loader(odoo, self.settings)
+            self._refs = CachedOdooReferences(odoo, self.settings, targets=targets, pool=self.pool)
+        return self._refs
+
+    async def aclose(self) -> None:
+        for client in self._spapi.values():
+            await client.aclose()
+        self._spapi.clear()
+        if self._odoo is not None:
+            await self._odoo.aclose()
+            self._odoo = None
+
+
+_runtimes: dict[int, FlowRuntime] = {}
+
+
+def install_runtime(runtime: FlowRuntime) -> None:
+    """Use ``runtime`` for jobs running on its pool (tests, demo)."""
+    _runtimes[id(runtime.pool)] = runtime
+
+
+def get_runtime(settings: Settings, pool: AsyncConnectionPool[Any]) -> FlowRuntime:
+    runtime = _runtimes.get(id(pool))
+    if runtime is None:
+        runtime = _runtimes[id(pool)] = FlowRuntime(settings, pool)
+    return runtime
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(settings: Settings, **options: Any) -> AsyncIterator[FlowRuntime]:
+    """A runtime with its own pool, for commands run outside a worker (``sync ...``, demo)."""
+    from ..store.database import database_url
+
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        database_url(settings), min_size=1, max_size=settings.database.pool_size, open=False,
+        kwargs={"autocommit": True})
+    await pool.open()
+    runtime = FlowRuntime(settings, pool, **options)
+    install_runtime(runtime)
+    try:
+        yield runtime
+    finally:
+        _runtimes.pop(id(pool), None)
+        await runtime.aclose()
+        await pool.close()
