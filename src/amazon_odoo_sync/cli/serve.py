@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .common import settings_from
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from ..config import Settings
 
 __all__ = ["register"]
 
@@ -16,16 +21,31 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
 ) -> None:
-    """Serve /healthz and /metrics (Prometheus) over HTTP."""
+    """Serve the dashboard, the SP-API notification endpoint, /healthz and /metrics over HTTP."""
     import uvicorn
 
     from ..logs import configure_logging
-    from ..web.app import create_app
 
     settings = settings_from(ctx)
     configure_logging(settings.log_level, settings.log_format)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level,
+    uvicorn.run(service_app(settings), host=host, port=port, log_level=settings.log_level,
                 access_log=False)
+
+
+def service_app(settings: Settings) -> FastAPI:
+    """The full web service: dashboard, notification endpoint, health and metrics."""
+    from psycopg_pool import AsyncConnectionPool
+
+    from ..store.database import database_url
+    from ..web.app import create_app
+    from ..web.dashboard import dashboard_router
+    from ..web.notifications import notifications_router
+
+    url = database_url(settings)
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(url, min_size=1, max_size=8, open=False,
+                                                         name="aos-service", kwargs={"autocommit": True})
+    return create_app(settings, (dashboard_router(pool, settings), notifications_router(pool)), url=url,
+                      pools=[pool])
 
 
 def register(app: typer.Typer) -> None:

@@ -46,18 +46,26 @@ class Database:
 
 
 def create_app(settings: Settings, extra_routers: Iterable[APIRouter] = (), *,
-               url: str | None = None) -> FastAPI:
+               url: str | None = None,
+               pools: Iterable[AsyncConnectionPool[AsyncConnection[Any]]] = ()) -> FastAPI:
+    """``pools``: pools the extra routers use, opened at start-up and closed at shutdown."""
     if url is None:
         from ..store.database import database_url
 
         url = database_url(settings)
     database = Database(url)
 
+    owned = list(pools)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        for pool in owned:
+            await pool.open(wait=True, timeout=10)
         try:
             yield
         finally:
+            for pool in owned:
+                await pool.close()
             await database.close()
 
     app = FastAPI(title="amazon-odoo-sync", lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -1,0 +1,334 @@
+"""The operator dashboard: server-rendered pages (Jinja2) that refresh their tables with htmx.
+
+Pages: ``/`` overview, ``/quarantine``, ``/jobs``, ``/orders``, ``/audit``. Each page wraps its
+tables in a container that re-fetches ``/partials/<page>`` every few seconds and swaps the
+fragment in; the page itself renders the same fragment, so it works without JavaScript too
+(minus the refresh and the buttons).
+
+Read-only except two actions, both audited: resolving a quarantine item and retrying a failed
+job (the latter through :func:`amazon_odoo_sync.jobs.admin.retry_failed_jobs`). Actions answer
+only requests carrying htmx's ``HX-Request`` header: a cross-site form cannot set that header, so
+a page elsewhere cannot make an operator's browser press our buttons.
+
+Secrets never reach a template: accounts are read through :mod:`amazon_odoo_sync.store.accounts`
+(which returns whether credentials are set, never their values), and nothing reads the Odoo
+credentials or LWA tokens. Jinja2 autoescaping is on for every template: payloads are shown as
+text, never as markup.
+
+htmx is served from this package (``static/htmx.min.js``) by the router itself (``/static/<name>``,
+a fixed list of files): no CDN, the demo runs offline, and no separate mount step is needed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import psycopg
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from ..amazon.status import circuit_rows, quota_rows
+from ..clock import utcnow
+from ..config import Settings
+from ..exceptions import SyncError
+from ..jobs.admin import STATES, failed_jobs, list_jobs, queue_depths, retry_failed_jobs
+from ..jobs.queues import QUEUES
+from ..store import accounts, audit, quarantine
+from . import queries
+
+__all__ = ["ACTOR", "RESOLUTION", "STATIC_DIR", "TEMPLATES_DIR", "dashboard_router",
+           "template_environment"]
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+#: The files ``/static/<name>`` serves; nothing else in the directory is reachable.
+STATIC_FILES = {"htmx.min.js": "text/javascript", "dashboard.css": "text/css",
+                "htmx.LICENSE.txt": "text/plain"}
+
+#: Audit actor of dashboard actions (the dashboard has no login of its own).
+ACTOR = "web:dashboard"
+RESOLUTION = "resolved in dashboard"
+#: htmx trigger of the table refresh.
+REFRESH = "every 3s"
+
+# Row limits: pages stay fast with any amount of history.
+QUARANTINE_LIMIT = 200
+JOBS_LIMIT = 200
+ORDERS_LIMIT = 200
+AUDIT_LIMIT = 200
+
+Conn = AsyncConnection[Any]
+
+
+class _Unavailable(Exception):
+    """The database could not be read; the page says so instead of failing with a trace."""
+
+
+class _Rollback(Exception):
+    """Leave a transaction without writing."""
+
+
+# -- templates ---------------------------------------------------------------------------------
+
+def _ts(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    total = max(0, int(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+def _age(value: datetime | None) -> str:
+    return "—" if value is None else _duration((utcnow() - value).total_seconds())
+
+
+def _pretty(value: Any) -> str:
+    # A plain string: autoescaping turns any markup in a payload into visible text.
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str, separators=(", ", ": "))
+
+
+def template_environment() -> jinja2.Environment:
+    """The dashboard's Jinja2 environment: autoescape on for every template, strict undefined."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(ts=_ts, age=_age, duration=_duration, pretty=_pretty, compact=_compact)
+    env.globals.update(refresh=REFRESH)
+    return env
+
+
+# -- what each page shows ------------------------------------------------------------------------
+
+async def _overview(conn: Conn, settings: Settings) -> dict[str, Any]:
+    account_list = await accounts.list_accounts(conn)
+    added = {a.name for a in account_list}
+    not_added = [a.name for a in settings.accounts if a.name not in added]
+
+    # Orders: one row per account and marketplace (every known marketplace, even without
+    # orders), one column per external-id state seen.
+    counts = await queries.order_counts(conn)
+    order_states = sorted({c.state for c in counts})
+    keys: dict[tuple[str, str], dict[str, int]] = {}
+    for account in account_list:
+        for marketplace in account.marketplaces:
+            keys.setdefault((account.name, marketplace), {})
+    for count in counts:
+        keys.setdefault((count.account, count.marketplace), {})[count.state] = count.orders
+    order_rows = [{"account": account, "marketplace": marketplace, "states": by_state,
+                   "total": sum(by_state.values())}
+                  for (account, marketplace), by_state in sorted(keys.items())]
+
+    depths = await queue_depths(conn)
+    by_queue: dict[str, dict[str, int]] = {queue: {} for queue in QUEUES}
+    oldest: dict[str, float | None] = {}
+    for depth in depths:
+        by_queue.setdefault(depth.queue, {})[depth.state] = depth.jobs
+        if depth.state == "todo":
+            oldest[depth.queue] = depth.oldest_ready_seconds
+    ready_ages = [age for age in oldest.values() if age is not None]
+
+    circuits = await circuit_rows(conn)
+    return {
+        "accounts": account_list,
+        "not_added": not_added,
+        "order_states": order_states,
+        "order_rows": order_rows,
+        "inbox": await queries.inbox_backlog(conn),
+        "quarantine": await queries.open_quarantine_counts(conn),
+        "job_states": STATES,
+        "job_rows": [{"queue": queue, "states": states, "oldest_ready": oldest.get(queue)}
+                     for queue, states in by_queue.items()],
+        "failed_jobs": sum(d.jobs for d in depths if d.state == "failed"),
+        "waiting_jobs": sum(d.jobs for d in depths if d.state == "todo"),
+        "oldest_waiting": max(ready_ages) if ready_ages else None,
+        "quota": await quota_rows(conn),
+        "open_circuits": [c for c in circuits if c["state"] != "closed"],
+        "circuits": len(circuits),
+    }
+
+
+async def _quarantine(conn: Conn) -> dict[str, Any]:
+    return {"items": await quarantine.open_items(conn, limit=QUARANTINE_LIMIT),
+            "total": await queries.open_quarantine_total(conn), "limit": QUARANTINE_LIMIT}
+
+
+async def _jobs(conn: Conn) -> dict[str, Any]:
+    return {"doing": await list_jobs(conn, state="doing", limit=JOBS_LIMIT),
+            "todo": await list_jobs(conn, state="todo", limit=JOBS_LIMIT),
+            "failed": await failed_jobs(conn, limit=JOBS_LIMIT), "limit": JOBS_LIMIT}
+
+
+async def _orders(conn: Conn, search: str) -> dict[str, Any]:
+    return {"orders": await queries.latest_orders(conn, search=search, limit=ORDERS_LIMIT),
+            "q": search, "limit": ORDERS_LIMIT}
+
+
+async def _audit(conn: Conn) -> dict[str, Any]:
+    return {"entries": await audit.recent(conn, AUDIT_LIMIT), "limit": AUDIT_LIMIT}
+
+
+# -- the router ------------------------------------------------------------------------------------
+
+def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIRouter:
+    """The dashboard's routes (pages, fragments, actions, ``/static/*``), to mount at the root.
+
+    ``pool``: an open psycopg pool (autocommit or not: writes run in their own transaction)."""
+    env = template_environment()
+    router = APIRouter(include_in_schema=False)
+
+    def render(template: str, context: Mapping[str, Any], *, status_code: int = 200) -> HTMLResponse:
+        html = env.get_template(template).render({**context, "now": utcnow()})
+        return HTMLResponse(html, status_code=status_code,
+                            headers={"Cache-Control": "no-store"})
+
+    async def load(loader: Callable[[Conn], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        try:
+            async with pool.connection() as conn:
+                return await loader(conn)
+        except (psycopg.Error, PoolTimeout, SyncError) as exc:
+            raise _Unavailable(f"the database could not be read ({type(exc).__name__})") from exc
+
+    async def page(name: str, loader: Callable[[Conn], Awaitable[dict[str, Any]]],
+                   *, partial: bool) -> HTMLResponse:
+        try:
+            context = await load(loader)
+        except _Unavailable as exc:
+            # htmx leaves the last good table in place on an error status.
+            return render("_error.html" if partial else "error.html",
+                          {"page": name, "message": str(exc)}, status_code=503)
+        return render(f"_{name}.html" if partial else f"{name}.html", {**context, "page": name})
+
+    def require_htmx(request: Request) -> None:
+        if request.headers.get("HX-Request") != "true":
+            raise HTTPException(status_code=403, detail="use the dashboard's buttons")
+
+    # Pages and their fragments.
+
+    @router.get("/", response_class=HTMLResponse)
+    async def overview_page() -> HTMLResponse:
+        return await page("overview", lambda conn: _overview(conn, settings), partial=False)
+
+    @router.get("/partials/overview", response_class=HTMLResponse)
+    async def overview_partial() -> HTMLResponse:
+        return await page("overview", lambda conn: _overview(conn, settings), partial=True)
+
+    @router.get("/quarantine", response_class=HTMLResponse)
+    async def quarantine_page() -> HTMLResponse:
+        return await page("quarantine", _quarantine, partial=False)
+
+    @router.get("/partials/quarantine", response_class=HTMLResponse)
+    async def quarantine_partial() -> HTMLResponse:
+        return await page("quarantine", _quarantine, partial=True)
+
+    @router.get("/jobs", response_class=HTMLResponse)
+    async def jobs_page() -> HTMLResponse:
+        return await page("jobs", _jobs, partial=False)
+
+    @router.get("/partials/jobs", response_class=HTMLResponse)
+    async def jobs_partial() -> HTMLResponse:
+        return await page("jobs", _jobs, partial=True)
+
+    @router.get("/orders", response_class=HTMLResponse)
+    async def orders_page(q: str = "") -> HTMLResponse:
+        return await page("orders", lambda conn: _orders(conn, q[:100]), partial=False)
+
+    @router.get("/partials/orders", response_class=HTMLResponse)
+    async def orders_partial(q: str = "") -> HTMLResponse:
+        return await page("orders", lambda conn: _orders(conn, q[:100]), partial=True)
+
+    @router.get("/audit", response_class=HTMLResponse)
+    async def audit_page() -> HTMLResponse:
+        return await page("audit", _audit, partial=False)
+
+    @router.get("/partials/audit", response_class=HTMLResponse)
+    async def audit_partial() -> HTMLResponse:
+        return await page("audit", _audit, partial=True)
+
+    # Actions: answer with the refreshed fragment plus an out-of-band notice.
+
+    async def action(name: str, act: Callable[[Conn], Awaitable[tuple[str, bool]]],
+                     loader: Callable[[Conn], Awaitable[dict[str, Any]]]) -> HTMLResponse:
+        try:
+            async with pool.connection() as conn:
+                notice, ok = await act(conn)
+                context = await loader(conn)
+        except (psycopg.Error, PoolTimeout, SyncError) as exc:
+            return render("_error.html", {"page": name,
+                                          "message": f"the action failed ({type(exc).__name__})"},
+                          status_code=503)
+        return render(f"_{name}.html", {**context, "page": name, "notice": notice, "notice_ok": ok})
+
+    @router.post("/quarantine/{item_id}/resolve", response_class=HTMLResponse)
+    async def resolve(item_id: int, request: Request) -> HTMLResponse:
+        require_htmx(request)
+
+        async def act(conn: Conn) -> tuple[str, bool]:
+            try:
+                async with conn.transaction():
+                    item = await quarantine.get(conn, item_id)
+                    if item is None:
+                        return f"quarantine item {item_id} does not exist", False
+                    if item.resolved_at is not None:
+                        return f"quarantine item {item_id} was already resolved", False
+                    done = await quarantine.resolve(conn, item.flow, item.key, RESOLUTION)
+                    if done is None or done.id != item.id:
+                        # Resolved (and maybe re-opened) in between: leave the new item alone.
+                        raise _Rollback
+                    await audit.record(conn, actor=ACTOR, action="quarantine.resolve",
+                                       object_type="quarantine", object_key=f"{item.flow}:{item.key}",
+                                       details={"id": item.id, "flow": item.flow, "key": item.key,
+                                                "account": item.account, "reason": item.reason,
+                                                "attempts": item.attempts, "resolution": RESOLUTION})
+                    return f"resolved {item.flow} {item.key}", True
+            except _Rollback:
+                return f"quarantine item {item_id} changed meanwhile; nothing resolved", False
+
+        return await action("quarantine", act, _quarantine)
+
+    @router.post("/jobs/{job_id}/retry", response_class=HTMLResponse)
+    async def retry(job_id: int, request: Request) -> HTMLResponse:
+        require_htmx(request)
+
+        async def act(conn: Conn) -> tuple[str, bool]:
+            outcome = await retry_failed_jobs(conn, actor=ACTOR, job_id=job_id)
+            if job_id in outcome.retried:
+                return f"job {job_id} is queued again", True
+            reasons = "; ".join(reason for _, reason in outcome.skipped) or "not retried"
+            return f"job {job_id}: {reasons}", False
+
+        return await action("jobs", act, _jobs)
+
+    @router.get("/static/{name}")
+    async def static(name: str) -> Response:
+        media_type = STATIC_FILES.get(name)
+        if media_type is None:
+            raise HTTPException(status_code=404)
+        return FileResponse(STATIC_DIR / name, media_type=media_type,
+                            headers={"Cache-Control": "public, max-age=3600"})
+
+    return router
+
