@@ -1,0 +1,780 @@
+"""Accounting (``addons/account``): taxes, accounts, journals, moves and their lines, bank lines.
+
+Reproduced from Odoo 18: ``price_include`` is computed from ``price_include_override`` and the
+company's ``account_price_include`` (default tax-excluded); line totals are rounded per line;
+unbalanced moves raise a UserError at create/write (unless ``check_move_validity=False``);
+``action_post`` returns False, numbers the move per journal and refuses a second post ("must be
+in draft"); a bank statement line creates and posts its move, with the counterpart on the
+journal's suspense account or the create-only ``counterpart_account_id``; ``reconcile`` and the
+other void methods return None.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .database import Record
+from .errors import AccessError, UserError, ValidationError
+from .orm import (
+    Env,
+    Model,
+    Vals,
+    boolean,
+    char,
+    date_field,
+    float_round,
+    floating,
+    html,
+    integer,
+    many2many,
+    many2one,
+    monetary,
+    normalize_ids,
+    one2many,
+    selection,
+    text,
+)
+
+__all__ = ["ACCOUNT_TYPES", "MODELS", "compute_line_taxes", "tax_is_included"]
+
+ACCOUNT_TYPES = (
+    "asset_receivable", "asset_cash", "asset_current", "asset_non_current", "asset_prepayments", "asset_fixed",
+    "liability_payable", "liability_credit_card", "liability_current", "liability_non_current", "equity",
+    "equity_unaffected", "income", "income_other", "expense", "expense_depreciation", "expense_direct_cost",
+    "off_balance",
+)
+MOVE_TYPES = ("entry", "out_invoice", "out_refund", "in_invoice", "in_refund", "out_receipt", "in_receipt")
+_INVOICE_SIGN = {"out_invoice": -1, "out_receipt": -1, "in_refund": -1, "out_refund": 1, "in_invoice": 1,
+                 "in_receipt": 1}
+
+
+def tax_is_included(env: Env, tax: Record) -> bool:
+    override = tax.get("price_include_override")
+    if override:
+        return bool(override == "tax_included")
+    company = env.db.table("res.company").get(tax.get("company_id") or env.company_id) or {}
+    return company.get("account_price_include") == "tax_included"
+
+
+def _tax_amounts(env: Env, tax_ids: list[int], price_unit: float, quantity: float, discount: float
+                 ) -> tuple[float, list[tuple[int, float]], float]:
+    """(untaxed, [(tax id, amount)], total), each amount rounded to the cent (round per line)."""
+    taxes_table = env.db.table("account.tax")
+    taxes = sorted((taxes_table[t] for t in tax_ids if t in taxes_table), key=lambda t: (t.get("sequence", 1), t["id"]))
+    flat: list[Record] = []
+    for tax in taxes:
+        if tax.get("amount_type") == "group":
+            flat.extend(taxes_table[c] for c in tax.get("children_tax_ids") or [] if c in taxes_table)
+        else:
+            flat.append(tax)
+    raw = price_unit * (1 - (discount or 0.0) / 100.0) * quantity
+    included = [t for t in flat if tax_is_included(env, t)]
+    excluded = [t for t in flat if not tax_is_included(env, t)]
+    amounts: list[tuple[int, float]] = []
+    if included:
+        total_included = float_round(raw)
+        fixed = sum(t.get("amount", 0.0) * quantity for t in included if t.get("amount_type") == "fixed")
+        division = [t for t in included if t.get("amount_type") == "division"]
+        percents = [t for t in included if t.get("amount_type", "percent") == "percent"]
+        rate = sum(t.get("amount", 0.0) for t in percents)
+        remaining = total_included - fixed - sum(total_included * t.get("amount", 0.0) / 100.0 for t in division)
+        base = remaining / (1 + rate / 100.0)
+        for t in included:
+            kind = t.get("amount_type", "percent")
+            if kind == "fixed":
+                amounts.append((t["id"], float_round(t.get("amount", 0.0) * quantity)))
+            elif kind == "division":
+                amounts.append((t["id"], float_round(total_included * t.get("amount", 0.0) / 100.0)))
+            else:
+                amounts.append((t["id"], float_round(base * t.get("amount", 0.0) / 100.0)))
+        untaxed = float_round(total_included - sum(a for _, a in amounts))
+    else:
+        untaxed = float_round(raw)
+    for t in excluded:
+        kind = t.get("amount_type", "percent")
+        amount = t.get("amount", 0.0)
+        if kind == "fixed":
+            value = amount * quantity
+        elif kind == "division":
+            value = untaxed / (1 - amount / 100.0) - untaxed if amount != 100 else 0.0
+        else:
+            value = untaxed * amount / 100.0
+        amounts.append((t["id"], float_round(value)))
+    tax_total = float_round(sum(a for _, a in amounts))
+    return untaxed, amounts, float_round(untaxed + tax_total)
+
+
+def compute_line_taxes(env: Env, tax_ids: list[int], price_unit: float, quantity: float, discount: float
+                       ) -> tuple[float, float, float]:
+    """(price_subtotal, price_tax, price_total) of one line."""
+    untaxed, amounts, total = _tax_amounts(env, tax_ids, price_unit, quantity, discount)
+    return untaxed, float_round(total - untaxed), total
+
+
+class AccountTax(Model):
+    _name = "account.tax"
+    _description = "Tax"
+    _order = "sequence, id"
+    FIELDS = {
+        "name": char(required=True),
+        "description": char(),
+        "invoice_label": char(),
+        "amount": floating(required=True, default=0.0),
+        "amount_type": selection(("group", "fixed", "percent", "division"), required=True, default="percent"),
+        "type_tax_use": selection(("sale", "purchase", "none"), required=True, default="sale"),
+        "price_include": boolean(),
+        "price_include_override": selection(("tax_included", "tax_excluded")),
+        "include_base_amount": boolean(default=False),
+        "sequence": integer(default=1),
+        "active": boolean(default=True),
+        "company_id": many2one("res.company", required=True, default=lambda env: env.company_id),
+        "country_id": many2one("res.country"),
+        "children_tax_ids": many2many("account.tax"),
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fields["price_include"].compute = tax_is_included
+
+    def _check(self, env: Env, ids: list[int]) -> None:
+        table = env.db.table(self._name)
+        for rec_id in ids:
+            row = table[rec_id]
+            same = [r for r in table.values() if r["name"] == row["name"] and r.get("type_tax_use") ==
+                    row.get("type_tax_use") and r.get("company_id") == row.get("company_id")
+                    and r.get("country_id") == row.get("country_id") and r.get("active", True)]
+            if len(same) > 1:
+                raise ValidationError("The operation cannot be completed: Tax names must be unique!")
+
+
+class AccountAccount(Model):
+    _name = "account.account"
+    _description = "Account"
+    _order = "code, id"
+    _indexes = ("code",)
+    FIELDS = {
+        "name": char(required=True),
+        "code": char(required=True, size=64),
+        "account_type": selection(ACCOUNT_TYPES, required=True),
+        "reconcile": boolean(),
+        "deprecated": boolean(default=False),
+        "company_ids": many2many("res.company", default=lambda env: [env.company_id]),
+        "currency_id": many2one("res.currency"),
+        "note": text(),
+    }
+
+    def _display_name(self, env: Env, row: Record) -> Any:
+        return f"{row.get('code')} {row.get('name')}"
+
+    def _prepare_create(self, env: Env, vals: Vals) -> Vals:
+        if "reconcile" not in vals and vals.get("account_type") in ("asset_receivable", "liability_payable"):
+            vals["reconcile"] = True
+        return vals
+
+    def _check(self, env: Env, ids: list[int]) -> None:
+        for rec_id in ids:
+            code = env.row(self._name, rec_id)["code"]
+            if len(env.db.lookup(self._name, "code", code) or ()) > 1:
+                raise ValidationError(f"The code of the account must be unique per company! ({code})")
+
+
+class AccountJournal(Model):
+    _name = "account.journal"
+    _description = "Journal"
+    _order = "sequence, type, code"
+    FIELDS = {
+        "name": char(required=True),
+        "code": char(required=True, size=5),
+        "type": selection(("sale", "purchase", "cash", "bank", "credit", "general"), required=True),
+        "default_account_id": many2one("account.account"),
+        "suspense_account_id": many2one("account.account"),
+        "currency_id": many2one("res.currency"),
+        "company_id": many2one("res.company", required=True, default=lambda env: env.company_id),
+        "active": boolean(default=True),
+        "sequence": integer(default=10),
+    }
+
+    def _check(self, env: Env, ids: list[int]) -> None:
+        table = env.db.table(self._name)
+        for rec_id in ids:
+            row = table[rec_id]
+            if len(row["code"]) > 5:
+                raise ValidationError("The operation cannot be completed: journal codes are at most 5 characters")
+            if sum(1 for r in table.values() if r["code"] == row["code"] and r["company_id"] == row["company_id"]) > 1:
+                raise ValidationError("The operation cannot be completed: Journal codes must be unique per company.")
+
+
+def _journal_for(env: Env, move_type: str) -> int | bool:
+    wanted = {"entry": "general", "out_invoice": "sale", "out_refund": "sale", "out_receipt": "sale",
+              "in_invoice": "purchase", "in_refund": "purchase", "in_receipt": "purchase"}[move_type]
+    for rec_id, row in sorted(env.db.table("account.journal").items()):
+        if row.get("type") == wanted and row.get("active", True) and row.get("company_id") == env.company_id:
+            return int(rec_id)
+    return False
+
+
+class AccountMove(Model):
+    _name = "account.move"
+    _description = "Journal Entry"
+    _order = "date desc, name desc, id desc"
+    _indexes = ("ref", "invoice_origin")
+    FIELDS = {
+        "name": char(default="/"),
+        "ref": char(),
+        "move_type": selection(MOVE_TYPES, required=True, default="entry"),
+        "state": selection(("draft", "posted", "cancel"), required=True, default="draft"),
+        "date": date_field(required=True, default=lambda env: env.today()),
+        "journal_id": many2one("account.journal", required=True),
+        "partner_id": many2one("res.partner"),
+        "currency_id": many2one("res.currency", required=True),
+        "company_id": many2one("res.company", default=lambda env: env.company_id),
+        "line_ids": one2many("account.move.line", "move_id"),
+        "invoice_line_ids": one2many("account.move.line", "move_id"),
+        "invoice_date": date_field(),
+        "invoice_date_due": date_field(),
+        "invoice_origin": char(),
+        "narration": html(),
+        "payment_state": selection(("not_paid", "in_payment", "paid", "partial", "reversed", "blocked",
+                                    "invoicing_legacy")),
+        "amount_untaxed": monetary(),
+        "amount_tax": monetary(),
+        "amount_total": monetary(),
+        "amount_residual": monetary(),
+        "fiscal_position_id": many2one("account.fiscal.position"),
+        "invoice_payment_term_id": many2one("account.payment.term"),
+        "posted_before": boolean(),
+        "statement_line_id": many2one("account.bank.statement.line"),
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        f = self._fields
+        f["invoice_line_ids"].compute = lambda env, r: [
+            i for i in self._get(env, r, "line_ids")
+            if env.row("account.move.line", i).get("display_type") in ("product", "line_section", "line_note")]
+        f["amount_untaxed"].compute = lambda env, r: self._amounts(env, r)[0]
+        f["amount_tax"].compute = lambda env, r: self._amounts(env, r)[1]
+        f["amount_total"].compute = lambda env, r: self._amounts(env, r)[2]
+        f["amount_residual"].compute = lambda env, r: self._amounts(env, r)[3]
+        f["payment_state"].compute = self._payment_state
+
+    def _lines(self, env: Env, move_id: int) -> list[Record]:
+        return env.rows("account.move.line", sorted(env.db.lookup("account.move.line", "move_id", move_id) or ()))
+
+    def _amounts(self, env: Env, row: Record) -> tuple[float, float, float, float]:
+        lines = self._lines(env, row["id"])
+        if row.get("move_type", "entry") == "entry":
+            total = float_round(sum(line.get("debit", 0.0) for line in lines))
+            return total, 0.0, total, 0.0
+
+        def total_of(kind: str, key: str = "amount_currency") -> float:
+            return abs(float_round(sum(line.get(key, 0.0) for line in lines if line.get("display_type") == kind)))
+
+        untaxed, tax = total_of("product"), total_of("tax")
+        return untaxed, tax, float_round(untaxed + tax), total_of("payment_term", "amount_residual_currency")
+
+    def _payment_state(self, env: Env, row: Record) -> str:
+        if row.get("state") != "posted" or row.get("move_type", "entry") == "entry":
+            return "not_paid"
+        _, _, total, residual = self._amounts(env, row)
+        if total and residual < 0.005:
+            return "paid"
+        if residual < total - 0.005:
+            return "partial"
+        return "not_paid"
+
+    def _display_name(self, env: Env, row: Record) -> Any:
+        name = row.get("name")
+        if name and name != "/":
+            return name
+        return "Draft Invoice" if row.get("move_type") != "entry" else "Draft Entry"
+
+    def _prepare_create(self, env: Env, vals: Vals) -> Vals:
+        move_type = vals.get("move_type") or "entry"
+        if not vals.get("journal_id"):
+            vals["journal_id"] = _journal_for(env, move_type)
+        if not vals.get("currency_id"):
+            journal = env.db.table("account.journal").get(vals.get("journal_id")) or {}
+            company = env.row("res.company", env.company_id)
+            vals["currency_id"] = journal.get("currency_id") or company["currency_id"]
+        return vals
+
+    def _prepare_write(self, env: Env, ids: list[int], vals: Vals) -> Vals:
+        protected = {"line_ids", "invoice_line_ids", "journal_id", "date", "currency_id", "partner_id"}
+        for rec_id in ids:
+            if env.row(self._name, rec_id).get("state") == "posted" and protected & set(vals):
+                raise UserError("You cannot modify a posted entry of this journal.\nFirst you should set the "
+                                "journal to allow cancelling entries.")
+        return vals
+
+    def _post_create(self, env: Env, rec_id: int, vals: Vals) -> None:
+        self._sync_invoice(env, rec_id)
+
+    def _post_write(self, env: Env, ids: list[int], vals: Vals) -> None:
+        if {"invoice_line_ids", "line_ids", "currency_id"} & set(vals):
+            for rec_id in ids:
+                self._sync_invoice(env, rec_id)
+
+    def _rate(self, env: Env, row: Record) -> float:
+        currency = env.db.table("res.currency").get(row.get("currency_id"))
+        if not currency:
+            return 1.0
+        rate = float(env["res.currency"]._get(env.with_context(date=row.get("date")), currency, "rate"))
+        return rate or 1.0
+
+    def _sync_invoice(self, env: Env, move_id: int) -> None:
+        """Regenerate tax and receivable/payable lines from the product lines (invoices only)."""
+        move = env.row(self._name, move_id)
+        move_type = move.get("move_type", "entry")
+        if move_type == "entry" or move.get("state") != "draft":
+            return
+        sign = _INVOICE_SIGN[move_type]
+        rate = self._rate(env, move)
+        lines = self._lines(env, move_id)
+        for line in lines:
+            if line.get("display_type") in ("tax", "payment_term"):
+                env.db.delete("account.move.line", line["id"])
+        taxes: dict[int, float] = {}
+        total = 0.0
+        for line in self._lines(env, move_id):
+            if line.get("display_type") != "product":
+                continue
+            untaxed, amounts, line_total = _tax_amounts(env, line.get("tax_ids") or [], line.get("price_unit", 0.0),
+                                                        line.get("quantity", 0.0), line.get("discount", 0.0))
+            amount_currency = sign * untaxed
+            balance = float_round(amount_currency / rate)
+            env.db.update("account.move.line", line["id"], {
+                "amount_currency": amount_currency, "debit": max(balance, 0.0), "credit": max(-balance, 0.0),
+                "price_subtotal": untaxed, "price_total": line_total, "currency_id": move["currency_id"],
+                "amount_residual": balance, "amount_residual_currency": amount_currency})
+            for tax_id, amount in amounts:
+                taxes[tax_id] = taxes.get(tax_id, 0.0) + amount
+            total += line_total
+        tax_account = _account_by_type(env, "liability_current")
+        for tax_id, amount in taxes.items():
+            if abs(amount) < 0.005:
+                continue
+            amount_currency = sign * float_round(amount)
+            balance = float_round(amount_currency / rate)
+            env.db.insert("account.move.line", _line_row(env, move, {
+                "name": env.row("account.tax", tax_id)["name"], "display_type": "tax", "tax_line_id": tax_id,
+                "account_id": tax_account, "amount_currency": amount_currency, "balance": balance}))
+        partner = env.db.table("res.partner").get(move.get("partner_id"))
+        kind = "asset_receivable" if move_type.startswith("out_") else "liability_payable"
+        account = False
+        if partner:
+            field = "property_account_receivable_id" if kind == "asset_receivable" else "property_account_payable_id"
+            account = env["res.partner"]._get(env, partner, field)
+        account = account or _account_by_type(env, kind)  # type: ignore[assignment]
+        others = sum(line.get("debit", 0.0) - line.get("credit", 0.0) for line in self._lines(env, move_id))
+        others_currency = sum(line.get("amount_currency", 0.0) for line in self._lines(env, move_id))
+        if self._lines(env, move_id):
+            env.db.insert("account.move.line", _line_row(env, move, {
+                "name": move.get("ref") or "", "display_type": "payment_term", "account_id": account,
+                "amount_currency": float_round(-others_currency), "balance": float_round(-others),
+                "date_maturity": move.get("invoice_date_due") or move.get("invoice_date") or move.get("date")}))
+
+    def _check(self, env: Env, ids: list[int]) -> None:
+        if env.context.get("check_move_validity") is False:
+            return
+        for rec_id in ids:
+            lines = self._lines(env, rec_id)
+            debit = float_round(sum(line.get("debit", 0.0) for line in lines))
+            credit = float_round(sum(line.get("credit", 0.0) for line in lines))
+            if abs(debit - credit) >= 0.005:
+                move = env.row(self._name, rec_id)
+                journal = env.row("account.journal", move["journal_id"])
+                raise UserError(
+                    f"The move ({self._display_name(env, move)}) is not balanced.\nThe total of debits equals "
+                    f"{debit:.2f} and the total of credits equals {credit:.2f}.\nYou might want to specify a default "
+                    f"account on journal \"{journal['name']}\" to automatically balance each move.")
+
+    def _check_unlink(self, env: Env, ids: list[int]) -> None:
+        for rec_id in ids:
+            if env.row(self._name, rec_id).get("state") == "posted":
+                raise UserError("You cannot delete an entry which has been posted once.")
+
+    def action_post(self, env: Env, ids: Any) -> bool:
+        ids = self._existing(env, normalize_ids(ids))
+        for rec_id in ids:
+            move = env.row(self._name, rec_id)
+            if move.get("state") != "draft":
+                raise UserError(f"The entry {self._display_name(env, move)} (id {rec_id}) must be in draft.")
+            if not self._lines(env, rec_id):
+                raise UserError("You need to add a line before posting.")
+            if move.get("move_type") != "entry" and not move.get("partner_id"):
+                label = "Customer" if move.get("move_type", "").startswith("out_") else "Vendor"
+                raise UserError(f"The field '{label}' is required, please complete it to validate the "
+                                f"{'Customer Invoice' if label == 'Customer' else 'Vendor Bill'}.")
+        for rec_id in ids:
+            move = env.row(self._name, rec_id)
+            changes: Vals = {"state": "posted", "posted_before": True}
+            if move.get("move_type") != "entry" and not move.get("invoice_date"):
+                changes["invoice_date"] = env.today()
+                changes["date"] = env.today()
+            if not move.get("name") or move.get("name") == "/":
+                journal = env.row("account.journal", move["journal_id"])
+                year = str(changes.get("date") or move["date"])[:4]
+                prefix = "R" + journal["code"] if move.get("move_type") in ("out_refund", "in_refund") \
+                    else journal["code"]
+                number = env.db.next_sequence(f"account.move.{prefix}.{year}")
+                changes["name"] = f"{prefix}/{year}/{number:05d}"
+            env.db.update(self._name, rec_id, changes)
+            for line in self._lines(env, rec_id):
+                env.db.update("account.move.line", line["id"], {"parent_state": "posted"})
+        return False
+
+    def button_draft(self, env: Env, ids: Any) -> None:
+        for rec_id in self._existing(env, normalize_ids(ids)):
+            if env.row(self._name, rec_id).get("state") not in ("posted", "cancel"):
+                raise UserError("Only posted/cancelled journal entries can be reset to draft.")
+            for line in self._lines(env, rec_id):
+                if line.get("reconciled") or line.get("matching_number"):
+                    _unreconcile(env, [line["id"]])
+                env.db.update("account.move.line", line["id"], {"parent_state": "draft"})
+            env.db.update(self._name, rec_id, {"state": "draft"})
+        return None
+
+    def button_cancel(self, env: Env, ids: Any) -> None:
+        for rec_id in self._existing(env, normalize_ids(ids)):
+            if env.row(self._name, rec_id).get("state") != "draft":
+                raise UserError("Only draft journal entries can be cancelled.")
+            env.db.update(self._name, rec_id, {"state": "cancel"})
+        return None
+
+    def js_assign_outstanding_line(self, env: Env, ids: Any, line_id: int) -> None:
+        for rec_id in self._existing(env, normalize_ids(ids)):
+            own = [line["id"] for line in self._lines(env, rec_id) if line.get("display_type") == "payment_term"]
+            env["account.move.line"].reconcile(env, own + [line_id])  # type: ignore[attr-defined]
+        return None
+
+
+def _account_by_type(env: Env, account_type: str) -> int | bool:
+    for rec_id, row in sorted(env.db.table("account.account").items()):
+        if row.get("account_type") == account_type and not row.get("deprecated"):
+            return int(rec_id)
+    return False
+
+
+def _line_row(env: Env, move: Record, vals: Vals) -> Vals:
+    balance = vals.pop("balance")
+    return {
+        "move_id": move["id"], "partner_id": move.get("partner_id") or False, "currency_id": move["currency_id"],
+        "debit": max(balance, 0.0), "credit": max(-balance, 0.0), "quantity": 1.0, "price_unit": 0.0,
+        "discount": 0.0, "tax_ids": [], "product_id": False, "reconciled": False, "amount_residual": balance,
+        "amount_residual_currency": vals.get("amount_currency", balance), "parent_state": move.get("state"),
+        "matching_number": False, "tax_line_id": False, "date_maturity": False, **vals,
+    }
+
+
+class AccountMoveLine(Model):
+    _name = "account.move.line"
+    _description = "Journal Item"
+    _order = "date desc, move_name desc, id"
+    _rec_name = "name"
+    _indexes = ("x_sale_line_key", "account_id")
+    FIELDS = {
+        "move_id": many2one("account.move", required=True, ondelete="cascade"),
+        "move_name": char(),
+        "account_id": many2one("account.account"),
+        "partner_id": many2one("res.partner"),
+        "name": char(),
+        "debit": monetary(),
+        "credit": monetary(),
+        "balance": monetary(),
+        "amount_currency": monetary(),
+        "currency_id": many2one("res.currency"),
+        "product_id": many2one("product.product"),
+        "quantity": floating(default=1.0),
+        "price_unit": floating(),
+        "discount": floating(),
+        "price_subtotal": monetary(),
+        "price_total": monetary(),
+        "tax_ids": many2many("account.tax"),
+        "tax_line_id": many2one("account.tax"),
+        "display_type": selection(("product", "cogs", "tax", "discount", "rounding", "payment_term",
+                                   "line_section", "line_note", "epd")),
+        "date": date_field(),
+        "date_maturity": date_field(),
+        "journal_id": many2one("account.journal"),
+        "parent_state": selection(("draft", "posted", "cancel")),
+        "reconciled": boolean(),
+        "amount_residual": monetary(),
+        "amount_residual_currency": monetary(),
+        "matching_number": char(),
+        "sale_line_ids": many2many("sale.order.line"),
+        "statement_line_id": many2one("account.bank.statement.line"),
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        f = self._fields
+        f["balance"].compute = lambda env, r: float_round(r.get("debit", 0.0) - r.get("credit", 0.0))
+        f["date"].compute = lambda env, r: env.row("account.move", r["move_id"]).get("date")
+        f["journal_id"].compute = lambda env, r: env.row("account.move", r["move_id"]).get("journal_id")
+        f["move_name"].compute = lambda env, r: env.row("account.move", r["move_id"]).get("name")
+        f["parent_state"].compute = lambda env, r: env.row("account.move", r["move_id"]).get("state")
+        f["statement_line_id"].compute = lambda env, r: env.row("account.move", r["move_id"]).get(
+            "statement_line_id") or False
+
+    def _prepare_create(self, env: Env, vals: Vals) -> Vals:
+        move = env.db.table("account.move").get(vals.get("move_id"))
+        if not move:
+            return vals
+        vals.setdefault("currency_id", move.get("currency_id"))
+        vals.setdefault("partner_id", move.get("partner_id") or False)
+        if move.get("move_type", "entry") != "entry" and vals.get("display_type") in (None, False, "product"):
+            vals["display_type"] = "product"
+            product = env.db.table("product.product").get(vals.get("product_id"))
+            if product:
+                pm = env["product.product"]
+                vals.setdefault("name", pm._get(env, product, "display_name"))
+                vals.setdefault("price_unit", pm._get(env, product, "list_price"))
+                if "tax_ids" not in vals:
+                    vals["tax_ids"] = pm._get(env, product, "taxes_id")
+            if not vals.get("account_id"):
+                income = "income" if move.get("move_type", "").startswith("out_") else "expense"
+                vals["account_id"] = _account_by_type(env, income)
+        elif move.get("move_type", "entry") == "entry":
+            if not vals.get("account_id"):
+                raise ValidationError("The operation cannot be completed: Missing required value for the field "
+                                      "'Account' (account_id).\nModel: Journal Item (account.move.line)")
+            debit, credit = float(vals.get("debit") or 0.0), float(vals.get("credit") or 0.0)
+            if "amount_currency" not in vals:
+                vals["amount_currency"] = debit - credit
+        return vals
+
+    def _post_create(self, env: Env, rec_id: int, vals: Vals) -> None:
+        row = env.row(self._name, rec_id)
+        balance = row.get("debit", 0.0) - row.get("credit", 0.0)
+        changes: Vals = {"amount_residual": balance,
+                         "amount_residual_currency": row.get("amount_currency", balance), "reconciled": False}
+        if row.get("sale_line_ids"):
+            changes["x_sale_line_key"] = row["sale_line_ids"][0]
+        env.db.update(self._name, rec_id, changes)
+
+    def _post_write(self, env: Env, ids: list[int], vals: Vals) -> None:
+        for rec_id in ids:
+            row = env.row(self._name, rec_id)
+            changes: Vals = {}
+            if "debit" in vals or "credit" in vals:
+                balance = row.get("debit", 0.0) - row.get("credit", 0.0)
+                changes.update(amount_residual=balance, amount_residual_currency=balance)
+                if "amount_currency" not in vals and env.row("account.move", row["move_id"]).get(
+                        "move_type") == "entry":
+                    changes["amount_currency"] = balance
+            if "sale_line_ids" in vals:
+                changes["x_sale_line_key"] = (row.get("sale_line_ids") or [False])[0]
+            if changes:
+                env.db.update(self._name, rec_id, changes)
+        moves = sorted({env.row(self._name, i)["move_id"] for i in ids})
+        if {"price_unit", "quantity", "discount", "tax_ids", "product_id"} & set(vals):
+            for move_id in moves:
+                env["account.move"]._sync_invoice(env, move_id)  # type: ignore[attr-defined]
+        env["account.move"]._check(env, moves)
+
+    def _prepare_write(self, env: Env, ids: list[int], vals: Vals) -> Vals:
+        accounting = {"debit", "credit", "account_id", "amount_currency", "balance", "price_unit", "quantity",
+                      "tax_ids"}
+        for rec_id in ids:
+            if env.row("account.move", env.row(self._name, rec_id)["move_id"]).get("state") == "posted" \
+                    and accounting & set(vals):
+                raise UserError("You cannot modify a posted entry of this journal.\nFirst you should set the "
+                                "journal to allow cancelling entries.")
+        return vals
+
+    def _check(self, env: Env, ids: list[int]) -> None:
+        pass
+
+    def reconcile(self, env: Env, ids: Any) -> None:
+        ids = self._existing(env, normalize_ids(ids))
+        lines = [env.row(self._name, i) for i in ids]
+        if not lines:
+            return None
+        for line in lines:
+            if env.row("account.move", line["move_id"]).get("state") != "posted":
+                raise UserError("You can only reconcile posted entries.")
+        accounts = {line.get("account_id") for line in lines}
+        if len(accounts) > 1:
+            raise UserError("Entries are not from the same account.")
+        account = env.row("account.account", lines[0]["account_id"])
+        if not account.get("reconcile") and account.get("account_type") not in ("asset_cash",
+                                                                                "liability_credit_card"):
+            raise UserError(f"Account {account['code']} {account['name']} does not allow reconciliation. First "
+                            "change the configuration of this account to allow it.")
+        if all(line.get("reconciled") for line in lines):
+            raise UserError("You are trying to reconcile some entries that are already reconciled.")
+        debits = [line for line in lines if line.get("amount_residual", 0.0) > 0.0049]
+        credits = [line for line in lines if line.get("amount_residual", 0.0) < -0.0049]
+        residual = {line["id"]: line.get("amount_residual", 0.0) for line in lines}
+        for d in debits:
+            for c in credits:
+                amount = min(residual[d["id"]], -residual[c["id"]])
+                if amount <= 0:
+                    continue
+                residual[d["id"]] = float_round(residual[d["id"]] - amount)
+                residual[c["id"]] = float_round(residual[c["id"]] + amount)
+        full = all(abs(v) < 0.005 for v in residual.values())
+        number = f"A{env.db.next_sequence('account.full.reconcile')}" if full else \
+            f"P{env.db.next_sequence('account.partial.reconcile')}"
+        for line in lines:
+            rest = residual[line["id"]]
+            env.db.update(self._name, line["id"], {
+                "amount_residual": rest, "amount_residual_currency": rest, "reconciled": abs(rest) < 0.005,
+                "matching_number": number})
+        return None
+
+    def remove_move_reconcile(self, env: Env, ids: Any) -> None:
+        _unreconcile(env, self._existing(env, normalize_ids(ids)))
+        return None
+
+
+def _unreconcile(env: Env, ids: list[int]) -> None:
+    numbers = {env.row("account.move.line", i).get("matching_number") for i in ids} - {False, None}
+    table = env.db.table("account.move.line")
+    targets = set(ids) | {i for i, r in table.items() if r.get("matching_number") in numbers}
+    for rec_id in targets:
+        row = table[rec_id]
+        balance = row.get("debit", 0.0) - row.get("credit", 0.0)
+        env.db.update("account.move.line", rec_id, {"amount_residual": balance, "amount_residual_currency":
+                                                    row.get("amount_currency", balance), "reconciled": False,
+                                                    "matching_number": False})
+
+
+class AccountBankStatement(Model):
+    _name = "account.bank.statement"
+    _description = "Bank Statement"
+    FIELDS = {
+        "name": char(),
+        "reference": char(),
+        "journal_id": many2one("account.journal"),
+        "date": date_field(),
+        "balance_start": monetary(),
+        "balance_end_real": monetary(),
+        "line_ids": one2many("account.bank.statement.line", "statement_id"),
+    }
+
+
+class AccountBankStatementLine(Model):
+    _name = "account.bank.statement.line"
+    _description = "Bank Statement Line"
+    _order = "date desc, id desc"
+    _rec_name = "payment_ref"
+    _inherits = {"account.move": "move_id"}
+    _indexes = ("payment_ref",)
+    FIELDS = {
+        "move_id": many2one("account.move", required=True, ondelete="cascade"),
+        "statement_id": many2one("account.bank.statement"),
+        "payment_ref": char(),
+        "amount": monetary(default=0.0),
+        "partner_name": char(),
+        "account_number": char(),
+        "transaction_type": char(),
+        "foreign_currency_id": many2one("res.currency"),
+        "amount_currency": monetary(),
+        "sequence": integer(default=1),
+        "is_reconciled": boolean(),
+        "amount_residual": floating(),
+        "checked": boolean(default=True),
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fields["is_reconciled"].compute = lambda env, r: abs(self._residual(env, r)) < 0.005
+        self._fields["amount_residual"].compute = self._residual
+
+    def _residual(self, env: Env, row: Record) -> float:
+        move = env.row("account.move", row["move_id"])
+        journal = env.row("account.journal", move["journal_id"])
+        suspense = journal.get("suspense_account_id")
+        lines = env.rows("account.move.line", env.db.lookup("account.move.line", "move_id", row["move_id"]) or ())
+        return float_round(-sum(line.get("amount_residual", 0.0) for line in lines
+                                if line.get("account_id") == suspense))
+
+    def _check_access(self, env: Env, operation: str) -> None:
+        # ir.model.access: only account.group_account_basic (implied by "Show Full Accounting
+        # Features") may write statement lines; a fresh community admin only has Invoicing.
+        from .partners import user_groups
+
+        names = {env.row("res.groups", g)["name"] for g in user_groups(env, env.uid)}
+        if env.uid != 1 and not names & {"Basic"}:
+            raise AccessError(
+                f"You are not allowed to {operation} 'Bank Statement Line' (account.bank.statement.line) records."
+                "\n\nThis operation is allowed for the following groups:\n\t- Technical/Basic\n\nContact your "
+                "administrator to request access if necessary.")
+
+    def write(self, env: Env, ids: Any, vals: Any) -> bool:
+        self._check_access(env, "modify")
+        return super().write(env, ids, vals)
+
+    def unlink(self, env: Env, ids: Any) -> bool:
+        self._check_access(env, "delete")
+        return super().unlink(env, ids)
+
+    def create(self, env: Env, vals_list: Any) -> Any:
+        self._check_access(env, "create")
+        return super().create(env, vals_list)
+
+    def _create_one(self, env: Env, vals: Any) -> int:
+        counterpart = None
+        if isinstance(vals, dict) and "counterpart_account_id" in vals:
+            vals = dict(vals)
+            counterpart = vals.pop("counterpart_account_id")
+        if isinstance(vals, dict):
+            journal = env.db.table("account.journal").get(vals.get("journal_id") or env.context.get(
+                "default_journal_id"))
+            if not journal:
+                raise ValidationError("The operation cannot be completed: Missing required value for the field "
+                                      "'Journal' (journal_id).\nModel: Bank Statement Line "
+                                      "(account.bank.statement.line)")
+            if not counterpart and not journal.get("suspense_account_id"):
+                raise UserError("You can't create a new statement line without a suspense account set on the "
+                                f"{journal['name']} journal.")
+            if journal.get("type") not in ("bank", "cash", "credit"):
+                raise ValidationError("The journal of a bank statement line must always be a bank or cash journal.")
+            env = env.with_context(_counterpart=counterpart)
+        return super()._create_one(env, vals)
+
+    def _post_create(self, env: Env, rec_id: int, vals: Vals) -> None:
+        row = env.row(self._name, rec_id)
+        move = env.row("account.move", row["move_id"])
+        journal = env.row("account.journal", move["journal_id"])
+        counterpart = env.context.get("_counterpart") or journal.get("suspense_account_id")
+        amount = float_round(row.get("amount", 0.0))
+        label = row.get("payment_ref") or ""
+        env.db.update("account.move", move["id"], {"statement_line_id": rec_id, "ref": move.get("ref") or label})
+        move = env.row("account.move", move["id"])
+        liquidity = journal.get("default_account_id")
+        foreign = row.get("foreign_currency_id")
+        other_amount = row.get("amount_currency") if foreign else amount
+        env.db.insert("account.move.line", _line_row(env, move, {
+            "name": label, "account_id": liquidity, "amount_currency": amount, "balance": amount}))
+        env.db.insert("account.move.line", _line_row(env, move, {
+            "name": label, "account_id": counterpart, "amount_currency": -float(other_amount or 0.0),
+            "currency_id": foreign or move["currency_id"], "balance": -amount}))
+        env["account.move"].action_post(env, [move["id"]])  # type: ignore[attr-defined]
+
+    def action_undo_reconciliation(self, env: Env, ids: Any) -> None:
+        for rec_id in self._existing(env, normalize_ids(ids)):
+            move_id = env.row(self._name, rec_id)["move_id"]
+            _unreconcile(env, sorted(env.db.lookup("account.move.line", "move_id", move_id) or ()))
+        return None
+
+
+class AccountFiscalPosition(Model):
+    _name = "account.fiscal.position"
+    _description = "Fiscal Position"
+    FIELDS = {"name": char(required=True), "active": boolean(default=True),
+              "company_id": many2one("res.company", default=lambda env: env.company_id)}
+
+
+class AccountPaymentTerm(Model):
+    _name = "account.payment.term"
+    _description = "Payment Terms"
+    FIELDS = {"name": char(required=True), "active": boolean(default=True)}
+
+
+MODELS: list[type[Model]] = [
+    AccountTax, AccountAccount, AccountJournal, AccountMove, AccountMoveLine, AccountBankStatement,
+    AccountBankStatementLine, AccountFiscalPosition, AccountPaymentTerm,
+]

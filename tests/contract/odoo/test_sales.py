@@ -1,0 +1,174 @@
+"""Contract: sale orders (batch create, taxes, confirmation, cancellation, delivery, invoicing)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from amazon_odoo_sync.exceptions import RemoteRuleError
+from amazon_odoo_sync.odoo import OdooClient
+
+from .conftest import Basics
+from .helpers import make_order, make_partner, make_product, make_tax, set_stock
+
+
+async def test_batch_create_with_lines_taxes_and_delivery_line(odoo: OdooClient,
+                                                               unique: Callable[[str], str]) -> None:
+    partner = await make_partner(odoo, unique("Batch"))
+    tax = await make_tax(odoo, unique("Tax 10"), 10.0, included=False)
+    product = await make_product(odoo, unique("B"))
+    ship = await make_product(odoo, unique("SHIP"), product_type="service", price=0.0)
+    [carrier] = await odoo.create("delivery.carrier", [{"name": unique("Carrier"), "product_id": ship}])
+    ref = unique("AMZ")
+    orders = [{
+        "partner_id": partner, "client_order_ref": ref, "origin": ref, "carrier_id": carrier,
+        "order_line": [
+            [0, 0, {"product_id": product, "product_uom_qty": 2, "price_unit": 10.0, "tax_id": [[6, 0, [tax]]]}],
+            [0, 0, {"product_id": ship, "product_uom_qty": 1, "price_unit": 4.99, "is_delivery": True,
+                    "name": "Shipping", "tax_id": [[6, 0, [tax]]]}],
+        ]} for _ in range(3)]  # the same client_order_ref three times: Odoo does not prevent it
+    ids = await odoo.create("sale.order", orders)
+    assert len(ids) == 3 and len(set(ids)) == 3
+    rows = await odoo.read("sale.order", ids, ["name", "state", "client_order_ref", "order_line", "amount_untaxed",
+                                               "amount_tax", "amount_total", "partner_shipping_id",
+                                               "partner_invoice_id", "currency_id", "date_order"])
+    assert len({r["name"] for r in rows}) == 3
+    for row in rows:
+        assert row["name"].startswith("S") and row["state"] == "draft" and row["client_order_ref"] == ref
+        assert len(row["order_line"]) == 2
+        assert (row["amount_untaxed"], row["amount_tax"], row["amount_total"]) == (24.99, 2.5, 27.49)
+        assert row["partner_shipping_id"][0] == partner and row["partner_invoice_id"][0] == partner
+    assert sorted(await odoo.search("sale.order", [["client_order_ref", "=", ref]])) == sorted(ids)
+    lines = await odoo.search_read("sale.order.line", [["order_id", "=", ids[0]]],
+                                   ["is_delivery", "price_subtotal", "price_total", "tax_id", "name"])
+    by_delivery = {line["is_delivery"]: line for line in lines}
+    assert by_delivery[True]["price_subtotal"] == 4.99 and by_delivery[True]["price_total"] == 5.49
+    assert by_delivery[False]["tax_id"] == [tax]
+    assert by_delivery[False]["name"].startswith("[B-")
+
+
+@pytest.mark.parametrize(("included", "price", "qty", "expected"), [
+    (False, 100.0, 2, (200.0, 38.0, 238.0)),
+    (True, 119.0, 1, (100.0, 19.0, 119.0)),
+    (True, 19.99, 3, (50.39, 9.58, 59.97)),
+])
+async def test_totals_with_included_and_excluded_taxes(odoo: OdooClient, unique: Callable[[str], str],
+                                                       included: bool, price: float, qty: int,
+                                                       expected: tuple[float, float, float]) -> None:
+    tax = await make_tax(odoo, unique(f"VAT19 {'incl' if included else 'excl'}"), 19.0, included=included)
+    [row] = await odoo.read("account.tax", [tax], ["price_include"])
+    assert row["price_include"] is included
+    partner = await make_partner(odoo, unique("Tax"))
+    product = await make_product(odoo, unique("T"))
+    order = await make_order(odoo, partner, [{"product_id": product, "product_uom_qty": qty, "price_unit": price,
+                                              "tax_id": [[6, 0, [tax]]]}])
+    [row] = await odoo.read("sale.order", [order], ["amount_untaxed", "amount_tax", "amount_total"])
+    assert (row["amount_untaxed"], row["amount_tax"], row["amount_total"]) == expected
+
+
+async def test_confirm_overwrites_date_order_and_creates_the_delivery(
+        odoo: OdooClient, basics: Basics, unique: Callable[[str], str]) -> None:
+    partner = await make_partner(odoo, unique("Confirm"))
+    product = await make_product(odoo, unique("C"))
+    await set_stock(odoo, product, basics.stock_location_id, 5)
+    amazon_date = "2024-05-01 10:00:00"
+    order = await make_order(odoo, partner, [{"product_id": product, "product_uom_qty": 2, "price_unit": 9.0}],
+                             date_order=amazon_date, warehouse_id=basics.warehouse_id)
+    assert await odoo.call_method("sale.order", "action_confirm", [order]) is True
+    [row] = await odoo.read("sale.order", [order], ["state", "date_order", "picking_ids", "delivery_status"])
+    assert row["state"] == "sale"
+    assert row["date_order"] != amazon_date  # action_confirm sets it to now
+    assert len(row["picking_ids"]) == 1
+    await odoo.write("sale.order", [order], {"date_order": amazon_date})  # write the Amazon date back
+    [row] = await odoo.read("sale.order", [order], ["date_order"])
+    assert row["date_order"] == amazon_date
+    [picking] = await odoo.read("stock.picking", row_ids(row_picking := await odoo.search(
+        "stock.picking", [["sale_id", "=", order]])), ["state", "origin", "picking_type_code", "move_ids"])
+    assert row_picking and picking["state"] == "assigned" and picking["picking_type_code"] == "outgoing"
+    [product_row] = await odoo.read("product.product", [product], ["free_qty", "qty_available"],
+                                    context={"warehouse_id": basics.warehouse_id})
+    assert (product_row["qty_available"], product_row["free_qty"]) == (5.0, 3.0)  # 2 reserved
+    with pytest.raises(RemoteRuleError, match="Some orders are not in a state requiring confirmation."):
+        await odoo.call_method("sale.order", "action_confirm", [order])
+
+
+def row_ids(ids: list[int]) -> list[int]:
+    return ids
+
+
+async def test_cancel_asks_for_the_wizard_unless_disabled(odoo: OdooClient, unique: Callable[[str], str]) -> None:
+    partner = await make_partner(odoo, unique("Cancel"))
+    product = await make_product(odoo, unique("X"), product_type="service", price=5.0)
+    order = await make_order(odoo, partner, [{"product_id": product, "product_uom_qty": 1}])
+    await odoo.call_method("sale.order", "action_confirm", [order])
+    action = await odoo.call_method("sale.order", "action_cancel", [order])
+    assert isinstance(action, dict) and action["res_model"] == "sale.order.cancel"
+    [row] = await odoo.read("sale.order", [order], ["state"])
+    assert row["state"] == "sale"
+    assert await odoo.call_method("sale.order", "action_cancel", [order],
+                                  context={"disable_cancel_warning": True}) is True
+    [row] = await odoo.read("sale.order", [order], ["state"])
+    assert row["state"] == "cancel"
+
+
+async def test_validate_picking_with_tracking_ref(odoo: OdooClient, basics: Basics,
+                                                  unique: Callable[[str], str]) -> None:
+    partner = await make_partner(odoo, unique("Ship"))
+    product = await make_product(odoo, unique("V"))
+    await set_stock(odoo, product, basics.stock_location_id, 5)
+    order = await make_order(odoo, partner, [{"product_id": product, "product_uom_qty": 2, "price_unit": 3.0}])
+    await odoo.call_method("sale.order", "action_confirm", [order])
+    [picking] = await odoo.search("stock.picking", [["sale_id", "=", order]])
+    await odoo.write("stock.picking", [picking], {"carrier_tracking_ref": "1Z999AA10123456784"})
+    assert await odoo.call_method("stock.picking", "button_validate", [picking]) is True
+    [row] = await odoo.read("stock.picking", [picking], ["state", "carrier_tracking_ref", "date_done"])
+    assert row["state"] == "done" and row["carrier_tracking_ref"] == "1Z999AA10123456784" and row["date_done"]
+    [line] = await odoo.search_read("sale.order.line", [["order_id", "=", order]], ["qty_delivered"])
+    assert line["qty_delivered"] == 2.0
+    [order_row] = await odoo.read("sale.order", [order], ["delivery_status"])
+    assert order_row["delivery_status"] == "full"
+    [stock] = await odoo.read("product.product", [product], ["qty_available"],
+                              context={"warehouse_id": basics.warehouse_id})
+    assert stock["qty_available"] == 3.0
+
+
+async def test_validate_without_stock_is_refused(odoo: OdooClient, unique: Callable[[str], str]) -> None:
+    partner = await make_partner(odoo, unique("NoStock"))
+    product = await make_product(odoo, unique("N"))
+    order = await make_order(odoo, partner, [{"product_id": product, "product_uom_qty": 1, "price_unit": 3.0}])
+    await odoo.call_method("sale.order", "action_confirm", [order])
+    [picking] = await odoo.search("stock.picking", [["sale_id", "=", order]])
+    [row] = await odoo.read("stock.picking", [picking], ["state"])
+    assert row["state"] == "confirmed"
+    with pytest.raises(RemoteRuleError, match="no quantities are reserved"):
+        await odoo.call_method("stock.picking", "button_validate", [picking])
+
+
+async def test_invoice_a_confirmed_order_through_the_wizard(odoo: OdooClient,
+                                                            unique: Callable[[str], str]) -> None:
+    partner = await make_partner(odoo, unique("Invoice"))
+    product = await make_product(odoo, unique("I"), product_type="service", price=50.0)
+    tax = await make_tax(odoo, unique("Tax 20"), 20.0, included=False)
+    order = await make_order(odoo, partner, [{"product_id": product, "product_uom_qty": 2, "price_unit": 50.0,
+                                              "tax_id": [[6, 0, [tax]]]}])
+    await odoo.call_method("sale.order", "action_confirm", [order])
+    context = {"active_model": "sale.order", "active_ids": [order]}
+    [wizard] = await odoo.create("sale.advance.payment.inv", [{"advance_payment_method": "delivered"}],
+                                 context=context)
+    action = await odoo.call_method("sale.advance.payment.inv", "create_invoices", [wizard], context=context)
+    invoice = action["res_id"]
+    [move] = await odoo.read("account.move", [invoice], ["state", "move_type", "amount_total", "amount_untaxed",
+                                                         "invoice_origin", "partner_id"])
+    assert (move["state"], move["move_type"], move["amount_untaxed"], move["amount_total"]) == (
+        "draft", "out_invoice", 100.0, 120.0)
+    [order_row] = await odoo.read("sale.order", [order], ["invoice_ids", "name", "invoice_status"])
+    assert order_row["invoice_ids"] == [invoice] and move["invoice_origin"] == order_row["name"]
+    assert order_row["invoice_status"] == "invoiced"
+    assert await odoo.call_method("account.move", "action_post", [invoice]) is False
+    [move] = await odoo.read("account.move", [invoice], ["state", "name", "payment_state"])
+    assert move["state"] == "posted" and move["name"] != "/" and move["payment_state"] == "not_paid"
+    [wizard] = await odoo.create("sale.advance.payment.inv", [{"advance_payment_method": "delivered"}],
+                                 context=context)
+    with pytest.raises(RemoteRuleError, match="No items are available to invoice"):
+        await odoo.call_method("sale.advance.payment.inv", "create_invoices", [wizard], context=context)
