@@ -1,32 +1,19 @@
-"""Client + ``ensure_odoo_setup`` against the Odoo emulator (skipped until it exists)."""
+"""Client + ``ensure_odoo_setup`` against the Odoo emulator."""
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
-
 import httpx
-import pytest
 
 from amazon_odoo_sync.config import Settings
 from amazon_odoo_sync.odoo import OdooClient
 from amazon_odoo_sync.odoo.setup import ensure_odoo_setup
-
-KEY = "0" * 40
+from amazon_odoo_sync.sandbox.odoo.app import create_app
+from amazon_odoo_sync.sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN
 
 
 def emulator_client() -> OdooClient:
-    module = pytest.importorskip("amazon_odoo_sync.sandbox.odoo.app")
-    create_app = module.create_app
-    kwargs: dict[str, Any] = {}
-    if "api_key" in inspect.signature(create_app).parameters:
-        kwargs["api_key"] = KEY
-    app = create_app(**kwargs)
-    state = app.state
-    return OdooClient("http://emulator", str(getattr(state, "database", None) or "emulator"),
-                      str(getattr(state, "user", None) or "admin"),
-                      str(getattr(state, "api_key", None) or KEY),
-                      transport=httpx.ASGITransport(app=app))
+    return OdooClient("http://emulator", DEMO_DATABASE, DEMO_LOGIN, DEMO_API_KEY,
+                      transport=httpx.ASGITransport(app=create_app()))
 
 
 async def test_setup_on_the_emulator_is_idempotent() -> None:
