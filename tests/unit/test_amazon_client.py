@@ -123,6 +123,16 @@ async def test_429_retry_after_header_wins(fake_clock: FakeClock) -> None:
     assert info.value.retry_after == 7
 
 
+async def test_429_without_header_backs_off_by_the_last_announced_rate(fake_clock: FakeClock) -> None:
+    answers = iter([httpx.Response(200, json={}, headers={"x-amzn-RateLimit-Limit": "10"}),
+                    httpx.Response(429, json={})])
+    async with make_client(Recorder(lambda request: next(answers)), fake_clock) as client:
+        await client.orders.get_order("1")
+        with pytest.raises(ThrottledError) as info:
+            await client.orders.get_order("1")
+    assert info.value.retry_after == pytest.approx(0.1)  # not 1 / 0.5, the published default
+
+
 async def test_rate_limit_header_updates_the_bucket(fake_clock: FakeClock) -> None:
     governor = InMemoryRateGovernor(clock=fake_clock)
     async with make_client(reply(200, {}, **{"x-amzn-RateLimit-Limit": "3.5"}), fake_clock,

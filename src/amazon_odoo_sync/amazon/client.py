@@ -145,6 +145,7 @@ class SpApiClient:
                                   timeout=self.settings.timeout_seconds, clock=self._clock)
             tokens = InMemoryTokenCache(self._lwa, clock=self._clock)
         self._tokens = tokens
+        self._observed_rates: dict[str, float] = {}
         self._http = httpx.AsyncClient(transport=transport, timeout=self.settings.timeout_seconds,
                                        headers={"user-agent": USER_AGENT})
         self._owner = True
@@ -275,6 +276,9 @@ class SpApiClient:
         rate_header = response.headers.get("x-amzn-ratelimit-limit")
         if rate_header:
             await self._governor.observe_rate_limit_header(key, rate_header)
+            observed = parse_rate_limit_header(rate_header)
+            if observed:
+                self._observed_rates[spec.key] = observed
         if 200 <= status < 300:
             if not response.content:
                 return {}
@@ -287,7 +291,9 @@ class SpApiClient:
         message = _amazon_message(response)
         if status == 429:
             SPAPI_THROTTLED.labels(self.account, spec.key).inc()
-            retry_after = _retry_after(response, spec.rate)
+            # A 429 rarely carries the rate header: back off by the rate Amazon last announced for
+            # this operation (a raised or lowered plan), else by the published default.
+            retry_after = _retry_after(response, self._observed_rates.get(spec.key, spec.rate))
             await self._governor.on_throttled(key, retry_after)
             raise ThrottledError(f"SP-API throttled {spec.key} for account {self.account}",
                                  retry_after=retry_after, remote_message=message, **context)

@@ -33,6 +33,11 @@ TargetsLoader = Callable[[OdooClient, Settings], Awaitable[Mapping[str, OdooTarg
 
 
 class FlowRuntime:
+    """``pool`` serves the flows' own transactions (a job holds one connection of it while it
+    works). Shared client state (rate buckets, circuits, LWA tokens) and cached look-ups use a
+    separate, small auxiliary pool: borrowing them from ``pool`` while a job holds a connection
+    can starve it when every job does the same at once."""
+
     def __init__(self, settings: Settings, pool: AsyncConnectionPool[Any], *,
                  spapi_transport: httpx.AsyncBaseTransport | None = None,
                  odoo_transport: httpx.AsyncBaseTransport | None = None,
@@ -48,6 +53,16 @@ class FlowRuntime:
         self._odoo: OdooClient | None = None
         self._spapi: dict[str, SpApiClient] = {}
         self._refs: CachedOdooReferences | None = None
+        self._aux: AsyncConnectionPool[Any] | None = None
+
+    async def aux_pool(self) -> AsyncConnectionPool[Any]:
+        if self._aux is None:
+            aux: AsyncConnectionPool[Any] = AsyncConnectionPool(
+                self.pool.conninfo, min_size=1, max_size=max(4, self.settings.jobs.concurrency + 2),
+                open=False, name="aos-flows-aux", kwargs={"autocommit": True})
+            await aux.open(wait=True, timeout=30)
+            self._aux = aux
+        return self._aux
 
     @property
     def cipher(self) -> Cipher:
@@ -77,7 +92,7 @@ class FlowRuntime:
             async with self.pool.connection() as conn:
                 creds = await credentials.get_account_credentials(conn, self.cipher, account)
             client = SpApiClient.shared(
-                self.pool, account=account, region=creds.region,  # type: ignore[arg-type]
+                await self.aux_pool(), account=account, region=creds.region,  # type: ignore[arg-type]
                 credentials=LwaCredentials(client_id=creds.lwa_client_id,
                                            client_secret=creds.lwa_client_secret.reveal(),
                                            refresh_token=creds.refresh_token.reveal()),
@@ -95,7 +110,7 @@ class FlowRuntime:
                 targets = await load_targets(odoo, self.settings)
             else:
                 targets = await self._targets_loader(odoo, self.settings)
-            self._refs = CachedOdooReferences(odoo, self.settings, targets=targets, pool=self.pool)
+            self._refs = CachedOdooReferences(odoo, self.settings, targets=targets, pool=await self.aux_pool())
         return self._refs
 
     async def aclose(self) -> None:
@@ -105,6 +120,9 @@ class FlowRuntime:
         if self._odoo is not None:
             await self._odoo.aclose()
             self._odoo = None
+        if self._aux is not None:
+            await self._aux.close()
+            self._aux = None
 
 
 _runtimes: dict[int, FlowRuntime] = {}

@@ -62,7 +62,9 @@ def build_app(settings: Settings, *, url: str | None = None,
     import_task_modules(task_modules)
     configure_priorities(settings.priorities)
     strategy = retry_strategy or SyncRetryStrategy.from_config(settings.jobs)
-    size = pool_size or max(2, min(settings.database.pool_size, settings.jobs.concurrency + 3))
+    # A running job may hold one connection for its transaction and briefly need a second
+    # (outbox, store look-ups): two per job, plus the worker's listener and heartbeat.
+    size = pool_size or max(settings.database.pool_size, settings.jobs.concurrency * 2 + 3)
     pool_args: dict[str, Any] = {"conninfo": url, "min_size": 1, "max_size": size,
                                  "name": "aos-jobs"}
     app = App(connector=PsycopgConnector(**pool_args))

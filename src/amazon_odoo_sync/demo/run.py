@@ -1,0 +1,355 @@
+"""``amazon-odoo-sync demo``: the connector as a seller runs it, against a simulated Prime Day.
+
+Real processes, as in production: the SP-API simulator and the Odoo emulator each serve HTTP on
+loopback; the connector runs as its web service (notifications endpoint + dashboard) and as
+worker processes sharing one PostgreSQL database (embedded unless ``DATABASE_URL`` is set).
+Setup goes through the same steps as for a real seller (accounts, ``odoo setup``, notification
+subscriptions). Then simulated time runs, orders pour in, and at the end a reconciliation
+compares every order and amount per marketplace in Amazon and in Odoo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import platformdirs
+import psycopg
+from cryptography.fernet import Fernet
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..config import Settings
+from ..exceptions import RetryableError
+from ..sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN
+from ..sandbox.spapi.scenario import load_scenario
+from ..store.migrate import upgrade
+from .reconcile import Reconciliation, expected_in_odoo, reconcile
+from .wiring import (
+    OdooTarget,
+    prepare_odoo,
+    register_accounts,
+    sandbox_settings,
+    seed_catalog,
+    set_cursors,
+    store_odoo_key,
+)
+
+__all__ = ["DemoOptions", "run_demo"]
+
+T = TypeVar("T")
+DEMO_DATABASE_NAME = "aos_demo"
+NOTIFICATION_ARN = "arn:aws:sqs:us-east-1:000000000000:amazon-odoo-sync-demo"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemoOptions:
+    scenario: str = "prime-day"
+    hours: float = 2.0
+    speed: float = 120.0
+    workers: int = 2
+    latency_scale: float = 1.0
+    drain_timeout: float = 300.0
+    keep_running: bool = False
+    work_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("amazon-odoo-sync")) / "demo")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _with_database(url: str, name: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+class Processes:
+    """Child processes, logged to files, stopped (TERM, then KILL) on exit."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"{name}.log").open("wb")
+        child = subprocess.Popen([sys.executable, "-m", "amazon_odoo_sync", *args], stdout=log,
+                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 env={**os.environ, **(env or {})}, start_new_session=True)
+        self.children.append((name, child))
+        return child
+
+    def check(self) -> None:
+        for name, child in self.children:
+            if child.poll() is not None:
+                raise RuntimeError(f"{name} exited with {child.returncode}; see {self.log_dir / (name + '.log')}")
+
+    def stop(self) -> None:
+        for _, child in self.children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for _, child in self.children:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(max(0.1, deadline - time.monotonic()))
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+
+
+async def _wait_http(url: str, method: str = "GET", json: Any = None, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient(timeout=5) as client:
+        while True:
+            try:
+                response = await client.request(method, url, json=json)
+                if response.status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not answer within {within:.0f} s")
+            await asyncio.sleep(0.3)
+
+
+async def _retrying(call: Callable[[], Awaitable[T]], attempts: int = 6) -> T:
+    """Setup calls meet Amazon's transient errors too (the scenario injects them): back off."""
+    for attempt in range(attempts):
+        try:
+            return await call()
+        except RetryableError as exc:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(exc.retry_after or 0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _config_toml(settings: Settings, *, poll_seconds: float) -> str:
+    """The workers' configuration file (the demo's throwaway secret key included)."""
+    lines = ['log_level = "warning"', "", "[database]", f'url = "{settings.database.url}"', "",
+             "[secrets]", f'key = "{settings.secrets.key}"', "",
+             "[spapi]", f'token_url = "{settings.spapi.token_url}"', "max_token_wait_seconds = 20", "",
+             "[spapi.endpoints]"]
+    lines += [f'{region} = "{url}"' for region, url in settings.spapi.endpoints.items()]
+    lines += ["", "[odoo]", f'url = "{settings.odoo.url}"', f'database = "{settings.odoo.database}"',
+              f'user = "{settings.odoo.user}"', "", "[schedules]", f"orders_poll = {poll_seconds}",
+              "orders_overlap = 120", ""]
+    for account in settings.accounts:
+        marketplaces = ", ".join(f'"{m}"' for m in account.marketplaces)
+        lines += ["[[accounts]]", f'name = "{account.name}"', f'region = "{account.region}"',
+                  f'seller_id = "{account.seller_id}"', f"marketplaces = [{marketplaces}]", ""]
+    return "\n".join(lines)
+
+
+def _scenario_file(name: str, speed: float, hours: float, directory: Path) -> Path:
+    """The scenario with orders only during the demo's window, and Amazon's quotas scaled like
+    time, so the demo sees Prime-Day pressure in minutes without quota being scarce or free."""
+    from importlib import resources
+
+    text = resources.files("amazon_odoo_sync.sandbox.spapi").joinpath("scenarios", f"{name}.toml").read_text()
+    kept = [line for line in text.splitlines()
+            if not line.strip().startswith(("rate_limit_scale", "days"))]
+    index = kept.index("[scenario]") + 1
+    kept[index:index] = [f"rate_limit_scale = {speed}", f"days = {hours / 24}"]
+    path = directory / f"{name}.toml"
+    path.write_text("\n".join(kept) + "\n")
+    return path
+
+
+@contextlib.contextmanager
+def _embedded_or_given(base: Settings, console: Console) -> Iterator[tuple[str, bool]]:
+    if base.database.url:
+        yield base.database.url, False
+        return
+    from ..store.embedded import ensure_embedded_postgres, stop_embedded_postgres
+
+    console.print(f"Starting embedded PostgreSQL in {base.database.embedded_dir} ...")
+    url = ensure_embedded_postgres(base.database.embedded_dir)
+    try:
+        yield url, True
+    finally:
+        stop_embedded_postgres(base.database.embedded_dir)
+
+
+async def run_demo(base: Settings, options: DemoOptions, console: Console) -> bool:
+    """Run the demo; True when Odoo reconciles with Amazon to the cent."""
+    options.work_dir.mkdir(parents=True, exist_ok=True)
+    with _embedded_or_given(base, console) as (server_url, _):
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DEMO_DATABASE_NAME}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{DEMO_DATABASE_NAME}"')
+        database_url = _with_database(server_url, DEMO_DATABASE_NAME)
+        upgrade(database_url)
+        processes = Processes(options.work_dir)
+        try:
+            return await _run(database_url, options, console, processes)
+        finally:
+            processes.stop()
+
+
+async def _run(database_url: str, options: DemoOptions, console: Console, processes: Processes) -> bool:
+    from ..flows.runtime import open_runtime
+
+    sim_port, odoo_port, web_port = _free_port(), _free_port(), _free_port()
+    sim_url, odoo_url, web_url = (f"http://127.0.0.1:{p}" for p in (sim_port, odoo_port, web_port))
+    scenario_path = _scenario_file(options.scenario, options.speed, options.hours, options.work_dir)
+    scenario = load_scenario(scenario_path)
+    processes.start("simulator", "sandbox", "spapi", "--scenario", str(scenario_path), "--port", str(sim_port),
+                    "--speed", "0")
+    processes.start("emulator", "sandbox", "odoo", "--port", str(odoo_port),
+                    "--latency-scale", str(options.latency_scale))
+    await _wait_http(f"{sim_url}/_sim/clock")
+    await _wait_http(f"{odoo_url}/web/webclient/version_info", "POST", json={"jsonrpc": "2.0", "params": {}})
+
+    odoo = OdooTarget(url=odoo_url, database=DEMO_DATABASE, user=DEMO_LOGIN, api_key=DEMO_API_KEY)
+    settings = sandbox_settings(scenario, sim_url=sim_url, odoo=odoo, database_url=database_url,
+                                secrets_key=Fernet.generate_key().decode())
+    config_path = options.work_dir / "config.toml"
+    config_path.write_text(_config_toml(settings, poll_seconds=max(10.0, 600 / options.speed)))
+    config_path.chmod(0o600)
+    console.print(f"[bold]Scenario[/] {scenario.name}: {scenario.description}")
+    console.print(f"Simulator {sim_url}, Odoo emulator {odoo_url}, database {DEMO_DATABASE_NAME}, "
+                  f"logs in {options.work_dir}")
+
+    async with open_runtime(settings) as rt, httpx.AsyncClient(base_url=sim_url, timeout=30) as sim:
+        await register_accounts(rt.pool, rt.cipher, settings, scenario)
+        await store_odoo_key(rt.pool, rt.cipher, odoo)
+        client = await rt.odoo()
+        setup = await prepare_odoo(client, settings)
+        console.print(f"odoo setup: {setup.count('created')} created, {setup.count('present')} present"
+                      + ("" if setup.ok else " [red](incomplete)[/]"))
+        offers = (await sim.get("/_sim/offers")).json()["offers"]
+        products = await seed_catalog(client, offers)
+        console.print(f"Catalog: {len(products)} products in Odoo for {len(offers)} Amazon offers")
+        await set_cursors(rt.pool, settings, scenario.start)
+        # Notifications: Amazon delivers to an SQS queue; in the demo the simulator posts them to
+        # our endpoint directly (what an SQS forwarder does in production).
+        await sim.post("/_sim/notifications/routes",
+                       json={"targets": {NOTIFICATION_ARN: f"{web_url}/notifications/spapi"}})
+        destination_id = None
+        for account in settings.accounts:
+            spapi = await rt.spapi(account.name)
+            if destination_id is None:
+                created = await _retrying(lambda api=spapi: api.notifications.create_destination(  # type: ignore[misc]
+                    name="amazon-odoo-sync", resource_specification={"sqs": {"arn": NOTIFICATION_ARN}}))
+                destination_id = str(created["payload"]["destinationId"])
+            await _retrying(lambda api=spapi, dest=destination_id: api.notifications.create_subscription(  # type: ignore[misc]
+                "ORDER_CHANGE", destination_id=dest, payload_version="1.0"))
+
+        # DATABASE_URL (the server the demo database lives on) must not win over the demo database.
+        env = {"AOS_CONFIG": str(config_path), "AOS_DATABASE__URL": database_url}
+        processes.start("web", "serve", "--port", str(web_port), env=env)
+        for index in range(options.workers):
+            processes.start(f"worker-{index + 1}", "worker", "--concurrency", "4", "--name", f"demo-{index + 1}",
+                            env=env)
+        await _wait_http(f"{web_url}/healthz")
+        console.print(f"Dashboard: [bold cyan]{web_url}/[/]  ({options.workers} workers)")
+
+        started = time.monotonic()
+        await sim.post("/_sim/speed", json={"speed": options.speed})
+        # Orders arrive during the window; then time runs on until every order has settled (paid,
+        # FBA shipped) and Amazon's two-minute lag has passed, so the end state is final.
+        settle = max(scenario.orders.pending_minutes, scenario.orders.afn_ship_minutes) + 5
+        ok = await _follow(sim, rt.pool, scenario.start, options.hours * 3600, options.hours * 3600 + settle * 60,
+                           console, processes)
+        await sim.post("/_sim/speed", json={"speed": 0})
+        result = await _drain(sim, client, options, console, processes)
+        elapsed = time.monotonic() - started
+        _print_reconciliation(result, console)
+        stats = (await sim.get("/_sim/stats")).json()
+        console.print(f"{stats['orders']} Amazon orders, {result.pending} still Pending on Amazon (no prices yet), "
+                      f"{stats['oversells']} oversells, {sum(stats['faultsInjected'].values()) if isinstance(stats['faultsInjected'], dict) else stats['faultsInjected']} "  # noqa: E501
+                      f"faults injected; {elapsed:.0f} s")
+        console.print(f"Dashboard: [bold cyan]{web_url}/[/]")
+        if options.keep_running:
+            console.print("Everything keeps running; press Ctrl-C to stop.")
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.Event().wait()  # until Ctrl-C cancels the run
+        return ok and result.ok
+
+
+async def _imported(pool: Any) -> int:
+    async with pool.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT count(*) FROM external_ids WHERE kind = 'sale.order' AND state = 'confirmed'")
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _follow(sim: httpx.AsyncClient, pool: Any, start: Any, window: float, run_for: float, console: Console,
+                  processes: Processes) -> bool:
+    from ..sandbox.spapi.clock import parse_iso
+
+    columns = (SpinnerColumn(), TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        clock_task = progress.add_task("Simulated minutes", total=round(run_for / 60))
+        amazon_task = progress.add_task("Orders placed on Amazon", total=None)
+        odoo_task = progress.add_task("Confirmed in Odoo", total=None)
+        while True:
+            processes.check()
+            clock = (await sim.get("/_sim/clock")).json()
+            elapsed = (parse_iso(clock["now"]) - start).total_seconds()
+            orders = (await sim.get("/_sim/orders")).json()["orders"]
+            expected = sum(1 for o in orders if expected_in_odoo(o))
+            phase = "orders" if elapsed < window else "settling"
+            progress.update(clock_task, completed=round(min(elapsed, run_for) / 60),
+                            description=f"Simulated minutes ({phase})")
+            progress.update(amazon_task, completed=len(orders), total=len(orders))
+            progress.update(odoo_task, completed=min(await _imported(pool), expected), total=expected)
+            if elapsed >= run_for:
+                return True
+            await asyncio.sleep(1.0)
+
+
+async def _drain(sim: httpx.AsyncClient, odoo: Any, options: DemoOptions, console: Console,
+                 processes: Processes) -> Reconciliation:
+    deadline = time.monotonic() + options.drain_timeout
+    with Progress(SpinnerColumn(), TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("Catching up", total=None)
+        while True:
+            processes.check()
+            orders = (await sim.get("/_sim/orders")).json()["orders"]
+            rows = await odoo.search_read("sale.order", [("client_order_ref", "!=", False)],
+                                          ["client_order_ref", "amount_total", "state"])
+            result = reconcile(orders, rows)
+            expected = sum(line.amazon_orders for line in result.lines)
+            present = sum(line.odoo_orders for line in result.lines)
+            progress.update(task, completed=min(present, expected), total=expected)
+            if result.ok or time.monotonic() > deadline:
+                return result
+            await asyncio.sleep(2.0)
+
+
+def _print_reconciliation(result: Reconciliation, console: Console) -> None:
+    table = Table(title="Reconciliation: Amazon vs Odoo (orders that belong in Odoo)")
+    for column in ("Marketplace", "Currency", "Amazon orders", "Amazon amount", "Odoo orders", "Odoo amount", ""):
+        table.add_column(column, justify="right" if "amount" in column or "orders" in column else "left")
+    for line in result.lines:
+        table.add_row(line.marketplace, line.currency, str(line.amazon_orders), f"{line.amazon_amount:,.2f}",
+                      str(line.odoo_orders), f"{line.odoo_amount:,.2f}",
+                      "[green]✓[/]" if line.matches else "[red]✗[/]")
+    console.print(table)
+    if result.differences:
+        console.print(f"[red]{len(result.differences)} differences:[/]")
+        for diff in result.differences[:30]:
+            console.print(f"  {diff.marketplace} {diff.amazon_order_id}: {diff.problem}"
+                          + (f" (Amazon {diff.amazon_amount}, Odoo {diff.odoo_amount})" if diff.odoo_amount else ""))
+    else:
+        console.print("[green]Every order and every amount matches, to the cent.[/]")
+
