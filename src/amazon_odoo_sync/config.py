@@ -227,6 +227,8 @@ class StockConfig(_Section):
     urgent_threshold: int = Field(default=0, ge=0)
     #: Fewer pending (non-urgent) changes than this go out as patches; more as one feed.
     feed_min_messages: int = Field(default=100, ge=1)
+    #: Urgent patches per cycle and marketplace (patchListingsItem: 5/s); more go in the feed.
+    max_urgent_patches: int = Field(default=50, ge=0)
     #: Messages per JSON_LISTINGS_FEED (Amazon allows 25,000).
     feed_max_messages: int = Field(default=25_000, ge=1, le=25_000)
     #: Amazon product type sent with quantity patches (Amazon ignores it for PATCH of

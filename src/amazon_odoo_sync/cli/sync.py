@@ -1,4 +1,5 @@
-"""Commands: ``sync orders`` (backfill a period), ``sync order ID`` (recover one)."""
+"""Commands: ``sync orders`` (backfill a period), ``sync order ID`` (recover one), ``sync stock``,
+``sync shipments``."""
 
 from __future__ import annotations
 
@@ -92,4 +93,8 @@ def sync_order(
 
 
 def register(app: typer.Typer) -> None:
+    from . import sync_shipments, sync_stock
+
+    sync_stock.register(sync_app)
+    sync_shipments.register(sync_app)
     app.add_typer(sync_app, name="sync")

@@ -188,13 +188,14 @@ class FbaInventorySync:
                     await quarantine.put(conn, flow=FLOW, key=f"{self.account}:{self.marketplace_id}:{item.sku}",
                                          account=self.account, reason=f"FBA SKU {item.sku} has no Odoo product "
                                          "(map it, then pull again)",
-                                         payload={"sku": item.sku, "quantities": dict(item.quantities)})
+                                         payload={"sku": item.sku,
+                                                  "quantities": {str(k): v for k, v in item.quantities.items()}})
                     result.quarantined += 1
                 else:
                     await quarantine.resolve(conn, FLOW, f"{self.account}:{self.marketplace_id}:{item.sku}",
                                              "mapped")
             await offers.save_fba_snapshots(conn, self.account, self.marketplace_id,
-                                            {i.sku: dict(i.quantities) for i in items},
+                                            {i.sku: {str(k): v for k, v in i.quantities.items()} for i in items},
                                             source="pull" if source == "pull" else "notification")
         sku_of = {p: s for s, p in products.items()}
         current = await self.target.quantities(self.region, None if complete else list(products.values()))

@@ -36,11 +36,15 @@ from ..amazon.client import SpApiClient
 from ..clock import Clock, SystemClock
 from ..config import ShipmentCarrier, ShipmentsConfig
 from ..exceptions import (
+    AuthorizationError,
+    CircuitOpenError,
+    ConfigurationError,
     DataError,
     NotFoundError,
     PermanentError,
     RetryableError,
     SyncError,
+    ThrottledError,
 )
 from ..jobs.schedule import register_schedule
 from ..jobs.tasks import current_job, task
@@ -414,7 +418,12 @@ class ShipmentSync:
                                           next_attempt_at=self.clock.now() + timedelta(seconds=delay))
                     result.retry += 1
                     _log.info("shipment.retry", account=self.account, picking=row.picking_name, **_log_fields(exc))
-                    return False
+                    # An Amazon 429 or 5xx: the governor/circuit already slowed down, go on. Our own
+                    # governor giving up or an open circuit: the rest waits for the next run.
+                    own_throttle = isinstance(exc, ThrottledError) and exc.status_code is None
+                    return not (own_throttle or isinstance(exc, CircuitOpenError))
+                except (AuthorizationError, ConfigurationError):
+                    raise  # the account, not this delivery: the job fails visibly, the row stays pending
                 except PermanentError as exc:
                     refusal = classify_amazon_error(exc)
                     await rows.mark_rejected(conn, row.id, error=refusal.reason, kind=refusal.kind,
@@ -527,7 +536,7 @@ async def poll_shipments(rt: FlowRuntime, account: str, *, since: datetime | Non
     return await sync.run(since=since, move_cursor=move_cursor, retry_failed=retry_failed, progress=progress)
 
 
-@task(queue="shipments", name="shipments.poll", queueing_lock_from="shipments.poll:{account}",
+@task(queue="shipments", name="shipments.poll", queueing_lock_from="{account}",
       lock_from="shipments:{account}")
 async def poll_shipments_task(*, account: str) -> dict[str, int]:
     job = current_job()

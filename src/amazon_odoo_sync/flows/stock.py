@@ -67,6 +67,8 @@ __all__ = [
     "SpApiOfferSink",
     "StockSource",
     "mark_dirty",
+    "stock_cycle_task",
+    "stock_push_for",
     "wait_for_feeds",
 ]
 
@@ -330,8 +332,13 @@ class FbmStockPush:
                            *, progress: Progress | None = None) -> None:
         states = await offers.pending(conn, self.account, marketplace_id)
         updates = [u for u in (self._plan(s) for s in states) if u is not None]
-        urgent = [u for u in updates if u.urgent]
-        normal = [u for u in updates if not u.urgent]
+        # Known decreases first; a first/full sync (Amazon's value unknown) must not turn
+        # thousands of zeros into patches at 5/s: beyond the cap they ride in the feed.
+        known = {s.sku for s in states if s.accepted_qty is not None or s.submitted_qty is not None}
+        urgent = sorted((u for u in updates if u.urgent), key=lambda u: (u.sku not in known, u.sku))
+        overflow = urgent[self.config.max_urgent_patches:]
+        urgent = urgent[:self.config.max_urgent_patches]
+        normal = [u for u in updates if not u.urgent] + overflow
         if urgent:
             await self._patch(conn, marketplace_id, urgent, result)
             result.urgent += len(urgent)
@@ -492,3 +499,43 @@ async def wait_for_feeds(push: FbmStockPush, conn: AsyncConnection[Any], *,
         waited += poll_seconds
     return closed
 
+
+
+# -- wiring: runtime, job ---------------------------------------------------------------------
+
+
+async def stock_push_for(rt: Any, account: str) -> FbmStockPush:
+    """The push of ``account`` on a ``flows.runtime.FlowRuntime`` (CLI, worker)."""
+    settings = rt.settings
+    marketplaces = settings.account(account).marketplaces
+    refs = await rt.refs()
+    warehouses = {mid: [(await refs.targets(mid)).warehouse_id] for mid in marketplaces}
+    client = await rt.spapi(account)
+    sink = SpApiOfferSink(client, product_type=settings.stock.product_type,
+                          priority=settings.priorities.stock, urgent_priority=settings.priorities.stock + 1)
+    source = OdooStockSource(await rt.odoo(), overlap_seconds=settings.stock.change_overlap_seconds)
+    return FbmStockPush(account=account, marketplace_ids=marketplaces, source=source, sink=sink,
+                        warehouses=warehouses, config=settings.stock)
+
+
+def _declare_task() -> Any:
+    from ..jobs.tasks import current_job, task
+
+    @task(queue="stock", name="stock.fbm_cycle", queueing_lock_from="stock.fbm:{account}",
+          lock_from="stock.fbm:{account}")
+    async def stock_cycle_task(*, account: str, full: bool = False) -> dict[str, int]:
+        """One FBM cycle of an account (scheduled every ``schedules.stock_poll`` seconds)."""
+        from .runtime import get_runtime
+
+        job = current_job()
+        rt = get_runtime(job.settings, job.pool)
+        push = await stock_push_for(rt, account)
+        async with job.pool.connection() as conn:
+            result = await push.run_cycle(conn, full=full)
+        return {"computed": result.computed, "patched": result.patched, "urgent": result.urgent,
+                "fed": result.fed, "accepted": result.accepted, "rejected": result.rejected}
+
+    return stock_cycle_task
+
+
+stock_cycle_task = _declare_task()

@@ -1,0 +1,74 @@
+"""Command: ``sync shipments --account A [--since DATE]``: confirm FBM deliveries to Amazon now.
+
+Runs one shipments cycle in this process: new done deliveries are planned, deliveries that
+failed (Amazon refused them, or they could not be mapped) are planned again from Odoo — fix
+them there (tracking, carrier) or in ``[shipments.carriers]`` first — and every pending one is
+sent, with a progress bar. ``--since`` re-reads deliveries changed since DATE (the cursor of the
+workers stays where it is) and limits the failed ones resent to those first seen since DATE.
+Safe while workers run: a delivery is confirmed once whoever sends it.
+
+Registration (lead): ``sync_shipments.register(sync_app)`` on the ``sync`` group of ``cli/sync.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from .common import console, settings_from
+
+__all__ = ["register", "sync_shipments"]
+
+
+def _date(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO date like 2026-11-01 or 2026-11-01T12:00") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def sync_shipments(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Option("--account", "-a", help="Seller account name.")],
+    since: Annotated[str | None, typer.Option(help="Re-read deliveries done since (ISO date, UTC).")] = None,
+) -> None:
+    """Confirm validated FBM deliveries to Amazon now, resending those that failed."""
+    settings = settings_from(ctx)
+    settings.account(account)
+    start = _date(since) if since else None
+
+    async def run() -> int:
+        from ..flows.runtime import open_runtime
+        from ..flows.shipments import poll_shipments
+
+        async with open_runtime(settings) as rt:
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console) as bar:
+                sending = bar.add_task(f"Confirming {account} shipments to Amazon", total=None)
+
+                def progress(done: int, total: int) -> None:
+                    bar.update(sending, completed=done, total=total)
+
+                result = await poll_shipments(rt, account, since=start, move_cursor=start is None,
+                                              retry_failed=True, progress=progress)
+        console.print(f"{result.scanned} deliveries read, {result.confirmed} confirmed, {result.rejected} refused "
+                      f"by Amazon, {result.invalid} not mappable, {result.waiting} waiting for tracking, "
+                      f"{result.retry} to retry.")
+        for problem in result.problems:
+            console.print(f"  [yellow]![/yellow] {problem}")
+        return 1 if result.rejected or result.invalid else 0
+
+    code = asyncio.run(run())
+    if code:
+        console.print("See `amazon-odoo-sync status` / the quarantine for the action each problem needs.")
+        raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``shipments`` to a ``sync`` command group."""
+    app.command("shipments")(sync_shipments)

@@ -1,0 +1,65 @@
+"""Command: ``sync stock --account A [--full]``: push FBM quantities to Amazon now.
+
+Without ``--full`` only what changed since the last cycle (Odoo stock moves/quants, orders) is
+recomputed; with it every mapped FBM SKU is recomputed, and still only quantities that differ
+from what Amazon has are sent. ``--wait`` then polls until Amazon has processed the feeds.
+Safe while workers run (per-SKU sequence numbers keep results in order).
+
+Registration (lead): ``sync_stock.register(sync_app)`` on the ``sync`` group of ``cli/sync.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from .common import console, settings_from
+
+__all__ = ["register", "sync_stock"]
+
+
+def sync_stock(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Option("--account", "-a", help="Seller account name.")],
+    full: Annotated[bool, typer.Option("--full", help="Recompute every mapped FBM SKU.")] = False,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for Amazon's feed reports.")] = False,
+) -> None:
+    """Send FBM stock to Amazon now (deltas only; --full recomputes everything)."""
+    settings = settings_from(ctx)
+    settings.account(account)
+
+    async def run() -> None:
+        from ..flows.runtime import open_runtime
+        from ..flows.stock import stock_push_for, wait_for_feeds
+
+        async with open_runtime(settings) as rt:
+            push = await stock_push_for(rt, account)
+            async with rt.pool.connection() as conn:
+                with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                              MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+                    task = bar.add_task(f"Stock {account}{' (full)' if full else ''}", total=None)
+
+                    def progress(marketplace_id: str, done: int, total: int) -> None:
+                        bar.update(task, description=f"Feeds {marketplace_id}", completed=done, total=total)
+
+                    result = await push.run_cycle(conn, full=full, progress=progress)
+                    await push.record_audit(conn, result, full=full)
+                    bar.update(task, completed=result.fed + result.patched,
+                               total=max(1, result.fed + result.patched))
+                    if wait and result.feeds:
+                        waiting = bar.add_task("Waiting for Amazon's processing reports", total=None)
+                        await wait_for_feeds(push, conn, sleep=asyncio.sleep)
+                        bar.update(waiting, total=1, completed=1)
+        console.print(f"{result.computed} SKUs computed; {result.patched} patched ({result.urgent} urgent), "
+                      f"{result.fed} in {len(result.feeds)} feed(s); {result.accepted} accepted, "
+                      f"{result.rejected} rejected (quarantine), {result.retryable} to retry.")
+
+    asyncio.run(run())
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``stock`` to a ``sync`` command group."""
+    app.command("stock")(sync_stock)

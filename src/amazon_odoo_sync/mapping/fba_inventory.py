@@ -1,0 +1,213 @@
+"""FBA inventory, pure: Amazon's figures per location kind, and the Odoo adjustments they need.
+
+Each FBA region is one Odoo warehouse ("Amazon FBA EU") with one internal location per kind
+below. Stock in transit to Amazon (inbound working / shipped / receiving) is visible as stock of
+its own locations, so it is neither lost nor sellable. Amazon's ``researching`` units get a
+location of their own too: they are neither fulfillable nor gone.
+
+Adjustments are the differences only: a kind whose Odoo quantity equals Amazon's is not
+touched, so re-applying the same figures changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from ..exceptions import DataError
+
+__all__ = [
+    "KINDS",
+    "Adjustment",
+    "DriftLine",
+    "FbaQuantities",
+    "Kind",
+    "adjustments",
+    "drift",
+    "from_notification",
+    "from_summary",
+    "location_barcode",
+    "location_name",
+    "zero_missing",
+]
+
+Kind = Literal["fulfillable", "inbound_working", "inbound_shipped", "inbound_receiving", "reserved",
+               "researching", "unfulfillable"]
+KINDS: tuple[Kind, ...] = ("fulfillable", "inbound_working", "inbound_shipped", "inbound_receiving",
+                           "reserved", "researching", "unfulfillable")
+_LABELS: dict[Kind, str] = {
+    "fulfillable": "Fulfillable", "inbound_working": "Inbound Working",
+    "inbound_shipped": "Inbound Shipped", "inbound_receiving": "Inbound Receiving",
+    "reserved": "Reserved", "researching": "Researching", "unfulfillable": "Unfulfillable",
+}
+
+
+def location_name(kind: Kind) -> str:
+    return _LABELS[kind]
+
+
+def location_barcode(region: str, kind: Kind) -> str:
+    """Unique per company in Odoo: makes creating the location idempotent."""
+    return f"AOS-FBA-{region}-{kind.upper().replace('_', '-')}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FbaQuantities:
+    """Amazon's figures for one SKU in one marketplace's fulfilment network."""
+
+    sku: str
+    asin: str | None
+    fnsku: str | None
+    quantities: Mapping[Kind, int]
+    updated: str | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.quantities.values())
+
+
+def _int(value: Any, what: str, sku: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise DataError(f"FBA inventory of {sku}: {what} is not a number ({value!r})")
+    try:
+        number = int(Decimal(str(value)))
+    except ArithmeticError as exc:
+        raise DataError(f"FBA inventory of {sku}: {what} is not a number ({value!r})") from exc
+    if number < 0:
+        raise DataError(f"FBA inventory of {sku}: {what} is negative ({number})")
+    return number
+
+
+def _total(value: Any, key: str, what: str, sku: str) -> int:
+    if isinstance(value, Mapping):
+        return _int(value.get(key), what, sku)
+    return _int(value, what, sku)
+
+
+def from_summary(summary: Mapping[str, Any]) -> FbaQuantities:
+    """One ``InventorySummary`` of getInventorySummaries (``details=true``)."""
+    sku = summary.get("sellerSku")
+    if not isinstance(sku, str) or not sku:
+        raise DataError("FBA inventory summary without sellerSku", details={"summary": dict(summary)})
+    details = summary.get("inventoryDetails")
+    if not isinstance(details, Mapping):
+        raise DataError(f"FBA inventory summary of {sku} has no inventoryDetails (ask with details=true)")
+    quantities: dict[Kind, int] = {
+        "fulfillable": _int(details.get("fulfillableQuantity"), "fulfillableQuantity", sku),
+        "inbound_working": _int(details.get("inboundWorkingQuantity"), "inboundWorkingQuantity", sku),
+        "inbound_shipped": _int(details.get("inboundShippedQuantity"), "inboundShippedQuantity", sku),
+        "inbound_receiving": _int(details.get("inboundReceivingQuantity"), "inboundReceivingQuantity",
+                                  sku),
+        "reserved": _total(details.get("reservedQuantity"), "totalReservedQuantity", "reservedQuantity",
+                           sku),
+        "researching": _total(details.get("researchingQuantity"), "totalResearchingQuantity",
+                              "researchingQuantity", sku),
+        "unfulfillable": _total(details.get("unfulfillableQuantity"), "totalUnfulfillableQuantity",
+                                "unfulfillableQuantity", sku),
+    }
+    return FbaQuantities(sku=sku, asin=summary.get("asin"), fnsku=summary.get("fnSku"),
+                         quantities=quantities, updated=summary.get("lastUpdatedTime"))
+
+
+def from_notification(payload: Mapping[str, Any], marketplace_id: str) -> FbaQuantities | None:
+    """FBA_INVENTORY_AVAILABILITY_CHANGES ``Payload`` → figures for ``marketplace_id`` (None when
+    the notification has none for it)."""
+    sku = payload.get("SKU")
+    if not isinstance(sku, str) or not sku:
+        raise DataError("FBA_INVENTORY_AVAILABILITY_CHANGES without SKU")
+    by_market = payload.get("FulfillmentInventoryByMarketplace")
+    if not isinstance(by_market, list):
+        raise DataError(f"FBA_INVENTORY_AVAILABILITY_CHANGES of {sku} without "
+                        "FulfillmentInventoryByMarketplace")
+    for entry in by_market:
+        if not isinstance(entry, Mapping) or entry.get("MarketplaceId") != marketplace_id:
+            continue
+        inv = entry.get("FulfillmentInventory")
+        if not isinstance(inv, Mapping):
+            raise DataError(f"FBA_INVENTORY_AVAILABILITY_CHANGES of {sku}: no FulfillmentInventory")
+        inbound = inv.get("InboundQuantityBreakdown") or {}
+        reserved = inv.get("ReservedQuantityBreakdown") or {}
+        if not isinstance(inbound, Mapping) or not isinstance(reserved, Mapping):
+            raise DataError(f"FBA_INVENTORY_AVAILABILITY_CHANGES of {sku}: malformed breakdowns")
+        quantities: dict[Kind, int] = {
+            "fulfillable": _int(inv.get("Fulfillable"), "Fulfillable", sku),
+            "inbound_working": _int(inbound.get("Working"), "Working", sku),
+            "inbound_shipped": _int(inbound.get("Shipped"), "Shipped", sku),
+            "inbound_receiving": _int(inbound.get("Receiving"), "Receiving", sku),
+            "reserved": sum(_int(v, f"Reserved {k}", sku) for k, v in reserved.items()),
+            "researching": _int(inv.get("Researching"), "Researching", sku),
+            "unfulfillable": _int(inv.get("Unfulfillable"), "Unfulfillable", sku),
+        }
+        return FbaQuantities(sku=sku, asin=payload.get("ASIN"), fnsku=payload.get("FNSKU"),
+                             quantities=quantities)
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Adjustment:
+    sku: str
+    kind: Kind
+    odoo_quantity: Decimal
+    amazon_quantity: int
+
+    @property
+    def delta(self) -> Decimal:
+        return Decimal(self.amazon_quantity) - self.odoo_quantity
+
+
+def adjustments(amazon: Iterable[FbaQuantities],
+                odoo: Mapping[tuple[str, Kind], Decimal]) -> list[Adjustment]:
+    """Inventory adjustments that make Odoo's FBA locations equal Amazon's figures (differences
+    only). A SKU Odoo has in FBA locations but Amazon did not report is left alone: absence from
+    one pull is not proof of zero (use ``full`` pulls and :func:`zero_missing` for that)."""
+    result = []
+    for item in sorted(amazon, key=lambda q: q.sku):
+        for kind in KINDS:
+            have = Decimal(odoo.get((item.sku, kind), Decimal(0)))
+            want = item.quantities.get(kind, 0)
+            if have != want:
+                result.append(Adjustment(sku=item.sku, kind=kind, odoo_quantity=have,
+                                         amazon_quantity=want))
+    return result
+
+
+def zero_missing(reported_skus: Iterable[str], odoo: Mapping[tuple[str, Kind], Decimal]
+                 ) -> list[Adjustment]:
+    """After a complete pull: Odoo FBA stock of SKUs Amazon no longer reports goes to 0."""
+    reported = set(reported_skus)
+    return [Adjustment(sku=sku, kind=kind, odoo_quantity=Decimal(qty), amazon_quantity=0)
+            for (sku, kind), qty in sorted(odoo.items()) if sku not in reported and qty != 0]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftLine:
+    """Odoo's expectation vs Amazon's figure for one SKU (sellable + in transit + reserved)."""
+
+    sku: str
+    expected: Decimal
+    reported: int
+    at: datetime | None = None
+
+    @property
+    def difference(self) -> Decimal:
+        return Decimal(self.reported) - self.expected
+
+
+def drift(expected: Mapping[str, Decimal], reported: Iterable[FbaQuantities], *,
+          tolerance: Decimal = Decimal(0)) -> list[DriftLine]:
+    """SKUs whose Amazon total differs from what Odoo expects (transfers sent to FBA minus FBA
+    sales imported) by more than ``tolerance``; SKUs on one side only count as 0 on the other."""
+    totals = {q.sku: q.total for q in reported}
+    lines = []
+    for sku in sorted(set(expected) | set(totals)):
+        want = Decimal(expected.get(sku, Decimal(0)))
+        have = totals.get(sku, 0)
+        if abs(Decimal(have) - want) > tolerance:
+            lines.append(DriftLine(sku=sku, expected=want, reported=have))
+    return lines
+

@@ -1,0 +1,115 @@
+"""FBA inventory pull on PostgreSQL + the SP-API simulator into a fake Odoo FBA warehouse."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from amazon_odoo_sync.flows.fba_inventory import FbaInventorySync
+from amazon_odoo_sync.mapping.fba_inventory import Kind
+from amazon_odoo_sync.sandbox.spapi.world import FbaInventory, Offer, Product
+from amazon_odoo_sync.store import audit, product_map, quarantine
+
+from .stock_sim import DE, SELLER, make_amazon, make_world
+
+pytestmark = pytest.mark.db
+
+
+class FakeFbaWarehouse:
+    def __init__(self) -> None:
+        self.stock: dict[tuple[int, Kind], Decimal] = {}
+        self.writes: list[dict[tuple[int, Kind], Decimal]] = []
+
+    async def quantities(self, region: str, product_ids: Sequence[int] | None) -> dict[tuple[int, Kind], Decimal]:
+        return {k: v for k, v in self.stock.items() if product_ids is None or k[0] in product_ids}
+
+    async def set_quantities(self, region: str, targets: Mapping[tuple[int, Kind], Decimal]) -> None:
+        self.writes.append(dict(targets))
+        self.stock.update(targets)
+
+
+@pytest.fixture
+async def conn(db_url: str) -> AsyncIterator[psycopg.AsyncConnection]:
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as connection:
+        yield connection
+
+
+async def test_pull_with_pages_and_an_expired_token(conn: psycopg.AsyncConnection) -> None:
+    world = make_world([])
+    clock = [0.0]
+    for i in range(7):
+        asin = f"BFBA{i:06d}"
+        world.add_product(Product(asin=asin, title=f"G{i}"))
+        world.add_offer(Offer(seller_id=SELLER, marketplace_id=DE, sku=f"F{i}", asin=asin, channel="AFN",
+                              price=Decimal(20), currency="EUR"))
+        world.add_fba_inventory(FbaInventory(seller_id=SELLER, network="EU", sku=f"F{i}", asin=asin,
+                                             fnsku=f"X{i}", fulfillable=10 + i, inbound_shipped=i,
+                                             inbound_receiving=1, unfulfillable_defective=i % 2,
+                                             reserved_fc_processing=2))
+    amazon = make_amazon(world, fba_page_size=2, monotonic=lambda: clock[0], unlimited=True)
+    for i in range(6):  # F6 is not mapped: quarantined
+        await product_map.upsert(conn, product_map.ProductMapping(
+            account="acme", marketplace_id="", sku=f"F{i}", asin=None, fulfillment="FBA", odoo_product_id=100 + i))
+    odoo = FakeFbaWarehouse()
+    odoo.stock[(100, "fulfillable")] = Decimal(10)  # already right: no adjustment
+    odoo.stock[(101, "fulfillable")] = Decimal(3)
+    odoo.stock[(999, "fulfillable")] = Decimal(4)  # Amazon has none of it any more
+    sync = FbaInventorySync(account="acme", marketplace_id=DE, region="EU", client=amazon.client, target=odoo)
+
+    # Expire the token handed out with the second page once.
+    original = amazon.client.fba_inventory.get_inventory_summaries_pages
+    calls = [0]
+
+    def pages(**kwargs):  # type: ignore[no-untyped-def]
+        async def run():  # type: ignore[no-untyped-def]
+            n = 0
+            async for page in original(**kwargs):
+                n += 1
+                if n == 2 and calls[0] == 0:
+                    clock[0] += 31  # the next nextToken is older than 30 s
+                    calls[0] += 1
+                yield page
+        return run()
+
+    amazon.client.fba_inventory.get_inventory_summaries_pages = pages  # type: ignore[method-assign]
+    result = await sync.pull(conn, expected={f"F{i}": Decimal(14 + 2 * i) for i in range(6)})
+    assert result.restarts == 1 and result.skus == 7 and result.pages >= 4 + 2
+    for i in range(6):
+        inv = world.fba_inventory(SELLER, DE, f"F{i}")
+        assert inv is not None
+        assert odoo.stock[(100 + i, "fulfillable")] == inv.fulfillable
+        assert odoo.stock.get((100 + i, "inbound_shipped"), Decimal(0)) == inv.inbound_shipped
+        assert odoo.stock[(100 + i, "inbound_receiving")] == 1
+        assert odoo.stock[(100 + i, "reserved")] == 2
+        assert odoo.stock.get((100 + i, "unfulfillable"), Decimal(0)) == i % 2
+    assert odoo.stock[(999, "fulfillable")] == 0
+    assert (100, "fulfillable") not in odoo.writes[0]  # differences only
+    assert [i.key for i in await quarantine.open_items(conn, "fba-inventory")] == [f"acme:{DE}:F6"]
+    assert any(e.action == "fba_inventory.adjusted" for e in await audit.recent(conn))
+    # Drift: expected 14+2i, Amazon has 10+i + i + 1 + 2 + i%2 = 13 + 2i + i%2.
+    assert {line.sku for line in result.drift} == {"F0", "F2", "F4", "F6"}
+    # A second pull changes nothing.
+    again = await sync.pull(conn)
+    await amazon.client.aclose()
+    assert again.adjustments == []
+
+
+async def test_notification_updates_one_sku(conn: psycopg.AsyncConnection) -> None:
+    amazon = make_amazon(make_world([]))
+    await product_map.upsert(conn, product_map.ProductMapping(
+        account="acme", marketplace_id="", sku="F1", asin=None, fulfillment="FBA", odoo_product_id=7))
+    odoo = FakeFbaWarehouse()
+    sync = FbaInventorySync(account="acme", marketplace_id=DE, region="EU", client=amazon.client, target=odoo)
+    payload = {"SKU": "F1", "FNSKU": "X", "ASIN": "B", "FulfillmentInventoryByMarketplace": [
+        {"MarketplaceId": DE, "FulfillmentInventory": {
+            "InboundQuantityBreakdown": {"Working": 0, "Shipped": 5, "Receiving": 0}, "Fulfillable": 8,
+            "Unfulfillable": 0, "Researching": 0, "ReservedQuantityBreakdown": {"PendingCustomerOrder": 1}}}]}
+    result = await sync.apply_notification(conn, payload)
+    await amazon.client.aclose()
+    assert odoo.stock == {(7, "fulfillable"): 8, (7, "inbound_shipped"): 5, (7, "reserved"): 1}
+    assert len(result.adjustments) == 3
+    bad = await sync.apply_notification(conn, {"SKU": "F1"})
+    assert bad.quarantined == 1
