@@ -181,6 +181,9 @@ async def test_full_shipment_is_confirmed_once_with_carrier_tracking_and_items(h
     assert (package.carrier_code, package.tracking_number) == ("UPS", "1Z999")
     assert sorted(q for _, q in package.items) == [1, 2]
     assert (await h.row(picking_id)).state == rows.CONFIRMED
+    notes = await h.odoo.search_read("mail.message", [("model", "=", "sale.order"), ("res_id", "=", sale_id)],
+                                     ["body"])
+    assert [n for n in notes if "Shipped" in n["body"] and "1Z999" in n["body"]]
 
     again = await h.sync().run()  # a later poll sees the same picking: nothing is sent again
     assert again.confirmed == 0 and len(h.ground_truth(order_id).packages) == 1

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from amazon_odoo_sync.exceptions import RemoteRuleError
+from amazon_odoo_sync.exceptions import InvalidInputError, RemoteRuleError
 from amazon_odoo_sync.odoo import OdooClient
 
 from .conftest import Basics
@@ -172,3 +172,19 @@ async def test_invoice_a_confirmed_order_through_the_wizard(odoo: OdooClient,
                                  context=context)
     with pytest.raises(RemoteRuleError, match="No items are available to invoice"):
         await odoo.call_method("sale.advance.payment.inv", "create_invoices", [wizard], context=context)
+
+
+async def test_message_post_on_one_order_stores_an_escaped_note(odoo: OdooClient,
+                                                                 unique: Callable[[str], str]) -> None:
+    partner = await make_partner(odoo, unique("Chatter"))
+    product = await make_product(odoo, unique("N"), product_type="service", price=5.0)
+    order = await make_order(odoo, partner, [{"product_id": product, "product_uom_qty": 1}])
+    message = await odoo.call_method("sale.order", "message_post", [order], body="Amazon: Shipped <1/2>",
+                                     message_type="comment", subtype_xmlid="mail.mt_note")
+    assert isinstance(message, int)
+    [row] = await odoo.read("mail.message", [message], ["model", "res_id", "body"])
+    assert (row["model"], row["res_id"]) == ("sale.order", order)
+    assert "Amazon: Shipped &lt;1/2&gt;" in row["body"]
+    other = await make_order(odoo, partner, [{"product_id": product, "product_uom_qty": 1}])
+    with pytest.raises(InvalidInputError, match="singleton"):
+        await odoo.call_method("sale.order", "message_post", [order, other], body="x")

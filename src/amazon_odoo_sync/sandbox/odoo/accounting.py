@@ -15,6 +15,7 @@ from typing import Any
 
 from .database import Record
 from .errors import AccessError, UserError, ValidationError
+from .mail import MailThread
 from .orm import (
     Env,
     Model,
@@ -213,7 +214,7 @@ def _journal_for(env: Env, move_type: str) -> int | bool:
     return False
 
 
-class AccountMove(Model):
+class AccountMove(MailThread, Model):
     _name = "account.move"
     _description = "Journal Entry"
     _order = "date desc, name desc, id desc"

@@ -12,6 +12,7 @@ from typing import Any
 
 from .database import Record
 from .errors import ValidationError
+from .mail import MailThread
 from .orm import (
     Env,
     Model,
@@ -230,7 +231,7 @@ class ProductPricelist(Model):
     }
 
 
-class ResPartner(Model):
+class ResPartner(MailThread, Model):
     _name = "res.partner"
     _description = "Contact"
     _order = "name, id desc"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from . import accounting, partners, products, sales, stock
+from . import accounting, mail, partners, products, sales, stock
 from .database import Database
 from .orm import Model
 
 __all__ = ["MODEL_CLASSES", "build_registry"]
 
 MODEL_CLASSES: list[type[Model]] = [
-    *partners.MODELS, *products.MODELS, *stock.MODELS, *sales.MODELS, *accounting.MODELS,
+    *partners.MODELS, *products.MODELS, *stock.MODELS, *sales.MODELS, *accounting.MODELS, *mail.MODELS,
 ]
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from .accounting import compute_line_taxes
 from .database import Record
 from .errors import UserError
+from .mail import MailThread
 from .orm import (
     Env,
     Model,
@@ -92,7 +93,7 @@ class DeliveryCarrier(Model):
         return vals
 
 
-class SaleOrder(Model):
+class SaleOrder(MailThread, Model):
     _name = "sale.order"
     _description = "Sales Order"
     _order = "date_order desc, id desc"

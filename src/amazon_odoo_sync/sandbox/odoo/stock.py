@@ -15,6 +15,7 @@ from typing import Any
 
 from .database import Record
 from .errors import UserError, ValidationError
+from .mail import MailThread
 from .orm import (
     Env,
     Model,
@@ -422,7 +423,7 @@ class StockQuant(Model):
         return None
 
 
-class StockPicking(Model):
+class StockPicking(MailThread, Model):
     _name = "stock.picking"
     _description = "Transfer"
     _order = "priority desc, scheduled_date asc, id desc"
