@@ -145,6 +145,9 @@ def _prepare(data_dir: Path) -> None:
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # PostgreSQL listens with SO_REUSEADDR: a port whose old connections linger in
+        # TIME_WAIT after a stop is free for it, and must look free here too.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
