@@ -42,6 +42,7 @@ __all__ = [
     "DatabaseConfig",
     "JobsConfig",
     "MarketplaceConfig",
+    "NotificationsConfig",
     "OdooConfig",
     "Priorities",
     "SafetyStockRule",
@@ -239,6 +240,9 @@ class StockConfig(_Section):
     change_overlap_seconds: float = Field(default=10.0, ge=0)
     #: A rejected message is quarantined; a retryable one is sent again up to this many times.
     max_message_attempts: int = Field(default=5, ge=1)
+    #: ``product_map`` is refilled from Amazon's listings matched to Odoo ``default_code`` this
+    #: often (and at once when the account has no mapping); 0 never (explicit mappings only).
+    catalog_refresh_minutes: float = Field(default=360, ge=0)
 
 
 class ShipmentCarrier(_Section):
@@ -285,6 +289,28 @@ class ShipmentsConfig(_Section):
         return {"code": value} if isinstance(value, str) else value
 
 
+class NotificationsConfig(_Section):
+    """``[notifications]``: SP-API notifications read from an Amazon SQS queue (the connector's
+    HTTP endpoint needs no setting). AWS credentials come from the environment only
+    (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, optional ``AWS_SESSION_TOKEN``)."""
+
+    #: The queue SP-API delivers to (``https://sqs.<region>.amazonaws.com/<account>/<queue>``);
+    #: none: no SQS polling.
+    sqs_queue_url: str | None = None
+    #: Signing region; default: from the queue URL (``us-east-1`` for non-AWS queues).
+    aws_region: str | None = None
+    #: Long polling: a receive waits up to this many seconds for the first message.
+    wait_seconds: int = Field(default=20, ge=0, le=20)
+    #: Messages per receive (SQS allows 10).
+    max_messages: int = Field(default=10, ge=1, le=10)
+    #: A received message stays invisible this long; not deleted by then (not stored), it comes again.
+    visibility_timeout_seconds: int = Field(default=120, ge=1, le=43200)
+    #: A poll job is started this often while a queue is configured...
+    poll_seconds: float = Field(default=5, gt=0)
+    #: ...and keeps receiving for up to this long (it ends earlier when the queue is empty).
+    run_seconds: float = Field(default=20, gt=0)
+
+
 _config_file: ContextVar[Path | None] = ContextVar("aos_config_file", default=None)
 
 
@@ -304,6 +330,7 @@ class Settings(BaseSettings):
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     stock: StockConfig = Field(default_factory=StockConfig)
     shipments: ShipmentsConfig = Field(default_factory=ShipmentsConfig)
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
 

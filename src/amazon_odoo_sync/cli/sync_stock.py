@@ -34,12 +34,17 @@ def sync_stock(
     async def run() -> None:
         from ..flows.runtime import open_runtime
         from ..flows.stock import stock_push_for, wait_for_feeds
+        from ..flows.stock_catalog import map_products_for
 
         async with open_runtime(settings) as rt:
             push = await stock_push_for(rt, account)
             async with rt.pool.connection() as conn:
                 with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                               MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+                    listing = bar.add_task(f"Listings of {account} → Odoo products by default_code", total=None)
+                    catalog = await map_products_for(rt, account, conn, force=full,
+                                                     progress=lambda n: bar.advance(listing, n))
+                    bar.update(listing, total=1, completed=1)
                     task = bar.add_task(f"Stock {account}{' (full)' if full else ''}", total=None)
 
                     def progress(marketplace_id: str, done: int, total: int) -> None:
@@ -53,6 +58,10 @@ def sync_stock(
                         waiting = bar.add_task("Waiting for Amazon's processing reports", total=None)
                         await wait_for_feeds(push, conn, sleep=asyncio.sleep)
                         bar.update(waiting, total=1, completed=1)
+        if catalog is not None:
+            console.print(f"{catalog.listings} listings: {catalog.mapped} mapped to Odoo products by "
+                          f"default_code ({len(catalog.changed)} new or changed channel), "
+                          f"{len(catalog.unmatched)} without an Odoo product, {len(catalog.ambiguous)} ambiguous.")
         console.print(f"{result.computed} SKUs computed; {result.patched} patched ({result.urgent} urgent), "
                       f"{result.fed} in {len(result.feeds)} feed(s); {result.accepted} accepted, "
                       f"{result.rejected} rejected (quarantine), {result.retryable} to retry.")

@@ -234,6 +234,13 @@ async def _run(database_url: str, options: DemoOptions, console: Console, proces
                       + ("" if setup.ok else " [red](incomplete)[/]"))
         offers = (await sim.get("/_sim/offers")).json()["offers"]
         products = await seed_catalog(client, offers)
+        # On hand in Odoo = what Amazon offers, so the scheduled stock flow keeps the offers.
+        refs = await rt.refs()
+        for account in settings.accounts:
+            first = account.marketplaces[0]
+            await seed_catalog(client, [o for o in offers if o["sellerId"] == account.seller_id
+                                        and o["marketplaceId"] == first],
+                               stock_warehouse_id=(await refs.targets(first)).warehouse_id)
         console.print(f"Catalog: {len(products)} products in Odoo for {len(offers)} Amazon offers")
         await set_cursors(rt.pool, settings, scenario.start)
         # Notifications: Amazon delivers to an SQS queue; in the demo the simulator posts them to

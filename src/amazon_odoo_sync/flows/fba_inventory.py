@@ -12,13 +12,14 @@ quarantine (``fba-inventory``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
 from psycopg import AsyncConnection
 
+from ..amazon.marketplaces import by_id
 from ..exceptions import DataError, InvalidInputError
 from ..logs import get_logger
 from ..mapping.fba_inventory import (
@@ -35,11 +36,25 @@ from ..mapping.fba_inventory import (
     location_name,
     zero_missing,
 )
-from ..store import audit, offers, product_map, quarantine
+from ..store import audit, inbox, offers, product_map, quarantine
 
-__all__ = ["FLOW", "FbaInventorySync", "FbaResult", "FbaStockTarget", "OdooFbaTarget"]
+__all__ = [
+    "FLOW",
+    "NOTIFICATION_SOURCE",
+    "NOTIFICATION_TYPE",
+    "FbaInventorySync",
+    "FbaResult",
+    "FbaStockTarget",
+    "OdooFbaTarget",
+    "apply_pending_notifications",
+    "fba_syncs_for",
+    "pull_account",
+    "receive_notification",
+]
 
 FLOW = "fba-inventory"
+NOTIFICATION_TYPE = "FBA_INVENTORY_AVAILABILITY_CHANGES"
+NOTIFICATION_SOURCE = "notification/fba-inventory"
 MAX_RESTARTS = 3
 _log = get_logger(__name__)
 
@@ -221,3 +236,118 @@ class FbaInventorySync:
                                                              "from": str(c.odoo_quantity),
                                                              "to": c.amazon_quantity} for c in changes[:500]],
                                             "count": len(changes)})
+
+
+# -- wiring: runtime, notifications, jobs ---------------------------------------------------------
+
+
+async def fba_syncs_for(rt: Any, account: str) -> list[FbaInventorySync]:
+    """One sync per FBA region of the account (its first marketplace there: Amazon's FBA
+    inventory is per fulfilment network, so one pull per region covers every marketplace of
+    it). Marketplaces without an FBA warehouse in Odoo (``odoo setup``) are skipped."""
+    refs = await rt.refs()
+    odoo = await rt.odoo()
+    client = await rt.spapi(account, priority=rt.settings.priorities.reports)
+    chosen: dict[str, tuple[str, int]] = {}
+    for marketplace_id in rt.settings.account(account).marketplaces:
+        region = by_id(marketplace_id).region
+        warehouse = (await refs.targets(marketplace_id)).fba_warehouse_id
+        if warehouse and region not in chosen:
+            chosen[region] = (marketplace_id, warehouse)
+    target = OdooFbaTarget(odoo, {region: warehouse for region, (_, warehouse) in chosen.items()})
+    return [FbaInventorySync(account=account, marketplace_id=marketplace_id, region=region, client=client,
+                             target=target) for region, (marketplace_id, _) in chosen.items()]
+
+
+async def pull_account(rt: Any, account: str, conn: AsyncConnection[Any]) -> list[FbaResult]:
+    """Full pull and apply of every FBA region of ``account`` (``conn`` in autocommit mode)."""
+    return [await sync.pull(conn) for sync in await fba_syncs_for(rt, account)]
+
+
+async def receive_notification(conn: AsyncConnection[Any], notification: Mapping[str, Any],
+                               account_for_seller: Callable[[str], str | None]) -> bool:
+    """Store one FBA_INVENTORY_AVAILABILITY_CHANGES notification and make sure a job applies
+    it (both in one transaction). False for a duplicate. Raises DataError for a notification
+    we cannot read (the endpoint answers 400 and quarantines it)."""
+    if notification.get("NotificationType") != NOTIFICATION_TYPE:
+        raise DataError(f"not an {NOTIFICATION_TYPE} notification: {notification.get('NotificationType')!r}")
+    metadata = notification.get("NotificationMetadata") or {}
+    payload = notification.get("Payload") or {}
+    notification_id, seller_id = metadata.get("NotificationId"), payload.get("SellerId")
+    if not notification_id or not seller_id or not payload.get("SKU"):
+        raise DataError(f"{NOTIFICATION_TYPE} notification lacks NotificationId, SellerId or SKU")
+    account = account_for_seller(str(seller_id))
+    if account is None:
+        raise DataError(f"{NOTIFICATION_TYPE} for unknown seller {seller_id}")
+    async with conn.transaction():
+        item = await inbox.put(conn, source=NOTIFICATION_SOURCE, key=str(notification_id), account=account,
+                               payload=dict(notification))
+        if not item.is_new:
+            return False
+        await apply_notifications_task.defer_in_transaction(conn, account=account)
+    return True
+
+
+async def apply_pending_notifications(rt: Any, account: str, conn: AsyncConnection[Any], *,
+                                      limit: int = 500) -> int:
+    """Apply the stored notifications of ``account``, oldest first; each is marked processed
+    once applied (or quarantined). ``conn`` in autocommit mode."""
+    syncs = {sync.region: sync for sync in await fba_syncs_for(rt, account)}
+    async with conn.transaction():
+        items = [i for i in await inbox.pending(conn, limit * 4, source=NOTIFICATION_SOURCE)
+                 if i.account == account][:limit]
+    done = 0
+    for item in items:
+        payload = item.payload.get("Payload") or {}
+        regions = {by_id(str(e.get("MarketplaceId"))).region
+                   for e in payload.get("FulfillmentInventoryByMarketplace") or []
+                   if isinstance(e, Mapping) and _known_marketplace(e.get("MarketplaceId"))}
+        for region in sorted(regions):
+            if region in syncs:
+                await syncs[region].apply_notification(conn, payload)
+        async with conn.transaction():
+            await inbox.mark_processed(conn, item.id)
+        done += 1
+    return done
+
+
+def _known_marketplace(marketplace_id: Any) -> bool:
+    try:
+        by_id(str(marketplace_id))
+    except (KeyError, ValueError, LookupError):
+        return False
+    return True
+
+
+def _declare_tasks() -> tuple[Any, Any]:
+    from ..jobs.schedule import register_schedule
+    from ..jobs.tasks import current_job, task
+    from .runtime import get_runtime
+    from .stock import autocommit
+    from .stock_catalog import map_products_for
+
+    @task(queue="reports", name="fba_inventory.pull", queueing_lock_from="fba_inventory.pull:{account}",
+          lock_from="fba_inventory:{account}")
+    async def pull_task(*, account: str) -> dict[str, int]:
+        """Full FBA pull of an account (every ``schedules.fba_inventory_poll`` seconds)."""
+        job = current_job()
+        rt = get_runtime(job.settings, job.pool)
+        async with autocommit(job.pool) as conn:
+            await map_products_for(rt, account, conn)  # FBA SKUs mapped by default_code too
+            results = await pull_account(rt, account, conn)
+        return {"skus": sum(r.skus for r in results), "adjustments": sum(len(r.adjustments) for r in results),
+                "quarantined": sum(r.quarantined for r in results)}
+
+    @task(queue="stock", name="fba_inventory.apply_notifications",
+          queueing_lock_from="fba_inventory.notify:{account}", lock_from="fba_inventory:{account}")
+    async def notifications_task(*, account: str) -> int:
+        job = current_job()
+        rt = get_runtime(job.settings, job.pool)
+        async with autocommit(job.pool) as conn:
+            return await apply_pending_notifications(rt, account, conn)
+
+    register_schedule("fba_inventory.pull", pull_task, every="fba_inventory_poll", per_account=True)
+    return pull_task, notifications_task
+
+
+pull_task, apply_notifications_task = _declare_tasks()

@@ -40,6 +40,7 @@ from ..mapping.partner import PartnerPlan, PartnerSpec, plan_partners
 from ..mapping.sale_order import OdooTargets, SaleOrderPlan, UnknownSkuError, plan_sale_order
 from ..odoo.client import OdooClient
 from ..store import audit, external_ids, quarantine, reservations
+from .stock import mark_dirty
 
 __all__ = ["FLOW", "ImportResult", "OdooReferences", "OrderImporter", "SALE_ORDER"]
 
@@ -102,6 +103,8 @@ class OrderImporter:
         self.account = account
         self.refs = refs
         self.actor = actor
+        #: SKUs whose offer the stock flow must recompute, collected during one batch.
+        self._dirty: set[str] = set()
 
     # -- entry point ----------------------------------------------------------------------
 
@@ -126,7 +129,11 @@ class OrderImporter:
         if not latest:
             return result
         async with conn.transaction():
+            self._dirty = set()
             await self._import(conn, [latest[k] for k in sorted(latest)], result)
+            # Once, sorted, last: concurrent imports never wait on each other's stock_dirty rows
+            # in opposite orders (a deadlock when marked order by order).
+            await mark_dirty(conn, self.account, self._dirty)
         return result
 
     # -- the batch --------------------------------------------------------------------------
@@ -149,11 +156,13 @@ class OrderImporter:
                 await reservations.reserve(conn, account=self.account, order_id=order.order_id,
                                            marketplace_id=order.marketplace_id, status=order.status,
                                            units=_units(order))
+                self._dirty |= _skus(order)
                 await external_ids.set_state(conn, self.account, SALE_ORDER, order.order_id, "reserved",
                                              amazon_updated_at=order.last_updated)
                 result.reserved += 1
             elif action is OrderAction.RECORD_CANCELLED:
                 await reservations.release(conn, self.account, [order.order_id])
+                self._dirty |= _skus(order)
                 await external_ids.set_state(conn, self.account, SALE_ORDER, order.order_id, "cancelled",
                                              amazon_updated_at=order.last_updated)
                 result.cancelled += 1
@@ -170,6 +179,8 @@ class OrderImporter:
                                              amazon_updated_at=order.last_updated)
                 result.review += 1
             else:
+                if row.odoo_id is not None:  # in Odoo: a reservation taken when it was queued is done
+                    await reservations.release(conn, self.account, [order.order_id])
                 await external_ids.set_state(conn, self.account, SALE_ORDER, order.order_id, row.state,
                                              amazon_updated_at=order.last_updated)
                 result.unchanged += 1
@@ -181,6 +192,7 @@ class OrderImporter:
     async def _cancel(self, conn: AsyncConnection[Any], odoo_ids: dict[str, int], result: ImportResult) -> None:
         await self.odoo.call_method(SALE_ORDER, "action_cancel", odoo_ids.values(),
                                     context={**QUIET, "disable_cancel_warning": True})
+        await reservations.release(conn, self.account, list(odoo_ids))
         for order_id in odoo_ids:
             await external_ids.set_state(conn, self.account, SALE_ORDER, order_id, "cancelled")
             await audit.record(conn, actor=self.actor, action="order.cancelled", object_type=SALE_ORDER,
@@ -260,6 +272,8 @@ class OrderImporter:
                                               state="confirmed", amazon_updated_at=orders[order_id].last_updated)
             await quarantine.resolve(conn, FLOW, f"{self.account}:{order_id}", "imported")
         await reservations.release(conn, self.account, done)
+        # Odoo's free quantity and our reservations both moved: the stock flow recomputes them.
+        self._dirty |= {sku for o in plans for sku in _skus(orders[o])}
         result.confirmed_ids.extend(odoo_ids[o] for o in done)
 
     async def _fix_totals(self, plans: dict[str, SaleOrderPlan], odoo_ids: dict[str, int],
@@ -332,6 +346,7 @@ class OrderImporter:
                                      amazon_updated_at=order.last_updated)
         await reservations.reserve(conn, account=self.account, order_id=order.order_id,
                                    marketplace_id=order.marketplace_id, status=order.status, units=_units(order))
+        self._dirty |= _skus(order)
         if isinstance(exc, UnknownSkuError):
             _log.warning("order.unknown_sku", account=self.account, amazon_order_id=order.order_id, skus=exc.skus)
 
@@ -388,3 +403,7 @@ def _units(order: AmazonOrder) -> dict[str, int]:
         if not item.cancelled:
             units[item.sku] = units.get(item.sku, 0) + item.quantity - item.quantity_shipped
     return {sku: max(0, quantity) for sku, quantity in units.items()}
+
+
+def _skus(order: AmazonOrder) -> set[str]:
+    return {item.sku for item in order.items}

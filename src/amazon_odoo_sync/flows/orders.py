@@ -31,9 +31,11 @@ from ..exceptions import DataError, NotFoundError
 from ..jobs.schedule import register_schedule
 from ..jobs.tasks import current_job, task
 from ..logs import get_logger
-from ..store import cursors, inbox, quarantine, reservations
-from .order_import import FLOW, ImportResult, OrderImporter
+from ..mapping.amazon_order import AmazonOrder, parse_order_v2026
+from ..store import cursors, external_ids, inbox, quarantine, reservations
+from .order_import import FLOW, SALE_ORDER, ImportResult, OrderImporter
 from .runtime import FlowRuntime, get_runtime
+from .stock import mark_dirty
 
 __all__ = [
     "INCLUDED_DATA",
@@ -80,16 +82,46 @@ async def store_orders(conn: AsyncConnection[Any], account: str, docs: list[dict
     """Put order documents into the inbox and, if any is new, make sure an import job waits.
     Both in the caller's transaction: the job exists if and only if the documents do."""
     result = StoreResult()
+    queued: list[Mapping[str, Any]] = []
     for doc in docs:
         item = await inbox.put(conn, source=order_source(account), key=_order_key(doc), account=account,
                                payload=doc)
         if item.is_new:
             result.stored += 1
+            queued.append(doc)
         else:
             result.duplicates += 1
+    await _reserve_queued(conn, account, queued)
     if result.stored:
         await import_orders_task.defer_in_transaction(conn, account=account)
     return result
+
+
+async def _reserve_queued(conn: AsyncConnection[Any], account: str, docs: list[Mapping[str, Any]]) -> None:
+    """Units of open FBM orders that wait in the queue and are not in Odoo yet: the stock flow
+    must not offer them again meanwhile (the import releases them)."""
+    open_docs: dict[str, AmazonOrder] = {}
+    for doc in docs:
+        try:
+            order = parse_order_v2026(doc)
+        except DataError:
+            continue  # the import quarantines it
+        if not order.is_fba and order.status in ("PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED"):
+            open_docs[order.order_id] = order
+    if not open_docs:
+        return
+    known = await external_ids.get_many(conn, account, SALE_ORDER, open_docs)
+    dirty: set[str] = set()
+    for order_id in sorted(open_docs):  # one lock order for every transaction: no deadlock
+        order = open_docs[order_id]
+        row = known.get(order_id)
+        if row is not None and (row.odoo_id is not None or row.state == "cancelled"):
+            continue
+        units = {i.sku: max(0, i.quantity - i.quantity_shipped) for i in order.items if not i.cancelled}
+        await reservations.reserve(conn, account=account, order_id=order_id, marketplace_id=order.marketplace_id,
+                                   status=order.status, units=units)
+        dirty |= set(units)
+    await mark_dirty(conn, account, dirty)
 
 
 # -- 1. push ---------------------------------------------------------------------------------
@@ -128,6 +160,7 @@ async def receive_notification(conn: AsyncConnection[Any], notification: Mapping
             await reservations.reserve(conn, account=account, order_id=str(order_id),
                                        marketplace_id=str(summary.get("MarketplaceId") or ""), status=status,
                                        units=units)
+            await mark_dirty(conn, account, units)
         await fetch_notified_task.defer_in_transaction(conn, account=account)
     return True
 

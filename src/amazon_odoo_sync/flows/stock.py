@@ -24,8 +24,9 @@ flow runs against fakes, the simulator/emulator, or the real systems alike.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -66,6 +67,7 @@ __all__ = [
     "OfferSink",
     "SpApiOfferSink",
     "StockSource",
+    "autocommit",
     "mark_dirty",
     "stock_cycle_task",
     "stock_push_for",
@@ -195,7 +197,13 @@ MARK_DIRTY = """
 INSERT INTO stock_dirty (account, sku) SELECT %(account)s, unnest(%(skus)s::text[])
 ON CONFLICT (account, sku) DO UPDATE SET marked_at = now()
 """
-TAKE_DIRTY = "DELETE FROM stock_dirty WHERE account = %(account)s RETURNING sku"
+# SKIP LOCKED: a mark an order import is still writing (its transaction is open) is taken by
+# the next cycle; waiting for it here deadlocked with imports marking several SKUs.
+TAKE_DIRTY = """
+DELETE FROM stock_dirty WHERE (account, sku) IN (
+    SELECT account, sku FROM stock_dirty WHERE account = %(account)s ORDER BY sku FOR UPDATE SKIP LOCKED)
+RETURNING sku
+"""
 MAPPED = """
 SELECT marketplace_id, sku, fulfillment, odoo_product_id FROM product_map
 WHERE account = %(account)s
@@ -306,7 +314,14 @@ class FbmStockPush:
         fbm = [r for r in rows if r.fulfillment == "FBM"]
         # Reservations first, Odoo second: an order imported in between is then counted twice
         # (offered too few for one cycle), never missed (offered too many).
-        reserved = await reservations.reserved_units(conn, self.account, marketplace_id)
+        # Marketplaces served from the same warehouse sell the same units: an order of any of
+        # them that Odoo does not have yet is taken off this one's offer too.
+        own = set(self.warehouses.get(marketplace_id, []))
+        sharing = {m for m, ids in self.warehouses.items() if own & set(ids)} | {marketplace_id}
+        reserved: dict[str, int] = {}
+        for other in sorted(sharing):
+            for sku, units in (await reservations.reserved_units(conn, self.account, other)).items():
+                reserved[sku] = reserved.get(sku, 0) + units
         free = await self.source.free_quantities(sorted({r.product_id for r in fbm}),
                                                  self.warehouses.get(marketplace_id, []))
         computations = []
@@ -396,8 +411,8 @@ class FbmStockPush:
             async with conn.transaction():
                 await offers.finish_feed(conn, row_id, state="failed", processing_status=None,
                                          summary=exc.context())
-            _log.warning("stock feed not submitted; its SKUs stay pending", account=self.account,
-                         marketplace_id=marketplace_id, **exc.context())
+            _log.warning("stock feed not submitted; its SKUs stay pending",
+                         **{**exc.context(), "account": self.account, "marketplace_id": marketplace_id})
             if not exc.retryable:
                 raise
             return
@@ -518,6 +533,21 @@ async def stock_push_for(rt: Any, account: str) -> FbmStockPush:
                         warehouses=warehouses, config=settings.stock)
 
 
+@contextlib.asynccontextmanager
+async def autocommit(pool: Any) -> AsyncIterator[AsyncConnection[Any]]:
+    """A connection of ``pool`` in autocommit mode (each step of a cycle commits on its own),
+    given back to the pool in the mode it had (the jobs pool is not in autocommit)."""
+    async with pool.connection() as conn:
+        before = conn.autocommit
+        if not before:
+            await conn.set_autocommit(True)
+        try:
+            yield conn
+        finally:
+            if not before and not conn.closed:
+                await conn.set_autocommit(False)
+
+
 def _declare_task() -> Any:
     from ..jobs.tasks import current_job, task
 
@@ -526,11 +556,14 @@ def _declare_task() -> Any:
     async def stock_cycle_task(*, account: str, full: bool = False) -> dict[str, int]:
         """One FBM cycle of an account (scheduled every ``schedules.stock_poll`` seconds)."""
         from .runtime import get_runtime
+        from .stock_catalog import map_products_for
 
         job = current_job()
         rt = get_runtime(job.settings, job.pool)
         push = await stock_push_for(rt, account)
-        async with job.pool.connection() as conn:
+        async with autocommit(job.pool) as conn:
+            # SKUs mapped by default_code only: learn them from the listings when due.
+            await map_products_for(rt, account, conn)
             result = await push.run_cycle(conn, full=full)
         return {"computed": result.computed, "patched": result.patched, "urgent": result.urgent,
                 "fed": result.fed, "accepted": result.accepted, "rejected": result.rejected}
@@ -539,3 +572,12 @@ def _declare_task() -> Any:
 
 
 stock_cycle_task = _declare_task()
+
+
+def _register() -> None:
+    from ..jobs.schedule import register_schedule
+
+    register_schedule("stock.fbm_cycle", stock_cycle_task, every="stock_poll", per_account=True)
+
+
+_register()

@@ -15,10 +15,15 @@ from fastapi import APIRouter, HTTPException, Request
 from psycopg_pool import AsyncConnectionPool
 
 from ..exceptions import DataError
+from ..flows import fba_inventory
 from ..flows.orders import receive_notification
 from ..store import accounts, quarantine
 
 __all__ = ["notifications_router"]
+
+#: NotificationType → the flow that stores it; anything else goes to the orders flow, which
+#: refuses (400, quarantined) what it cannot read.
+_RECEIVERS = {fba_inventory.NOTIFICATION_TYPE: fba_inventory.receive_notification}
 
 
 def notifications_router(pool: AsyncConnectionPool[Any] | None = None) -> APIRouter:
@@ -43,7 +48,8 @@ async def _receive(pool: AsyncConnectionPool[Any], body: bytes) -> dict[str, Any
     async with pool.connection() as conn:
         sellers = {a.seller_id: a.name for a in await accounts.list_accounts(conn) if a.seller_id}
         try:
-            stored = await receive_notification(conn, notification, sellers.get)
+            receiver = _RECEIVERS.get(str(notification.get("NotificationType")), receive_notification)
+            stored = await receiver(conn, notification, sellers.get)
         except DataError as exc:
             return await _reject(pool, notification, exc.message)
     return {"stored": stored}

@@ -1,0 +1,284 @@
+"""SP-API notifications from an Amazon SQS queue into the inbox (push source 1, SQS way).
+
+SP-API delivers notifications to an SQS queue; SP-API puts the notification JSON in the message
+body. A poll run receives batches (long polling) and, for each message:
+
+1. parses the body (an SNS envelope ``{"Type": "Notification", "Message": "..."}`` is unwrapped);
+2. stores it through the same intake as the HTTP endpoint (:func:`store_notification`:
+   ``ORDER_CHANGE`` → :func:`flows.orders.receive_notification`, ``FBA_INVENTORY_AVAILABILITY_CHANGES``
+   → :func:`flows.fba_inventory.receive_notification`), deduplicated by notification id, each in
+   its own committed transaction;
+3. deletes the message only once it is stored (or was stored before). A message we cannot read
+   (not JSON, unknown type, unknown seller) is quarantined (flow ``notifications``, the same key
+   as the HTTP endpoint would use) and then deleted: visible, never an endless poison loop.
+
+A failure that may pass (database, network) leaves the message undeleted: SQS delivers it again
+after the visibility timeout, and the inbox's unique notification id makes the second store a
+no-op. The same holds for a crash between store and delete. An unexpected error that repeats is
+quarantined once SQS reports the message received :data:`POISON_RECEIVES` times.
+
+Runs as the job ``notifications.sqs_poll`` (queue ``orders``), scheduled every
+``[notifications] poll_seconds`` while ``sqs_queue_url`` is set; each run receives for up to
+``run_seconds`` and ends as soon as the queue is empty.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from ..amazon.sqs import AwsCredentials, SqsClient, SqsMessage
+from ..clock import Clock, SystemClock
+from ..config import NotificationsConfig, Settings
+from ..exceptions import ConfigurationError, DataError, RetryableError
+from ..jobs.schedule import register_schedule
+from ..jobs.tasks import current_job, task
+from ..logs import get_logger
+from ..store import accounts, quarantine
+from . import fba_inventory, orders
+
+__all__ = [
+    "FLOW",
+    "IDLE_INTERVAL",
+    "POISON_RECEIVES",
+    "RECEIVERS",
+    "PollResult",
+    "parse_message_body",
+    "poll_sqs",
+    "quarantine_key",
+    "receive_batch",
+    "sqs_client",
+    "sqs_poll_task",
+    "store_notification",
+    "use_transport",
+]
+
+_log = get_logger(__name__)
+
+#: Quarantine flow of unreadable notifications (shared with the HTTP endpoint).
+FLOW = "notifications"
+#: A message whose store keeps failing for an unexpected reason is quarantined at this receive.
+POISON_RECEIVES = 5
+#: Without a queue URL the schedule still exists (schedules are declared at import); it idles.
+IDLE_INTERVAL = 3600.0
+
+Receiver = Callable[[AsyncConnection[Any], Mapping[str, Any], Callable[[str], str | None]], Awaitable[bool]]
+
+#: NotificationType → the flow that stores it; anything else goes to the orders flow, which
+#: refuses (DataError → quarantine) what it cannot read. Same table as ``web.notifications``.
+RECEIVERS: dict[str, Receiver] = {
+    "ORDER_CHANGE": orders.receive_notification,
+    fba_inventory.NOTIFICATION_TYPE: fba_inventory.receive_notification,
+}
+
+
+async def store_notification(conn: AsyncConnection[Any], notification: Mapping[str, Any],
+                             account_for_seller: Callable[[str], str | None]) -> bool:
+    """Store one notification dict through its flow's intake (committed when ``conn`` is in
+    autocommit mode). False for a duplicate; DataError for one we cannot read."""
+    receiver = RECEIVERS.get(str(notification.get("NotificationType")), orders.receive_notification)
+    return await receiver(conn, notification, account_for_seller)
+
+
+def parse_message_body(body: str) -> dict[str, Any]:
+    """The notification in an SQS message body. Raises DataError when there is none."""
+    try:
+        data = json.loads(body)
+        if isinstance(data, dict) and data.get("Type") == "Notification" and isinstance(data.get("Message"), str):
+            data = json.loads(data["Message"])  # delivered through SNS: the notification is inside
+    except ValueError as exc:
+        raise DataError(f"the SQS message body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise DataError("a notification must be a JSON object")
+    return data
+
+
+def quarantine_key(payload: Any) -> str:
+    """The key the HTTP endpoint uses too: the same bad notification is one quarantine item."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
+
+
+@dataclass(kw_only=True)
+class PollResult:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    deleted: int = 0
+    #: Deletes that failed: those messages come again and are recognised as duplicates.
+    delete_failed: int = 0
+    #: Not stored (a failure that may pass): left on the queue for redelivery.
+    kept: int = 0
+    batches: int = 0
+
+    def merge(self, other: PollResult) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@contextlib.asynccontextmanager
+async def _autocommit(pool: AsyncConnectionPool[Any]) -> AsyncIterator[AsyncConnection[Any]]:
+    # Each notification's transaction must be committed before its message is deleted; the
+    # jobs pool is not in autocommit mode, so switch (and switch back) explicitly.
+    async with pool.connection() as conn:
+        before = conn.autocommit
+        if not before:
+            await conn.commit()
+            await conn.set_autocommit(True)
+        try:
+            yield conn
+        finally:
+            if not before and not conn.closed:
+                await conn.set_autocommit(False)
+
+
+async def _quarantine(conn: AsyncConnection[Any], payload: Any, reason: str, message: SqsMessage) -> None:
+    await quarantine.put(conn, flow=FLOW, key=quarantine_key(payload), account=None, reason=reason,
+                         details={"source": "sqs", "message_id": message.message_id}, payload=payload)
+
+
+async def receive_batch(pool: AsyncConnectionPool[Any], client: SqsClient, *, max_messages: int = 10,
+                        wait_seconds: int = 20, visibility_timeout: int | None = None) -> PollResult:
+    """One ``ReceiveMessage``; store what came, then delete what is stored or quarantined."""
+    result = PollResult(batches=1)
+    messages = await client.receive_messages(max_messages=max_messages, wait_seconds=wait_seconds,
+                                             visibility_timeout=visibility_timeout)
+    result.received = len(messages)
+    if not messages:
+        return result
+    done: list[str] = []
+    async with _autocommit(pool) as conn:
+        sellers = {a.seller_id: a.name for a in await accounts.list_accounts(conn) if a.seller_id}
+        for message in messages:
+            if not message.md5_ok:  # damaged on the way: SQS has an intact copy, take it next time
+                _log.warning("sqs.md5_mismatch", message_id=message.message_id)
+                result.kept += 1
+                continue
+            outcome = await _store_one(conn, message, sellers.get)
+            if outcome == "kept":
+                result.kept += 1
+                continue
+            setattr(result, outcome, getattr(result, outcome) + 1)
+            done.append(message.receipt_handle)
+    if done:
+        try:
+            deleted = await client.delete_messages(done)
+        except RetryableError as exc:
+            # Stored already: the messages come again after the visibility timeout and are
+            # recognised as duplicates then.
+            _log.warning("sqs.delete_failed", error=exc.message, messages=len(done))
+            result.delete_failed += len(done)
+        else:
+            result.deleted += deleted.deleted
+            result.delete_failed += len(deleted.failed)
+            if deleted.failed:
+                _log.warning("sqs.delete_failed", failed=sorted(set(deleted.failed.values())),
+                             messages=len(deleted.failed))
+    return result
+
+
+async def _store_one(conn: AsyncConnection[Any], message: SqsMessage,
+                     account_for_seller: Callable[[str], str | None]) -> str:
+    """``stored`` / ``duplicates`` / ``quarantined`` (all three: delete it) or ``kept``."""
+    try:
+        notification = parse_message_body(message.body)
+    except DataError as exc:
+        await _quarantine(conn, {"raw": message.body[:10000]}, exc.message, message)
+        _log.warning("sqs.notification_quarantined", message_id=message.message_id, reason=exc.message)
+        return "quarantined"
+    try:
+        stored = await store_notification(conn, notification, account_for_seller)
+    except DataError as exc:
+        await _quarantine(conn, notification, exc.message, message)
+        _log.warning("sqs.notification_quarantined", message_id=message.message_id, reason=exc.message)
+        return "quarantined"
+    except (RetryableError, psycopg.OperationalError) as exc:
+        _log.warning("sqs.store_failed", message_id=message.message_id, error=str(exc))
+        return "kept"
+    except Exception as exc:  # a bug or a surprise: retry a few times, then make it visible
+        count = message.receive_count
+        if count is None or count < POISON_RECEIVES:
+            _log.exception("sqs.store_failed", message_id=message.message_id, receive_count=count)
+            return "kept"
+        await _quarantine(conn, notification, f"{type(exc).__name__}: {exc}", message)
+        _log.exception("sqs.notification_quarantined", message_id=message.message_id, receive_count=count)
+        return "quarantined"
+    return "stored" if stored else "duplicates"
+
+
+async def poll_sqs(pool: AsyncConnectionPool[Any], client: SqsClient, *, max_messages: int = 10,
+                   wait_seconds: int = 20, visibility_timeout: int | None = None, run_seconds: float = 20.0,
+                   clock: Clock | None = None) -> PollResult:
+    """Receive and store batches for up to ``run_seconds``; stops early when a receive (after its
+    long-poll wait) comes back empty, so an idle queue costs one request per run."""
+    clock = clock or SystemClock()
+    deadline = clock.monotonic() + run_seconds
+    total = PollResult()
+    while True:
+        remaining = deadline - clock.monotonic()
+        if remaining <= 0:
+            break
+        batch = await receive_batch(pool, client, max_messages=max_messages,
+                                    wait_seconds=max(0, min(wait_seconds, int(remaining))),
+                                    visibility_timeout=visibility_timeout)
+        total.merge(batch)
+        if batch.received == 0:
+            break
+    if total.received:
+        _log.info("sqs.polled", **total.as_dict())
+    return total
+
+
+def sqs_client(config: NotificationsConfig, *, transport: httpx.AsyncBaseTransport | None = None,
+               credentials: AwsCredentials | None = None, clock: Clock | None = None) -> SqsClient:
+    """The client for ``[notifications] sqs_queue_url``; credentials from the environment."""
+    if not config.sqs_queue_url:
+        raise ConfigurationError("no SQS queue configured", field="notifications.sqs_queue_url")
+    return SqsClient(config.sqs_queue_url, credentials=credentials or AwsCredentials.from_env(),
+                     region=config.aws_region, transport=transport, clock=clock)
+
+
+# -- job ---------------------------------------------------------------------------------------------
+
+#: Tests and the demo may route the job's SQS requests in-process.
+_transport: httpx.AsyncBaseTransport | None = None
+
+
+def use_transport(transport: httpx.AsyncBaseTransport | None) -> None:
+    """Route the poll job's SQS requests through ``transport`` (None: the network)."""
+    global _transport
+    _transport = transport
+
+
+@task(queue="orders", name="notifications.sqs_poll", queueing_lock_from="sqs", lock_from="notifications.sqs_poll")
+async def sqs_poll_task() -> dict[str, int]:
+    job = current_job()
+    config = job.settings.notifications
+    if not config.sqs_queue_url:
+        return PollResult().as_dict()
+    async with sqs_client(config, transport=_transport) as client:
+        result = await poll_sqs(job.pool, client, max_messages=config.max_messages,
+                                wait_seconds=config.wait_seconds,
+                                visibility_timeout=config.visibility_timeout_seconds,
+                                run_seconds=config.run_seconds)
+    return result.as_dict()
+
+
+def _poll_interval(settings: Settings) -> float:
+    config = settings.notifications
+    return config.poll_seconds if config.sqs_queue_url else IDLE_INTERVAL
+
+
+register_schedule("notifications.sqs_poll", sqs_poll_task, every=_poll_interval)

@@ -1,0 +1,133 @@
+"""Which Odoo product each Amazon SKU of an account is: ``product_map`` filled from the listings.
+
+Sellers usually give their Odoo products the Amazon SKU as internal reference (``default_code``);
+the order flow falls back to it, and the stock flow, which only offers mapped SKUs, needs the
+same. :func:`map_listed_products` reads the account's listings per marketplace
+(``searchListingsItems`` with summaries and fulfillment availability), finds the Odoo product
+whose ``default_code`` equals each SKU, and records it with the listing's channel (``DEFAULT``:
+FBM; ``AMAZON_*``: FBA). A SKU found on several Odoo products is ambiguous and left out (logged):
+the seller maps it explicitly. Existing mappings keep their product; only the channel follows
+Amazon, and SKUs that are new or changed channel are marked for the next stock cycle (a switch
+from FBM to FBA then sends 0 for FBM).
+
+Quota: searchListingsItems is 5 requests/s, 20 SKUs a page; it runs at the reports priority.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from psycopg import AsyncConnection
+
+from ..logs import get_logger
+from ..store import cursors, product_map
+
+__all__ = ["CURSOR_FLOW", "CatalogResult", "map_listed_products", "map_products_for", "refresh_due"]
+
+CURSOR_FLOW = "stock-catalog"
+PAGE_SIZE = 20  # Amazon's maximum for searchListingsItems
+ODOO_CHUNK = 1000
+_log = get_logger(__name__)
+
+
+@dataclass(kw_only=True)
+class CatalogResult:
+    listings: int = 0
+    mapped: int = 0
+    changed: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+    ambiguous: list[str] = field(default_factory=list)
+
+
+def _channel(item: dict[str, Any]) -> Literal["FBM", "FBA"]:
+    codes = {str(f.get("fulfillmentChannelCode") or "") for f in item.get("fulfillmentAvailability") or []}
+    # Amazon's FBA channels are AMAZON_NA / AMAZON_EU / AMAZON_<country>; DEFAULT is the seller.
+    if any(code.startswith("AMAZON") for code in codes) and "DEFAULT" not in codes:
+        return "FBA"
+    return "FBM"
+
+
+def _asin(item: dict[str, Any], marketplace_id: str) -> str | None:
+    for summary in item.get("summaries") or []:
+        if summary.get("marketplaceId") in (None, marketplace_id) and summary.get("asin"):
+            return str(summary["asin"])
+    return None
+
+
+async def _odoo_products(odoo: Any, skus: Sequence[str]) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for start in range(0, len(skus), ODOO_CHUNK):
+        chunk = list(skus[start:start + ODOO_CHUNK])
+        for row in await odoo.search_read("product.product", [("default_code", "in", chunk)], ["default_code"]):
+            found.setdefault(str(row["default_code"]), []).append(int(row["id"]))
+    return found
+
+
+async def map_listed_products(conn: AsyncConnection[Any], *, account: str, marketplace_ids: Sequence[str],
+                              spapi: Any, odoo: Any, now: datetime | None = None,
+                              progress: Callable[[int], None] | None = None) -> CatalogResult:
+    """Fill ``product_map`` of ``account`` from its listings (see the module docstring).
+    ``conn`` in autocommit mode; each marketplace commits on its own."""
+    from .stock import mark_dirty
+
+    result = CatalogResult()
+    for marketplace_id in marketplace_ids:
+        listed: dict[str, tuple[str | None, Literal["FBM", "FBA"]]] = {}
+        async for page in spapi.listings.search_listings_items_pages(
+                marketplace_ids=[marketplace_id], included_data=["summaries", "fulfillmentAvailability"],
+                page_size=PAGE_SIZE):
+            for item in page.get("items") or []:
+                if item.get("sku"):
+                    listed[str(item["sku"])] = (_asin(item, marketplace_id), _channel(item))
+            if progress:
+                progress(len(page.get("items") or []))
+        result.listings += len(listed)
+        products = await _odoo_products(odoo, sorted(listed))
+        rows = []
+        for sku, (asin, channel) in sorted(listed.items()):
+            ids = products.get(sku, [])
+            if not ids:
+                result.unmatched.append(sku)
+                continue
+            if len(ids) > 1:
+                result.ambiguous.append(sku)
+                continue
+            rows.append(product_map.ProductMapping(account=account, marketplace_id=marketplace_id, sku=sku,
+                                                   asin=asin, fulfillment=channel, odoo_product_id=ids[0]))
+        async with conn.transaction():
+            changed = await product_map.fill_from_listings(conn, rows)
+            await mark_dirty(conn, account, changed)
+            if now is not None:
+                await cursors.reset(conn, account, CURSOR_FLOW, now)
+        result.mapped += len(rows)
+        result.changed.extend(changed)
+    if result.ambiguous:
+        _log.warning("stock.catalog.ambiguous_default_code", account=account, skus=result.ambiguous[:50],
+                     count=len(result.ambiguous))
+    _log.info("stock.catalog.mapped", account=account, listings=result.listings, mapped=result.mapped,
+              changed=len(result.changed), unmatched=len(result.unmatched))
+    return result
+
+
+async def refresh_due(conn: AsyncConnection[Any], account: str, now: datetime, every: timedelta) -> bool:
+    """True when the account has no mapping at all, or its last refresh is older than ``every``."""
+    if await product_map.count(conn, account) == 0:
+        return True
+    state = await cursors.get(conn, account, CURSOR_FLOW)
+    return state is None or state.cursor is None or state.cursor <= now - every
+
+
+async def map_products_for(rt: Any, account: str, conn: AsyncConnection[Any], *, force: bool = False,
+                           progress: Callable[[int], None] | None = None) -> CatalogResult | None:
+    """On a ``flows.runtime.FlowRuntime``: refill the account's map when forced or due
+    (``stock.catalog_refresh_minutes``); None when not due."""
+    minutes = rt.settings.stock.catalog_refresh_minutes
+    now = rt.clock.now()
+    if not force and (minutes <= 0 or not await refresh_due(conn, account, now, timedelta(minutes=minutes))):
+        return None
+    spapi = await rt.spapi(account, priority=rt.settings.priorities.reports)
+    return await map_listed_products(conn, account=account, marketplace_ids=rt.settings.account(account).marketplaces,
+                                     spapi=spapi, odoo=await rt.odoo(), now=now, progress=progress)

@@ -1,0 +1,265 @@
+"""Stock end to end: SP-API simulator ↔ connector (real order and stock flows) ↔ Odoo emulator."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from amazon_odoo_sync.config import SafetyStockRule
+from amazon_odoo_sync.demo.wiring import seed_catalog
+from amazon_odoo_sync.flows.fba_inventory import pull_account
+from amazon_odoo_sync.flows.orders import fetch_notified_orders, import_pending, poll_orders
+from amazon_odoo_sync.flows.stock import stock_push_for, wait_for_feeds
+from amazon_odoo_sync.flows.stock_catalog import map_products_for
+from amazon_odoo_sync.mapping.fba_inventory import KINDS, location_barcode
+from amazon_odoo_sync.sandbox.spapi.notifications import DeliveryRoutes
+from amazon_odoo_sync.sandbox.spapi.selling import SellingSettings, attach, services
+from amazon_odoo_sync.sandbox.spapi.world import Address, Buyer, OrderLine
+from amazon_odoo_sync.store import product_map, reservations
+from amazon_odoo_sync.web.notifications import notifications_router
+
+from .orders_env import OrdersEnv, orders_env
+
+pytestmark = [pytest.mark.db, pytest.mark.slow]
+
+
+async def _warehouse(env: OrdersEnv, marketplace_id: str) -> int:
+    return (await (await env.runtime.refs()).targets(marketplace_id)).warehouse_id
+
+
+async def _set_on_hand(env: OrdersEnv, product_id: int, warehouse_id: int, quantity: int) -> None:
+    """What a stock count in Odoo does: inventory mode quant, applied."""
+    odoo = await env.runtime.odoo()
+    [wh] = await odoo.read("stock.warehouse", [warehouse_id], ["lot_stock_id"])
+    ids = await odoo.create("stock.quant", [{"product_id": product_id, "location_id": wh["lot_stock_id"][0],
+                                             "inventory_quantity": float(quantity)}],
+                            context={"inventory_mode": True})
+    await odoo.call_method("stock.quant", "action_apply_inventory", ids)
+
+
+async def _qty(env: OrdersEnv, product_ids: list[int], warehouse_id: int, field: str) -> dict[int, Decimal]:
+    odoo = await env.runtime.odoo()
+    rows = await odoo.read("product.product", product_ids, [field], context={"warehouse_id": warehouse_id})
+    return {int(r["id"]): Decimal(str(r[field])) for r in rows}
+
+
+def _buyer(n: int) -> tuple[Buyer, Address]:
+    return (Buyer(name=f"Buyer {n}", email=f"b{n}@marketplace.amazon.de"),
+            Address(name=f"Buyer {n}", line1="Hauptstr. 1", city="Berlin", postal_code="10115",
+                    country_code="DE"))
+
+
+def _sim_sleep(env: OrdersEnv) -> Any:
+    async def sleep(seconds: float) -> None:
+        env.advance_to(env.world.clock.now() + timedelta(seconds=seconds))
+    return sleep
+
+
+async def test_full_sync_offers_odoo_free_minus_safety_minus_reserved(db_url: str) -> None:
+    async with orders_env(db_url, faults=False) as env:
+        account = env.settings.accounts[0]
+        rt = env.runtime
+        mids = list(account.marketplaces)
+        offers = [o for o in env.world.offers(account.seller_id) if o.channel == "MFN"]
+        assert len(offers) > 10
+        rng = random.Random(3)
+        warehouses = {m: await _warehouse(env, m) for m in mids}
+        # Odoo's stock differs from what Amazon shows: the sync must make Amazon follow Odoo.
+        odoo_units = {o.sku: rng.randint(0, 40) for o in offers}
+        products = await seed_catalog(await rt.odoo(), [{"sku": s, "channel": "MFN", "quantity": q}
+                                                        for s, q in odoo_units.items()],
+                                      stock_warehouse_id=warehouses[mids[0]])
+        # One order waits on Amazon (Pending) and one is Unshipped but not imported: both are
+        # reserved by the order flow (its polling stores them, the import job has not run).
+        sku = offers[0].sku
+        buyer, address = _buyer(1)
+        pending = env.world.place_order(account.seller_id, offers[0].marketplace_id, [OrderLine(sku=sku, quantity=2)],
+                                        buyer=buyer, address=address, pending_seconds=7200)
+        env.advance_to(env.world.clock.now() + timedelta(minutes=5))
+        for mid in mids:
+            await poll_orders(rt, account.name, mid)
+        async with env.pool.connection() as conn:
+            reserved = await reservations.reserved_units(conn, account.name)
+            assert reserved.get(sku) == 2, (pending.amazon_order_id, reserved)
+
+        push = await stock_push_for(rt, account.name)
+        push.config = push.config.model_copy(update={"safety": SafetyStockRule(fixed=1), "feed_min_messages": 5})
+        async with env.pool.connection() as conn:
+            catalog = await map_products_for(rt, account.name, conn, force=True)
+            assert catalog is not None and catalog.mapped >= len({o.sku for o in offers})
+            assert catalog.unmatched == [] and catalog.ambiguous == []
+            mapped = await product_map.lookup(conn, account.name, mids[0], [o.sku for o in offers])
+            assert {s: mapped[s] for s in odoo_units if s in mapped} == {s: products[s] for s in odoo_units
+                                                                         if s in mapped}
+            result = await push.run_cycle(conn, full=True)
+            assert result.fed + result.patched > 0
+            await wait_for_feeds(push, conn, sleep=_sim_sleep(env), poll_seconds=30)
+            # Amazon applied everything: a second full sync sends nothing.
+            again = await push.run_cycle(conn, full=True)
+            assert again.fed == 0 and again.patched == 0, again
+        free = {m: await _qty(env, sorted(products.values()), warehouses[m], "free_qty") for m in mids}
+        for offer in offers:
+            wanted = free[offer.marketplace_id][products[offer.sku]] - 1 - (2 if offer.sku == sku else 0)
+            assert offer.quantity == max(0, int(wanted)), (offer.marketplace_id, offer.sku, offer.quantity, wanted)
+        assert env.world.offer(account.seller_id, offers[0].marketplace_id, sku).quantity == \
+            max(0, odoo_units[sku] - 1 - 2)
+
+
+async def test_orders_faster_than_imports_and_odoo_changes_never_oversell(db_url: str) -> None:
+    async with orders_env(db_url, faults=False) as env:
+        account = env.settings.accounts[0]
+        rt = env.runtime
+        mid = account.marketplaces[0]
+        offer = next(o for o in env.world.offers(account.seller_id, mid) if o.channel == "MFN")
+        sku = offer.sku
+        warehouse = await _warehouse(env, mid)
+        odoo = await rt.odoo()
+        [product] = await odoo.search("product.product", [("default_code", "=", sku)])
+        await _set_on_hand(env, product, warehouse, 10)
+
+        connector = FastAPI()
+        connector.include_router(notifications_router(env.pool))
+        arn = "arn:aws:sqs:eu-west-1:123456789012:aos-stock"
+        attach(env.world, SellingSettings(
+            notification_routes=DeliveryRoutes(targets={arn: "http://connector/notifications/spapi"}),
+            notification_autostart=False), transport=httpx.ASGITransport(app=connector))
+        spapi = await rt.spapi(account.name)
+        destination = await spapi.notifications.create_destination(name="aos-stock",
+                                                                   resource_specification={"sqs": {"arn": arn}})
+        await spapi.notifications.create_subscription(
+            "ORDER_CHANGE", destination_id=destination["payload"]["destinationId"], payload_version="1.0")
+        hub = services(env.world).hub
+
+        push = await stock_push_for(rt, account.name)
+        async with env.pool.connection() as conn:
+            await map_products_for(rt, account.name, conn, force=True)
+            await push.run_cycle(conn, full=True)
+        assert env.world.offer(account.seller_id, mid, sku).quantity == 10
+
+        rng = random.Random(17)
+        sold = 0
+        checked = 0
+        for step in range(40):
+            # Odoo's stock moves at the same time: counts, receipts, breakage.
+            if rng.random() < 0.3:
+                [on_hand] = (await _qty(env, [product], warehouse, "qty_available")).values()
+                await _set_on_hand(env, product, warehouse, max(0, int(on_hand) + rng.choice([-2, -1, 1, 3, 5])))
+            # Buyers: up to three orders a step, as many units as Amazon shows at most.
+            for _ in range(rng.randint(0, 3)):
+                shown = env.world.offer(account.seller_id, mid, sku).quantity
+                if shown <= 0:
+                    break
+                buyer, address = _buyer(step)
+                line = OrderLine(sku=sku, quantity=min(shown, rng.randint(1, 3)))
+                env.world.place_order(account.seller_id, mid, [line], buyer=buyer, address=address)
+            env.advance_to(env.world.clock.now() + timedelta(seconds=30))
+            await hub.deliver_due()
+            # Odoo imports lag behind: only every fourth step.
+            if step % 4 == 3:
+                await fetch_notified_orders(rt, account.name)
+                await import_pending(rt, account.name)
+            async with env.pool.connection() as conn:
+                await push.run_cycle(conn)
+            # Ground truth: on hand in Odoo minus every open order Amazon took (imported or not).
+            open_units = sum(i.quantity_ordered - i.quantity_shipped for o in env.world.orders(account.seller_id)
+                             if o.fulfillment_channel == "MFN" and o.status not in ("Canceled", "Shipped")
+                             for i in o.items if i.sku == sku)
+            [on_hand] = (await _qty(env, [product], warehouse, "qty_available")).values()
+            shown = env.world.offer(account.seller_id, mid, sku).quantity
+            assert shown <= max(0, int(on_hand) - open_units), (step, shown, on_hand, open_units)
+            checked += 1
+            sold = open_units
+        assert checked == 40 and sold > 10, sold
+        assert env.world.oversells == []
+        # Reserved: exactly the units of orders Odoo does not have yet.
+        async with env.pool.connection() as conn:
+            reserved = (await reservations.reserved_units(conn, account.name)).get(sku, 0)
+        imported = {r["client_order_ref"] for r in await odoo.search_read(
+            "sale.order", [("client_order_ref", "!=", False)], ["client_order_ref"])}
+        assert reserved == sum(i.quantity_ordered for o in env.world.orders(account.seller_id)
+                               if o.amazon_order_id not in imported and o.status != "Canceled"
+                               for i in o.items if i.sku == sku)
+        # Once every order left Pending and was imported, nothing stays reserved.
+        env.advance_to(env.world.clock.now() + timedelta(days=1))
+        await hub.deliver_due()
+        await fetch_notified_orders(rt, account.name)
+        await import_pending(rt, account.name)
+        async with env.pool.connection() as conn:
+            assert (await reservations.reserved_units(conn, account.name)).get(sku, 0) == 0
+            await push.run_cycle(conn)
+        [free] = (await _qty(env, [product], warehouse, "free_qty")).values()
+        assert env.world.offer(account.seller_id, mid, sku).quantity == max(0, int(free))
+
+
+async def test_fba_pull_writes_locations_with_differences_only(db_url: str) -> None:
+    async with orders_env(db_url, faults=False) as env:
+        account = env.settings.accounts[0]
+        rt = env.runtime
+        mid = account.marketplaces[0]
+        async with env.pool.connection() as conn:
+            await map_products_for(rt, account.name, conn, force=True)
+            [first] = await pull_account(rt, account.name, conn)
+        inventories = list(env.world.fba_inventories(account.seller_id, mid))
+        assert inventories and first.skus == len(inventories) and first.quarantined == 0
+
+        def expected(inv: Any) -> dict[str, int]:
+            return {"fulfillable": inv.fulfillable, "inbound_working": inv.inbound_working,
+                    "inbound_shipped": inv.inbound_shipped, "inbound_receiving": inv.inbound_receiving,
+                    "reserved": inv.reserved_pending_customer_order + inv.reserved_pending_transshipment
+                    + inv.reserved_fc_processing, "researching": inv.researching,
+                    "unfulfillable": inv.unfulfillable_customer_damaged + inv.unfulfillable_warehouse_damaged
+                    + inv.unfulfillable_distributor_damaged + inv.unfulfillable_carrier_damaged
+                    + inv.unfulfillable_defective}
+
+        odoo = await rt.odoo()
+        region = "EU" if account.region == "EU" else account.region
+
+        async def in_odoo() -> dict[tuple[str, str], int]:
+            locations = {int(r["id"]): str(r["barcode"]) for r in await odoo.search_read(
+                "stock.location", [("barcode", "in", [location_barcode(region, k) for k in KINDS])], ["barcode"])}
+            kind_of = {location_barcode(region, k): k for k in KINDS}
+            rows = await odoo.search_read("stock.quant", [("location_id", "in", sorted(locations))],
+                                          ["product_id", "location_id", "quantity"])
+            codes = {int(r["id"]): str(r["default_code"]) for r in await odoo.read(
+                "product.product", sorted({r["product_id"][0] for r in rows}), ["default_code"])}
+            out: dict[tuple[str, str], int] = {}
+            for r in rows:
+                if r["quantity"]:
+                    key = (codes[r["product_id"][0]], kind_of[locations[r["location_id"][0]]])
+                    out[key] = out.get(key, 0) + int(r["quantity"])
+            return out
+
+        truth = {(inv.sku, kind): qty for inv in inventories for kind, qty in expected(inv).items() if qty}
+        assert await in_odoo() == truth
+        assert len(first.adjustments) == len(truth)
+        # The FBA warehouse's locations are under "Amazon FBA <region>".
+        [wh] = await odoo.search_read("stock.warehouse", [("id", "=", (await (await rt.refs()).targets(mid))
+                                                            .fba_warehouse_id)], ["name"])
+        assert wh["name"].startswith("Amazon FBA")
+
+        async with env.pool.connection() as conn:
+            [second] = await pull_account(rt, account.name, conn)
+        assert second.adjustments == [] and await in_odoo() == truth
+
+        # Stock in transit moves on at Amazon: exactly those two figures change in Odoo.
+        inv = next(i for i in inventories if i.inbound_shipped >= 1) if any(i.inbound_shipped for i in inventories) \
+            else None
+        if inv is None:
+            inv = inventories[0]
+            env.world.adjust_fba_inventory(account.seller_id, mid, inv.sku, inbound_shipped=4)
+            async with env.pool.connection() as conn:
+                await pull_account(rt, account.name, conn)
+        env.world.adjust_fba_inventory(account.seller_id, mid, inv.sku, inbound_shipped=-1, inbound_receiving=1)
+        async with env.pool.connection() as conn:
+            [third] = await pull_account(rt, account.name, conn)
+        assert sorted((a.sku, a.kind) for a in third.adjustments) == [(inv.sku, "inbound_receiving"),
+                                                                       (inv.sku, "inbound_shipped")]
+        truth = {(i.sku, kind): qty for i in env.world.fba_inventories(account.seller_id, mid)
+                 for kind, qty in expected(i).items() if qty}
+        assert await in_odoo() == truth
