@@ -133,6 +133,17 @@ async def test_429_without_header_backs_off_by_the_last_announced_rate(fake_cloc
     assert info.value.retry_after == pytest.approx(0.1)  # not 1 / 0.5, the published default
 
 
+async def test_429_without_header_lets_the_shared_bucket_use_its_known_rate(fake_clock: FakeClock) -> None:
+    governor = InMemoryRateGovernor(clock=fake_clock)
+    key = BucketKey(account="acme-eu", region="EU", operation="orders.getOrder")
+    await governor.observe_rate_limit_header(key, "10")  # another worker saw Amazon's header
+    async with make_client(reply(429, {}), fake_clock, governor=governor) as client:
+        with pytest.raises(ThrottledError):
+            await client.orders.get_order("1")
+    # Next token one interval of the known rate away (0.1 s), not 1 / 0.5 s of the default plan.
+    assert governor.buckets[key].state.tokens > -1
+
+
 async def test_rate_limit_header_updates_the_bucket(fake_clock: FakeClock) -> None:
     governor = InMemoryRateGovernor(clock=fake_clock)
     async with make_client(reply(200, {}, **{"x-amzn-RateLimit-Limit": "3.5"}), fake_clock,

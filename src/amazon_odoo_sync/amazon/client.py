@@ -292,9 +292,12 @@ class SpApiClient:
         if status == 429:
             SPAPI_THROTTLED.labels(self.account, spec.key).inc()
             # A 429 rarely carries the rate header: back off by the rate Amazon last announced for
-            # this operation (a raised or lowered plan), else by the published default.
+            # this operation (a raised or lowered plan), else by the published default. Without
+            # an explicit answer, the shared bucket backs off by the rate it holds: another worker
+            # may have seen Amazon's header when this one has not yet.
             retry_after = _retry_after(response, self._observed_rates.get(spec.key, spec.rate))
-            await self._governor.on_throttled(key, retry_after)
+            explicit = bool(response.headers.get("retry-after") or response.headers.get("x-amzn-ratelimit-limit"))
+            await self._governor.on_throttled(key, retry_after if explicit else None)
             raise ThrottledError(f"SP-API throttled {spec.key} for account {self.account}",
                                  retry_after=retry_after, remote_message=message, **context)
         error: type[SyncError]
