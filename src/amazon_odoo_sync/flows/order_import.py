@@ -98,8 +98,10 @@ def _payload_hash(doc: Mapping[str, Any]) -> str:
 
 
 class OrderImporter:
-    def __init__(self, *, odoo: OdooClient, account: str, refs: OdooReferences, actor: str = "flow:orders"):
+    def __init__(self, *, odoo: OdooClient, account: str, refs: OdooReferences, actor: str = "flow:orders",
+                 write_concurrency: int = 4):
         self.odoo = odoo
+        self.write_concurrency = write_concurrency
         self.account = account
         self.refs = refs
         self.actor = actor
@@ -131,8 +133,8 @@ class OrderImporter:
         async with conn.transaction():
             self._dirty = set()
             await self._import(conn, [latest[k] for k in sorted(latest)], result)
-            # Once, sorted, last: concurrent imports never wait on each other's stock_dirty rows
-            # in opposite orders (a deadlock when marked order by order).
+            # Once per batch: the stock flow recomputes these SKUs (stock_dirty is an append-only
+            # log, so this insert never waits on another transaction).
             await mark_dirty(conn, self.account, self._dirty)
         return result
 
@@ -142,9 +144,11 @@ class OrderImporter:
                       result: ImportResult) -> None:
         to_create: list[tuple[AmazonOrder, Mapping[str, Any]]] = []
         to_cancel: dict[str, int] = {}
+        claimed = await external_ids.claim_many(
+            conn, self.account, SALE_ORDER,
+            [(order.order_id, _payload_hash(doc), order.last_updated) for order, doc in batch])
         for order, doc in batch:
-            row = await external_ids.claim(conn, self.account, SALE_ORDER, order.order_id,
-                                           amazon_updated_at=order.last_updated, payload_hash=_payload_hash(doc))
+            row = claimed[order.order_id]
             if not row.is_new and row.amazon_updated_at and order.last_updated < row.amazon_updated_at:
                 result.stale += 1
                 continue
@@ -261,16 +265,16 @@ class OrderImporter:
         drafts = [order_id for order_id in plans if states[order_id] in ("draft", "sent")]
         confirmed = await self._confirm(conn, drafts, odoo_ids, orders, result)
         # action_confirm wrote "now" into date_order: put Amazon's purchase date back.
+        # One write per order (purchase times differ to the second), so they go out side by side.
         await self.odoo.write_many(SALE_ORDER, {odoo_ids[o]: {"date_order": plans[o].date_order} for o in confirmed},
-                                   context=QUIET)
+                                   context=QUIET, concurrency=self.write_concurrency)
         fba = [odoo_ids[o] for o in confirmed if orders[o].is_fba]
         if fba:
             await self._validate_fba_deliveries(fba)
         done = [o for o in plans if states[o] == "sale" or o in confirmed]
-        for order_id in done:
-            await external_ids.record_odoo_id(conn, self.account, SALE_ORDER, order_id, odoo_ids[order_id],
-                                              state="confirmed", amazon_updated_at=orders[order_id].last_updated)
-            await quarantine.resolve(conn, FLOW, f"{self.account}:{order_id}", "imported")
+        await external_ids.record_many(conn, self.account, SALE_ORDER,
+                                       [(o, odoo_ids[o], orders[o].last_updated) for o in done], state="confirmed")
+        await quarantine.resolve_many(conn, FLOW, [f"{self.account}:{o}" for o in done], "imported")
         await reservations.release(conn, self.account, done)
         # Odoo's free quantity and our reservations both moved: the stock flow recomputes them.
         self._dirty |= {sku for o in plans for sku in _skus(orders[o])}
@@ -370,10 +374,11 @@ class OrderImporter:
     async def _ensure(self, conn: AsyncConnection[Any], specs: dict[str, PartnerSpec], ids: dict[str, int],
                       parent: dict[str, int] | None) -> None:
         missing: list[str] = []
+        rows = await external_ids.claim_many(conn, self.account, PARTNER, [(key, None, None) for key in specs])
         for key in sorted(specs):
-            row = await external_ids.claim(conn, self.account, PARTNER, key)
-            if row.odoo_id is not None:
-                ids[key] = row.odoo_id
+            odoo_id = rows[key].odoo_id
+            if odoo_id is not None:
+                ids[key] = odoo_id
             else:
                 missing.append(key)
         if not missing:
@@ -393,8 +398,7 @@ class OrderImporter:
                 values.append(vals)
             for key, odoo_id in zip(create, await self.odoo.create(PARTNER, values, context=QUIET), strict=True):
                 ids[key] = odoo_id
-        for key in missing:
-            await external_ids.record_odoo_id(conn, self.account, PARTNER, key, ids[key], state="created")
+        await external_ids.record_many(conn, self.account, PARTNER, [(key, ids[key], None) for key in missing])
 
 
 def _units(order: AmazonOrder) -> dict[str, int]:

@@ -283,7 +283,8 @@ async def import_pending(rt: FlowRuntime, account: str, *, batch: int = IMPORT_B
     Concurrent drains take different documents (``SKIP LOCKED``); the importer's claims make
     any overlap harmless."""
     total = ImportResult()
-    importer = OrderImporter(odoo=await rt.odoo(), account=account, refs=await rt.refs())
+    importer = OrderImporter(odoo=await rt.odoo(), account=account, refs=await rt.refs(),
+                             write_concurrency=rt.settings.odoo.max_concurrency)
     done = 0
     while max_batches is None or done < max_batches:
         async with rt.pool.connection() as conn:

@@ -51,6 +51,7 @@ class FlowRuntime:
         self._cipher = cipher
         self._targets_loader = targets_loader
         self._odoo: OdooClient | None = None
+        self._odoo_governor: Any = None
         self._spapi: dict[str, SpApiClient] = {}
         self._refs: CachedOdooReferences | None = None
         self._aux: AsyncConnectionPool[Any] | None = None
@@ -79,11 +80,18 @@ class FlowRuntime:
             if not api_key:
                 raise ConfigurationError("no Odoo API key: run `amazon-odoo-sync odoo set-key` or set "
                                          "AOS_ODOO_API_KEY", field="odoo.api_key")
+            from ..odoo.factory import governor_from_settings
+
+            # Every worker shares one adaptive concurrency limit per Odoo through PostgreSQL: a
+            # Prime-Day burst slows the connector down instead of taking Odoo down.
+            conninfo = self.pool.conninfo
+            self._odoo_governor = governor_from_settings(self.settings, conninfo if isinstance(conninfo, str) else None)
             self._odoo = OdooClient(stored.url if stored else config.url,
                                     stored.database if stored else config.database,
                                     stored.user if stored else config.user, api_key,
                                     protocol=config.protocol, transport=self._odoo_transport,
-                                    timeout=config.timeout_seconds)
+                                    timeout=config.timeout_seconds, governor=self._odoo_governor,
+                                    max_connections=max(config.max_concurrency * 2, 10))
         return self._odoo
 
     async def spapi(self, account: str, *, priority: int | None = None) -> SpApiClient:
@@ -120,6 +128,9 @@ class FlowRuntime:
         if self._odoo is not None:
             await self._odoo.aclose()
             self._odoo = None
+        if self._odoo_governor is not None:
+            await self._odoo_governor.aclose()
+            self._odoo_governor = None
         if self._aux is not None:
             await self._aux.close()
             self._aux = None

@@ -195,13 +195,12 @@ class SpApiOfferSink:
 
 MARK_DIRTY = """
 INSERT INTO stock_dirty (account, sku) SELECT %(account)s, unnest(%(skus)s::text[])
-ON CONFLICT (account, sku) DO UPDATE SET marked_at = now()
 """
 # SKIP LOCKED: a mark an order import is still writing (its transaction is open) is taken by
 # the next cycle; waiting for it here deadlocked with imports marking several SKUs.
 TAKE_DIRTY = """
-DELETE FROM stock_dirty WHERE (account, sku) IN (
-    SELECT account, sku FROM stock_dirty WHERE account = %(account)s ORDER BY sku FOR UPDATE SKIP LOCKED)
+DELETE FROM stock_dirty WHERE id IN (
+    SELECT id FROM stock_dirty WHERE account = %(account)s ORDER BY id FOR UPDATE SKIP LOCKED)
 RETURNING sku
 """
 MAPPED = """

@@ -379,16 +379,23 @@ class OdooClient:
         await self.call(model, "write", dict(vals), ids=id_list, context=context)
 
     async def write_many(self, model: str, values_by_id: Mapping[int, Mapping[str, Any]], *,
-                         context: Mapping[str, Any] | None = None) -> int:
-        """Write per-record values, one ``write`` per distinct ``vals``. Returns the calls made."""
+                         context: Mapping[str, Any] | None = None, concurrency: int = 1) -> int:
+        """Write per-record values, one ``write`` per distinct ``vals``, up to ``concurrency`` of
+        them at once (the capacity governor, when set, still bounds what Odoo gets). Returns the
+        calls made."""
         groups: dict[str, tuple[dict[str, Any], list[int]]] = {}
         for record_id, vals in values_by_id.items():
             if not vals:
                 continue
             key = json.dumps(vals, sort_keys=True, default=str)
             groups.setdefault(key, (dict(vals), []))[1].append(int(record_id))
-        for vals, id_list in groups.values():
-            await self.write(model, id_list, vals, context=context)
+        gate = asyncio.Semaphore(max(1, concurrency))
+
+        async def one(vals: dict[str, Any], id_list: list[int]) -> None:
+            async with gate:
+                await self.write(model, id_list, vals, context=context)
+
+        await asyncio.gather(*(one(vals, id_list) for vals, id_list in groups.values()))
         return len(groups)
 
     async def call_method(self, model: str, method: str, ids: Iterable[int], *,

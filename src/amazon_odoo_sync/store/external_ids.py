@@ -30,7 +30,8 @@ from psycopg import AsyncConnection
 
 from ._sql import cursor
 
-__all__ = ["CANCELLED", "CLAIMED", "CONFIRMED", "CREATED", "FAILED", "ExternalId", "by_odoo_id",
+__all__ = ["CANCELLED", "CLAIMED", "CONFIRMED", "CREATED", "FAILED", "ExternalId", "by_odoo_id", "claim_many",
+           "record_many",
            "claim", "get", "get_many", "record_odoo_id", "set_state"]
 
 #: Usual states; flows may use others (the column is free text).
@@ -50,6 +51,27 @@ VALUES (%(account)s, %(kind)s, %(amazon_key)s, %(odoo_model)s, 'claimed', %(payl
         %(amazon_updated_at)s)
 ON CONFLICT (account, kind, amazon_key) DO NOTHING
 RETURNING {_COLUMNS}
+"""
+CLAIM_MANY = """
+INSERT INTO external_ids (account, kind, amazon_key, odoo_model, state, payload_hash, amazon_updated_at)
+SELECT %(account)s, %(kind)s, k, %(odoo_model)s, 'claimed', h, u
+FROM unnest(%(keys)s::text[], %(hashes)s::text[], %(updated)s::timestamptz[]) AS t(k, h, u)
+ORDER BY k
+ON CONFLICT (account, kind, amazon_key) DO NOTHING
+RETURNING amazon_key
+"""
+LOCK_MANY = f"""
+SELECT {_COLUMNS} FROM external_ids
+WHERE account = %(account)s AND kind = %(kind)s AND amazon_key = ANY(%(keys)s)
+ORDER BY amazon_key
+FOR UPDATE
+"""
+RECORD_MANY = """
+UPDATE external_ids e
+SET odoo_id = t.odoo_id, state = %(state)s, amazon_updated_at = COALESCE(t.u, e.amazon_updated_at),
+    updated_at = now()
+FROM unnest(%(keys)s::text[], %(odoo_ids)s::int[], %(updated)s::timestamptz[]) AS t(k, odoo_id, u)
+WHERE e.account = %(account)s AND e.kind = %(kind)s AND e.amazon_key = t.k
 """
 GET = f"""
 SELECT {_COLUMNS} FROM external_ids
@@ -178,3 +200,36 @@ async def set_state(conn: AsyncConnection[Any], account: str, kind: str, amazon_
     """Change the state (and, when given, the payload hash / Amazon update time)."""
     return await _update(conn, SET_STATE, _key(account, kind, amazon_key) | {
         "state": state, "payload_hash": payload_hash, "amazon_updated_at": amazon_updated_at})
+
+
+async def claim_many(conn: AsyncConnection[Any], account: str, kind: str,
+                     claims: list[tuple[str, str | None, datetime | None]], *,
+                     odoo_model: str | None = None) -> dict[str, ExternalId]:
+    """:func:`claim` for many keys in two statements: ``claims`` are (amazon_key, payload_hash,
+    amazon_updated_at). Rows are inserted and then locked in key order, so concurrent batches
+    wait on each other in one order and never deadlock. Returns every row by key."""
+    if not claims:
+        return {}
+    ordered = sorted(claims, key=lambda c: c[0])
+    keys = [c[0] for c in ordered]
+    async with cursor(conn) as cur:
+        await cur.execute(CLAIM_MANY, {"account": account, "kind": kind, "odoo_model": odoo_model or kind,
+                                       "keys": keys, "hashes": [c[1] for c in ordered],
+                                       "updated": [c[2] for c in ordered]})
+        new = {row["amazon_key"] for row in await cur.fetchall()}
+        await cur.execute(LOCK_MANY, {"account": account, "kind": kind, "keys": keys})
+        rows = await cur.fetchall()
+    return {row["amazon_key"]: ExternalId.from_row(row, is_new=row["amazon_key"] in new) for row in rows}
+
+
+async def record_many(conn: AsyncConnection[Any], account: str, kind: str,
+                      records: list[tuple[str, int, datetime | None]], *, state: str = CREATED) -> int:
+    """:func:`record_odoo_id` for many keys in one statement: ``records`` are (amazon_key,
+    odoo_id, amazon_updated_at). Returns the rows updated."""
+    if not records:
+        return 0
+    async with cursor(conn) as cur:
+        await cur.execute(RECORD_MANY, {"account": account, "kind": kind, "state": state,
+                                        "keys": [r[0] for r in records], "odoo_ids": [r[1] for r in records],
+                                        "updated": [r[2] for r in records]})
+        return cur.rowcount

@@ -18,7 +18,7 @@ from psycopg import AsyncConnection
 
 from ._sql import cursor, jsonb
 
-__all__ = ["QuarantineItem", "get", "is_open", "open_items", "put", "resolve"]
+__all__ = ["QuarantineItem", "get", "is_open", "open_items", "put", "resolve", "resolve_many"]
 
 _COLUMNS = ("id, flow, key, account, reason, details, payload, first_seen, last_seen, attempts, "
             "resolved_at, resolution")
@@ -36,6 +36,10 @@ RESOLVE = f"""
 UPDATE quarantine SET resolved_at = now(), resolution = %(resolution)s
 WHERE flow = %(flow)s AND key = %(key)s AND resolved_at IS NULL
 RETURNING {_COLUMNS}
+"""
+RESOLVE_MANY = """
+UPDATE quarantine SET resolved_at = now(), resolution = %(resolution)s
+WHERE flow = %(flow)s AND key = ANY(%(keys)s) AND resolved_at IS NULL
 """
 GET_OPEN = f"""
 SELECT {_COLUMNS} FROM quarantine WHERE flow = %(flow)s AND key = %(key)s AND resolved_at IS NULL
@@ -112,3 +116,12 @@ async def open_items(conn: AsyncConnection[Any], flow: str | None = None, *,
         await cur.execute(OPEN_ITEMS, {"flow": flow, "account": account, "limit": limit})
         rows = await cur.fetchall()
     return [QuarantineItem.from_row(row) for row in rows]
+
+
+async def resolve_many(conn: AsyncConnection[Any], flow: str, keys: list[str], resolution: str) -> int:
+    """Close the open items of ``flow`` among ``keys`` in one statement; returns how many."""
+    if not keys:
+        return 0
+    async with cursor(conn) as cur:
+        await cur.execute(RESOLVE_MANY, {"flow": flow, "keys": keys, "resolution": resolution})
+        return cur.rowcount
