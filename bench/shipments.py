@@ -27,14 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import os  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
 from collections import Counter  # noqa: E402
 from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
-import psycopg  # noqa: E402
+from bench._db import scratch_database  # noqa: E402
 from psycopg_pool import AsyncConnectionPool  # noqa: E402
 
 from amazon_odoo_sync.amazon.client import SpApiClient  # noqa: E402
@@ -50,7 +48,6 @@ from amazon_odoo_sync.sandbox.spapi import make_simulator  # noqa: E402
 from amazon_odoo_sync.sandbox.spapi.orders_json import v2026_order  # noqa: E402
 from amazon_odoo_sync.sandbox.spapi.world import Address, Buyer, OrderLine  # noqa: E402
 from amazon_odoo_sync.store._sql import jsonb  # noqa: E402
-from amazon_odoo_sync.store.migrate import upgrade  # noqa: E402
 
 ACCOUNT = "eu"
 SELLER = "A2SIMDEMOEU01"
@@ -83,17 +80,8 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--governor", choices=("pg", "memory"), default="pg")
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"aos_bench_ship_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = server.rsplit("/", 1)[0] + "/" + name
-    try:
-        upgrade(url)
+    with scratch_database("aos_bench_ship") as url:
         await run(url, args)
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def setup(pool: AsyncConnectionPool[Any], odoo: OdooClient, world: Any, n: int) -> None:

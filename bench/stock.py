@@ -20,19 +20,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import os  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
 import psycopg  # noqa: E402
+from bench._db import scratch_database  # noqa: E402
 from tests.integration.stock_sim import DE, FakeOdooStock, make_amazon, make_world  # noqa: E402
 
 from amazon_odoo_sync.config import StockConfig  # noqa: E402
 from amazon_odoo_sync.flows.stock import FbmStockPush, SpApiOfferSink  # noqa: E402
-from amazon_odoo_sync.store.migrate import upgrade  # noqa: E402
 
 
 async def main() -> None:
@@ -42,17 +40,8 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=3.0, help="Odoo stock changes per second")
     parser.add_argument("--poll", type=float, default=5.0, help="seconds between stock cycles")
     args = parser.parse_args()
-    server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"aos_bench_stock_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = server.rsplit("/", 1)[0] + "/" + name
-    try:
-        upgrade(url)
+    with scratch_database("aos_bench_stock") as url:
         await run(url, args)
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def run(url: str, args: argparse.Namespace) -> None:
