@@ -175,7 +175,7 @@ class AccountAccount(Model):
     def _check(self, env: Env, ids: list[int]) -> None:
         for rec_id in ids:
             code = env.row(self._name, rec_id)["code"]
-            if len(env.db.lookup(self._name, "code", code) or ()) > 1:
+            if self._taken(env, "code", code):
                 raise ValidationError(f"The code of the account must be unique per company! ({code})")
 
 

@@ -404,6 +404,11 @@ class Model:
                 elif f.inverse is not None:
                     f.inverse(env, rec_id, value)
 
+    def _taken(self, env: Env, field: str, value: Any) -> bool:
+        """More than one record of this model has ``value`` in the indexed ``field`` (a unique
+        constraint broken)."""
+        return len(env.db.lookup(self._name, field, value) or ()) > 1
+
     def _existing(self, env: Env, ids: list[int]) -> list[int]:
         table = env.db.table(self._name)
         missing = [i for i in ids if i not in table]

@@ -137,7 +137,7 @@ class ResCountry(Model):
             code = env.row(self._name, rec_id).get("code")
             if code and len(code) != 2:
                 raise ValidationError("The operation cannot be completed: The country code must be 2 letters")
-            if len(env.db.lookup(self._name, "code", code) or ()) > 1:
+            if self._taken(env, "code", code):
                 raise ValidationError("The operation cannot be completed: The code of the country must be unique!")
 
 
@@ -203,7 +203,7 @@ class ResCurrency(Model):
     def _check(self, env: Env, ids: list[int]) -> None:
         for rec_id in ids:
             name = env.row(self._name, rec_id)["name"]
-            if len(env.db.lookup(self._name, "name", name) or ()) > 1:
+            if self._taken(env, "name", name):
                 raise ValidationError("The operation cannot be completed: The currency code must be unique!")
 
 

@@ -196,7 +196,7 @@ class ProductProduct(Model):
     def _check(self, env: Env, ids: list[int]) -> None:
         for rec_id in ids:
             barcode = env.row(self._name, rec_id).get("barcode")
-            if barcode and len(env.db.lookup(self._name, "barcode", barcode) or ()) > 1:
+            if barcode and self._taken(env, "barcode", barcode):
                 raise ValidationError(
                     f"Barcode(s) already assigned:\n\n- Barcode \"{barcode}\" already assigned to product(s): "
                     + ", ".join(str(i) for i in sorted(env.db.lookup(self._name, "barcode", barcode) or ())))

@@ -498,16 +498,14 @@ class StockPicking(MailThread, Model):
 
     # -- public methods ---------------------------------------------------------------------------
     def action_confirm(self, env: Env, ids: Any) -> bool:
-        for pid in self._existing(env, normalize_ids(ids)):
-            moves = sorted(env.db.lookup("stock.move", "picking_id", pid) or ())
-            for mid in moves:
-                if env.row("stock.move", mid).get("state") == "draft":
-                    env.db.update("stock.move", mid, {"state": "confirmed"})
-            assign_moves(env, moves)
-            self._recompute_state(env, pid)
-        return True
+        return self._confirm_and_assign(env, ids)
 
     def action_assign(self, env: Env, ids: Any) -> bool:
+        # As the emulator has it, assigning confirms draft moves first, like confirming does.
+        return self._confirm_and_assign(env, ids)
+
+    def _confirm_and_assign(self, env: Env, ids: Any) -> bool:
+        """Draft moves → confirmed, then reserve what stock allows and recompute the state."""
         for pid in self._existing(env, normalize_ids(ids)):
             moves = sorted(env.db.lookup("stock.move", "picking_id", pid) or ())
             for mid in moves:

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.responses import Response
 
 __all__ = [
+    "EngineError",
     "SpApiError",
     "access_denied",
     "error_body",
@@ -49,6 +50,18 @@ class SpApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         return error_body(self.code, self.message, self.details)
+
+
+class EngineError(Exception):
+    """A request an engine (feeds, reports, FBA inventory) refused; ``status`` and ``code`` as
+    Amazon returns them, ``body`` without ``details`` (those models' ``Error`` shape)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+    def body(self) -> dict[str, Any]:
+        return {"errors": [{"code": self.code, "message": self.message}]}
 
 
 def invalid_input(parameter: str, problem: str) -> SpApiError:

@@ -17,20 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from amazon_odoo_sync.sandbox.spapi.errors import EngineError
 from amazon_odoo_sync.sandbox.spapi.world import FbaInventory
 
 __all__ = ["FbaInventoryError", "FbaInventoryRow", "InventorySummaries", "summary_json"]
 
 
-class FbaInventoryError(Exception):
+class FbaInventoryError(EngineError):
     """Refused request; body shape is the FBA Inventory model's (``errors`` is a list)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-    def body(self) -> dict[str, Any]:
-        return {"errors": [{"code": self.code, "message": self.message}]}
 
 
 @dataclass(frozen=True, kw_only=True)

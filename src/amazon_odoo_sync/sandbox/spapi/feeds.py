@@ -14,7 +14,6 @@ a processing report that says why.
 
 from __future__ import annotations
 
-import base64
 import gzip
 import itertools
 import json
@@ -23,7 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from amazon_odoo_sync.sandbox.spapi import processing
 from amazon_odoo_sync.sandbox.spapi.documents import DocumentStore, Now
+from amazon_odoo_sync.sandbox.spapi.errors import EngineError
 from amazon_odoo_sync.sandbox.spapi.listings import (
     Issue,
     ListingChange,
@@ -43,7 +44,6 @@ __all__ = [
 
 SUPPORTED_FEED_TYPES = frozenset({"JSON_LISTINGS_FEED"})
 _OPERATIONS = ("UPDATE", "PARTIAL_UPDATE", "PATCH", "DELETE")
-_STATUSES = ("CANCELLED", "DONE", "FATAL", "IN_PROGRESS", "IN_QUEUE")
 
 
 class Applier(Protocol):
@@ -54,15 +54,8 @@ class Applier(Protocol):
                  operation: str, change: ListingChange | None) -> list[Issue]: ...
 
 
-class FeedError(Exception):
+class FeedError(EngineError):
     """A Feeds API request refused; ``status`` and ``code`` as Amazon returns them."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-    def body(self) -> dict[str, Any]:
-        return {"errors": [{"code": self.code, "message": self.message}]}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -311,20 +304,11 @@ class FeedEngine:
 
     def get_feed(self, seller_id: str, feed_id: str) -> Feed:
         self.tick()
-        feed = self.feeds.get(feed_id)
-        if feed is None or feed.seller_id != seller_id:
-            raise FeedError(404, "NotFound", f"Feed {feed_id} not found")
-        return feed
+        return processing.find(self.feeds, seller_id, feed_id, noun="Feed", error=FeedError)
 
     def cancel_feed(self, seller_id: str, feed_id: str) -> None:
-        feed = self.get_feed(seller_id, feed_id)
-        if feed.status != "IN_QUEUE":
-            raise FeedError(400, "InvalidInput",
-                            f"Feed {feed_id} is {feed.status}; only IN_QUEUE feeds can be cancelled")
-        feed.status = "CANCELLED"
-        feed.end = self.clock.now()
-        if self.on_finished:
-            self.on_finished(feed)
+        processing.cancel(self.get_feed(seller_id, feed_id), feed_id, noun="Feed",
+                          error=FeedError, clock=self.clock, on_finished=self.on_finished)
 
     def list_feeds(self, seller_id: str, *, feed_types: Sequence[str] | None = None,
                    marketplace_ids: Sequence[str] | None = None,
@@ -334,46 +318,13 @@ class FeedEngine:
         """getFeeds. With ``next_token`` the filters come from the token (Amazon ignores the
         other parameters then). Default window: the last 90 days."""
         self.tick()
-        if next_token:
-            try:
-                state = json.loads(base64.urlsafe_b64decode(next_token.encode()))
-                offset = int(state["offset"])
-                page_size = int(state["pageSize"])
-                feed_types, marketplace_ids, statuses = state["types"], state["mids"], state["st"]
-                created_since = datetime.fromisoformat(state["since"])
-                created_until = datetime.fromisoformat(state["until"])
-            except (ValueError, KeyError, TypeError) as exc:
-                raise FeedError(400, "InvalidInput", "Invalid nextToken") from exc
-        else:
-            offset = 0
-            if not feed_types:
-                raise FeedError(400, "InvalidInput", "feedTypes or nextToken is required")
-            if not 1 <= page_size <= 100:
-                raise FeedError(400, "InvalidInput", "pageSize must be between 1 and 100")
-            for st in statuses or ():
-                if st not in _STATUSES:
-                    raise FeedError(400, "InvalidInput", f"Invalid processingStatus {st}")
-            now = self.clock.now()
-            created_until = created_until or now
-            created_since = created_since or now - timedelta(days=90)
-        assert created_since is not None and created_until is not None
-        found = sorted(
-            (f for f in self.feeds.values()
-             if f.seller_id == seller_id
-             and (not feed_types or f.feed_type in feed_types)
-             and (not marketplace_ids or set(f.marketplace_ids) & set(marketplace_ids))
-             and (not statuses or f.status in statuses)
-             and created_since <= f.created <= created_until),
-            key=lambda f: (f.created, int(f.feed_id)), reverse=True)
-        page = found[offset:offset + page_size]
-        token = None
-        if offset + page_size < len(found):
-            token = base64.urlsafe_b64encode(json.dumps({
-                "offset": offset + page_size, "pageSize": page_size,
-                "types": list(feed_types or []), "mids": list(marketplace_ids or []),
-                "st": list(statuses or []), "since": created_since.isoformat(),
-                "until": created_until.isoformat()}).encode()).decode()
-        return page, token
+        window = processing.list_window(
+            clock=self.clock, types=feed_types, marketplace_ids=marketplace_ids,
+            statuses=statuses, created_since=created_since, created_until=created_until,
+            page_size=page_size, next_token=next_token, types_param="feedTypes", error=FeedError)
+        return processing.page(self.feeds.values(), seller_id, window,
+                               type_of=lambda f: f.feed_type, id_of=lambda f: f.feed_id,
+                               token_keys=("types", "mids", "st"))
 
     # -- time -----------------------------------------------------------------------------
 
@@ -382,20 +333,11 @@ class FeedEngine:
 
     def tick(self) -> list[Feed]:
         """Move feeds whose time has come; returns the feeds that finished now."""
-        now = self.clock.now()
-        finished: list[Feed] = []
-        for feed in sorted(self.feeds.values(), key=lambda f: int(f.feed_id)):
-            if feed.status == "IN_QUEUE" and now >= feed.created + self._delay(self.settings.queue_seconds):
-                feed.status = "IN_PROGRESS"
-                feed.start = feed.created + self._delay(self.settings.queue_seconds)
-            if feed.status == "IN_PROGRESS" and feed.start is not None \
-                    and now >= feed.start + self._delay(self.processing_seconds):
-                self._process(feed, end=feed.start + self._delay(self.processing_seconds))
-                finished.append(feed)
-        for feed in finished:
-            if self.on_finished:
-                self.on_finished(feed)
-        return finished
+        return processing.advance(
+            sorted(self.feeds.values(), key=lambda f: int(f.feed_id)), now=self.clock.now(),
+            queue=self._delay(self.settings.queue_seconds),
+            processing=lambda: self._delay(self.processing_seconds),
+            finish=lambda feed, end: self._process(feed, end=end), on_finished=self.on_finished)
 
     def _process(self, feed: Feed, *, end: datetime) -> None:
         doc = self.documents.get(feed.input_document_id)

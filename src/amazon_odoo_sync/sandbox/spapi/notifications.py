@@ -272,32 +272,32 @@ def feed_finished_payload(
     *, seller_id: str, feed_id: str, feed_type: str, processing_status: str,
     result_feed_document_id: str | None,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "sellerId": seller_id,
-        "accountId": f"amzn1.merchant.o.{seller_id}",
-        "feedId": feed_id,
-        "feedType": feed_type,
-        "processingStatus": processing_status,
-    }
-    if result_feed_document_id:
-        body["resultFeedDocumentId"] = result_feed_document_id
-    return {"feedProcessingFinishedNotification": body}
+    return _processing_finished("feed", seller_id, feed_id, feed_type, processing_status,
+                                "resultFeedDocumentId", result_feed_document_id)
 
 
 def report_finished_payload(
     *, seller_id: str, report_id: str, report_type: str, processing_status: str,
     report_document_id: str | None,
 ) -> dict[str, Any]:
+    return _processing_finished("report", seller_id, report_id, report_type, processing_status,
+                                "reportDocumentId", report_document_id)
+
+
+def _processing_finished(kind: str, seller_id: str, record_id: str, record_type: str,
+                         processing_status: str, document_key: str,
+                         document_id: str | None) -> dict[str, Any]:
+    """FEED_PROCESSING_FINISHED / REPORT_PROCESSING_FINISHED payloads (``kind`` "feed"/"report")."""
     body: dict[str, Any] = {
         "sellerId": seller_id,
         "accountId": f"amzn1.merchant.o.{seller_id}",
-        "reportId": report_id,
-        "reportType": report_type,
+        f"{kind}Id": record_id,
+        f"{kind}Type": record_type,
         "processingStatus": processing_status,
     }
-    if report_document_id:
-        body["reportDocumentId"] = report_document_id
-    return {"reportProcessingFinishedNotification": body}
+    if document_id:
+        body[document_key] = document_id
+    return {f"{kind}ProcessingFinishedNotification": body}
 
 
 # --------------------------------------------------------------------------- model

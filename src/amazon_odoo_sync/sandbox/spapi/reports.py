@@ -13,15 +13,15 @@ world; the engine itself knows nothing about it.
 
 from __future__ import annotations
 
-import base64
 import itertools
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from amazon_odoo_sync.sandbox.spapi import processing
 from amazon_odoo_sync.sandbox.spapi.documents import DocumentStore, Now
+from amazon_odoo_sync.sandbox.spapi.errors import EngineError
 
 __all__ = [
     "FBA_INVENTORY_COLUMNS",
@@ -67,9 +67,6 @@ LISTINGS_COLUMNS = (
     "fulfillment-channel", "merchant-shipping-group", "status",
 )
 
-_STATUSES = ("CANCELLED", "DONE", "FATAL", "IN_PROGRESS", "IN_QUEUE")
-
-
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -86,13 +83,8 @@ def to_tsv(columns: Sequence[str], rows: Rows) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-class ReportError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-    def body(self) -> dict[str, Any]:
-        return {"errors": [{"code": self.code, "message": self.message}]}
+class ReportError(EngineError):
+    """A Reports API request refused; ``status`` and ``code`` as Amazon returns them."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,20 +176,12 @@ class ReportEngine:
 
     def get_report(self, seller_id: str, report_id: str) -> Report:
         self.tick()
-        report = self.reports.get(report_id)
-        if report is None or report.seller_id != seller_id:
-            raise ReportError(404, "NotFound", f"Report {report_id} not found")
-        return report
+        return processing.find(self.reports, seller_id, report_id, noun="Report",
+                               error=ReportError)
 
     def cancel_report(self, seller_id: str, report_id: str) -> None:
-        report = self.get_report(seller_id, report_id)
-        if report.status != "IN_QUEUE":
-            raise ReportError(400, "InvalidInput",
-                              f"Report {report_id} is {report.status}; only IN_QUEUE reports can be "
-                              "cancelled")
-        report.status, report.end = "CANCELLED", self.clock.now()
-        if self.on_finished:
-            self.on_finished(report)
+        processing.cancel(self.get_report(seller_id, report_id), report_id, noun="Report",
+                          error=ReportError, clock=self.clock, on_finished=self.on_finished)
 
     def get_document(self, seller_id: str, document_id: str) -> tuple[str, str | None]:
         """(document id, compression) of a DONE report's document of this seller."""
@@ -215,65 +199,28 @@ class ReportEngine:
                      created_since: datetime | None = None, created_until: datetime | None = None,
                      next_token: str | None = None) -> tuple[list[Report], str | None]:
         self.tick()
-        if next_token:
-            try:
-                state = json.loads(base64.urlsafe_b64decode(next_token.encode()))
-                offset, page_size = int(state["offset"]), int(state["pageSize"])
-                report_types, statuses, marketplace_ids = state["types"], state["st"], state["mids"]
-                created_since = datetime.fromisoformat(state["since"])
-                created_until = datetime.fromisoformat(state["until"])
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ReportError(400, "InvalidInput", "Invalid nextToken") from exc
-        else:
-            offset = 0
-            if not report_types:
-                raise ReportError(400, "InvalidInput", "reportTypes or nextToken is required")
-            if not 1 <= page_size <= 100:
-                raise ReportError(400, "InvalidInput", "pageSize must be between 1 and 100")
-            for st in statuses or ():
-                if st not in _STATUSES:
-                    raise ReportError(400, "InvalidInput", f"Invalid processingStatus {st}")
-            now = self.clock.now()
-            created_until = created_until or now
-            created_since = created_since or now - timedelta(days=90)
-        assert created_since is not None and created_until is not None
-        found = sorted(
-            (r for r in self.reports.values()
-             if r.seller_id == seller_id
-             and (not report_types or r.report_type in report_types)
-             and (not statuses or r.status in statuses)
-             and (not marketplace_ids or set(r.marketplace_ids) & set(marketplace_ids))
-             and created_since <= r.created <= created_until),
-            key=lambda r: (r.created, int(r.report_id)), reverse=True)
-        page = found[offset:offset + page_size]
-        token = None
-        if offset + page_size < len(found):
-            token = base64.urlsafe_b64encode(json.dumps({
-                "offset": offset + page_size, "pageSize": page_size,
-                "types": list(report_types or []), "st": list(statuses or []),
-                "mids": list(marketplace_ids or []), "since": created_since.isoformat(),
-                "until": created_until.isoformat()}).encode()).decode()
-        return page, token
+        window = processing.list_window(
+            clock=self.clock, types=report_types, marketplace_ids=marketplace_ids,
+            statuses=statuses, created_since=created_since, created_until=created_until,
+            page_size=page_size, next_token=next_token, types_param="reportTypes",
+            error=ReportError)
+        return processing.page(self.reports.values(), seller_id, window,
+                               type_of=lambda r: r.report_type, id_of=lambda r: r.report_id,
+                               token_keys=("types", "st", "mids"))
 
     def _delay(self, seconds: float) -> timedelta:
         return timedelta(seconds=seconds * self.settings.slow_factor)
 
     def tick(self) -> list[Report]:
-        now = self.clock.now()
-        finished: list[Report] = []
-        for report in sorted(self.reports.values(), key=lambda r: int(r.report_id)):
-            begin = report.created + self._delay(self.settings.queue_seconds)
-            if report.status == "IN_QUEUE" and now >= begin:
-                report.status, report.start = "IN_PROGRESS", begin
-            if report.status == "IN_PROGRESS" and report.start is not None \
-                    and now >= report.start + self._delay(self.settings.processing_seconds):
-                report.end = report.start + self._delay(self.settings.processing_seconds)
-                self._render(report)
-                finished.append(report)
-        for report in finished:
-            if self.on_finished:
-                self.on_finished(report)
-        return finished
+        return processing.advance(
+            sorted(self.reports.values(), key=lambda r: int(r.report_id)), now=self.clock.now(),
+            queue=self._delay(self.settings.queue_seconds),
+            processing=lambda: self._delay(self.settings.processing_seconds),
+            finish=self._finish, on_finished=self.on_finished)
+
+    def _finish(self, report: Report, end: datetime) -> None:
+        report.end = end
+        self._render(report)
 
     def _render(self, report: Report) -> None:
         columns, renderer = self.renderers[report.report_type]

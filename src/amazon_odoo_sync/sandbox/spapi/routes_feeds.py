@@ -7,7 +7,6 @@ it); getFeedDocument / getReportDocument return a download URL served here (``GE
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -16,7 +15,7 @@ from .clock import iso, parse_iso
 from .context import CallContext, Simulator, operation, simulator_of
 from .documents import DOCUMENT_PATH, DocumentStore
 from .errors import SpApiError, invalid_input
-from .feeds import FeedError
+from .routes_processing import cancelled, check_marketplaces, document, json_body, listing, refusals
 from .selling import csv_param, services
 from .selling import install as _install
 
@@ -30,10 +29,6 @@ def install(sim: Simulator) -> None:
     _install(sim)
 
 
-def _err(exc: FeedError) -> SpApiError:
-    return SpApiError(exc.status, exc.code, exc.message)
-
-
 def _time(ctx: CallContext, name: str) -> datetime | None:
     raw = ctx.query.get(name)
     if raw is None:
@@ -44,28 +39,15 @@ def _time(ctx: CallContext, name: str) -> datetime | None:
         raise invalid_input(name, "is not an ISO 8601 date-time") from exc
 
 
-async def _json(request: Request) -> Any:
-    try:
-        return await request.json()
-    except ValueError as exc:
-        raise invalid_input("body", "is not valid JSON") from exc
-
-
-def _base_url(request: Request) -> str:
-    return str(request.base_url)
-
-
 @router.post(_BASE + "/documents")
 async def create_feed_document(
         ctx: CallContext = Depends(operation("feeds_2021-06-30:createFeedDocument")),
 ) -> Response:
     svc = services(ctx.world)
-    try:
-        doc_id = svc.feeds.create_feed_document(await _json(ctx.request))
-    except FeedError as exc:
-        raise _err(exc) from exc
+    with refusals():
+        doc_id = svc.feeds.create_feed_document(await json_body(ctx.request))
     return ctx.ok({"feedDocumentId": doc_id,
-                   "url": DocumentStore.url(_base_url(ctx.request), doc_id)}, status=201)
+                   "url": DocumentStore.url(str(ctx.request.base_url), doc_id)}, status=201)
 
 
 @router.get(_BASE + "/documents/{feedDocumentId}")
@@ -81,11 +63,7 @@ async def get_feed_document(
                 for f in svc.feeds.feeds.values())
     if doc is None or not owned:
         raise SpApiError(404, "NotFound", f"Feed document {feedDocumentId} not found")
-    body: dict[str, Any] = {"feedDocumentId": doc.document_id,
-                            "url": DocumentStore.url(_base_url(ctx.request), doc.document_id)}
-    if doc.compression:
-        body["compressionAlgorithm"] = doc.compression
-    return ctx.ok(body)
+    return document(ctx, "feedDocumentId", doc.document_id, doc.compression)
 
 
 @router.post(_BASE + "/feeds")
@@ -93,15 +71,10 @@ async def create_feed(
         ctx: CallContext = Depends(operation("feeds_2021-06-30:createFeed")),
 ) -> Response:
     svc = services(ctx.world)
-    body = await _json(ctx.request)
-    if isinstance(body, dict):
-        for mid in body.get("marketplaceIds") or []:
-            if ctx.seller is None or mid not in ctx.seller.marketplace_ids:
-                raise invalid_input("marketplaceIds", f"contains {mid}, where the seller does not sell")
-    try:
+    body = await json_body(ctx.request)
+    check_marketplaces(ctx, body)
+    with refusals():
         feed = svc.feeds.create_feed(ctx.seller_id, body)
-    except FeedError as exc:
-        raise _err(exc) from exc
     return ctx.ok({"feedId": feed.feed_id}, status=202)
 
 
@@ -115,19 +88,14 @@ async def get_feeds(
         page_size = int(q.get("pageSize", "10"))
     except ValueError as exc:
         raise invalid_input("pageSize", "must be an integer") from exc
-    try:
+    with refusals():
         feeds, token = svc.feeds.list_feeds(
             ctx.seller_id, feed_types=csv_param(q, "feedTypes"),
             marketplace_ids=csv_param(q, "marketplaceIds"),
             statuses=csv_param(q, "processingStatuses"), created_since=_time(ctx, "createdSince"),
             created_until=_time(ctx, "createdUntil"), page_size=page_size,
             next_token=q.get("nextToken"))
-    except FeedError as exc:
-        raise _err(exc) from exc
-    body: dict[str, Any] = {"feeds": [f.to_json(iso) for f in feeds]}
-    if token:
-        body["nextToken"] = token
-    return ctx.ok(body)
+    return listing(ctx, "feeds", [f.to_json(iso) for f in feeds], token)
 
 
 @router.get(_BASE + "/feeds/{feedId}")
@@ -136,10 +104,8 @@ async def get_feed(
         ctx: CallContext = Depends(operation("feeds_2021-06-30:getFeed")),
 ) -> Response:
     svc = services(ctx.world)
-    try:
+    with refusals():
         feed = svc.feeds.get_feed(ctx.seller_id, feedId)
-    except FeedError as exc:
-        raise _err(exc) from exc
     return ctx.ok(feed.to_json(iso))
 
 
@@ -149,12 +115,9 @@ async def cancel_feed(
         ctx: CallContext = Depends(operation("feeds_2021-06-30:cancelFeed")),
 ) -> Response:
     svc = services(ctx.world)
-    try:
+    with refusals():
         svc.feeds.cancel_feed(ctx.seller_id, feedId)
-    except FeedError as exc:
-        raise _err(exc) from exc
-    return Response(status_code=200, headers={
-        "x-amzn-RateLimit-Limit": ctx.sim.limiter.header(ctx.operation)})
+    return cancelled(ctx)
 
 
 # --------------------------------------------------------------------------- document URLs

@@ -12,6 +12,7 @@ unrouted ARNs land in the simulator's own queue, readable with SQS's ``ReceiveMe
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -20,7 +21,7 @@ from starlette.responses import Response
 
 from .context import CallContext, Simulator, operation, simulator_of
 from .errors import json_response
-from .notifications import DeliveryRoutes, NotificationError
+from .notifications import DeliveryRoutes, Destination, NotificationError, Subscription
 from .selling import install as _install
 from .selling import services
 
@@ -36,6 +37,16 @@ def install(sim: Simulator) -> None:
 
 def _error(exc: NotificationError) -> Response:
     return json_response(exc.status, exc.body())
+
+
+def _answer(ctx: CallContext, call: Callable[[], Destination | Subscription | None]) -> Response:
+    """Run a hub operation: its refusal as Amazon's error body, else ``{"payload": ...}`` (``{}``
+    for the deletes, which return nothing)."""
+    try:
+        result = call()
+    except NotificationError as exc:
+        return _error(exc)
+    return ctx.ok({"payload": result.to_json()} if result is not None else {})
 
 
 async def _body(request: Request) -> Any:
@@ -62,11 +73,7 @@ async def create_destination(
 ) -> Response:
     hub = services(ctx.world).hub
     body = await _body(ctx.request)
-    try:
-        dest = hub.create_destination(body if isinstance(body, dict) else {})
-    except NotificationError as exc:
-        return _error(exc)
-    return ctx.ok({"payload": dest.to_json()})
+    return _answer(ctx, lambda: hub.create_destination(body if isinstance(body, dict) else {}))
 
 
 @router.get(_BASE + "/destinations/{destinationId}")
@@ -74,11 +81,7 @@ async def get_destination(
         destinationId: str,
         ctx: CallContext = Depends(operation("notifications:getDestination", grantless=True)),
 ) -> Response:
-    try:
-        dest = services(ctx.world).hub.get_destination(destinationId)
-    except NotificationError as exc:
-        return _error(exc)
-    return ctx.ok({"payload": dest.to_json()})
+    return _answer(ctx, lambda: services(ctx.world).hub.get_destination(destinationId))
 
 
 @router.delete(_BASE + "/destinations/{destinationId}")
@@ -86,11 +89,7 @@ async def delete_destination(
         destinationId: str,
         ctx: CallContext = Depends(operation("notifications:deleteDestination", grantless=True)),
 ) -> Response:
-    try:
-        services(ctx.world).hub.delete_destination(destinationId)
-    except NotificationError as exc:
-        return _error(exc)
-    return ctx.ok({})
+    return _answer(ctx, lambda: services(ctx.world).hub.delete_destination(destinationId))
 
 
 # --------------------------------------------------------------------------- subscriptions
@@ -102,12 +101,8 @@ async def create_subscription(
         ctx: CallContext = Depends(operation("notifications:createSubscription")),
 ) -> Response:
     body = await _body(ctx.request)
-    try:
-        sub = services(ctx.world).hub.create_subscription(
-            notificationType, ctx.seller_id, body if isinstance(body, dict) else {})
-    except NotificationError as exc:
-        return _error(exc)
-    return ctx.ok({"payload": sub.to_json()})
+    return _answer(ctx, lambda: services(ctx.world).hub.create_subscription(
+        notificationType, ctx.seller_id, body if isinstance(body, dict) else {}))
 
 
 @router.get(_BASE + "/subscriptions/{notificationType}")
@@ -115,11 +110,8 @@ async def get_subscription(
         notificationType: str,
         ctx: CallContext = Depends(operation("notifications:getSubscription")),
 ) -> Response:
-    try:
-        sub = services(ctx.world).hub.get_subscription(notificationType, ctx.seller_id)
-    except NotificationError as exc:
-        return _error(exc)
-    return ctx.ok({"payload": sub.to_json()})
+    return _answer(ctx, lambda: services(ctx.world).hub.get_subscription(notificationType,
+                                                                        ctx.seller_id))
 
 
 @router.get(_BASE + "/subscriptions/{notificationType}/{subscriptionId}")
@@ -127,11 +119,8 @@ async def get_subscription_by_id(
         notificationType: str, subscriptionId: str,
         ctx: CallContext = Depends(operation("notifications:getSubscriptionById", grantless=True)),
 ) -> Response:
-    try:
-        sub = services(ctx.world).hub.get_subscription_by_id(notificationType, subscriptionId)
-    except NotificationError as exc:
-        return _error(exc)
-    return ctx.ok({"payload": sub.to_json()})
+    return _answer(ctx, lambda: services(ctx.world).hub.get_subscription_by_id(
+        notificationType, subscriptionId))
 
 
 @router.delete(_BASE + "/subscriptions/{notificationType}/{subscriptionId}")
@@ -140,11 +129,8 @@ async def delete_subscription_by_id(
         ctx: CallContext = Depends(operation("notifications:deleteSubscriptionById",
                                              grantless=True)),
 ) -> Response:
-    try:
-        services(ctx.world).hub.delete_subscription(notificationType, subscriptionId)
-    except NotificationError as exc:
-        return _error(exc)
-    return ctx.ok({})
+    return _answer(ctx, lambda: services(ctx.world).hub.delete_subscription(notificationType,
+                                                                           subscriptionId))
 
 
 # --------------------------------------------------------------------------- simulator controls

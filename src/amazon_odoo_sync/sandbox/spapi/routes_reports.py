@@ -7,16 +7,13 @@ Schedules are not simulated.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from .clock import iso, parse_iso
 from .context import CallContext, Simulator, operation
-from .documents import DocumentStore
-from .errors import SpApiError, invalid_input
-from .reports import ReportError
+from .errors import invalid_input
+from .routes_processing import cancelled, check_marketplaces, document, json_body, listing, refusals
 from .selling import csv_param, services
 from .selling import install as _install
 
@@ -30,27 +27,15 @@ def install(sim: Simulator) -> None:
     _install(sim)
 
 
-def _err(exc: ReportError) -> SpApiError:
-    return SpApiError(exc.status, exc.code, exc.message)
-
-
 @router.post(_BASE + "/reports")
 async def create_report(
         ctx: CallContext = Depends(operation("reports_2021-06-30:createReport")),
 ) -> Response:
     svc = services(ctx.world)
-    try:
-        body: Any = await ctx.request.json()
-    except ValueError as exc:
-        raise invalid_input("body", "is not valid JSON") from exc
-    if isinstance(body, dict):
-        for mid in body.get("marketplaceIds") or []:
-            if ctx.seller is None or mid not in ctx.seller.marketplace_ids:
-                raise invalid_input("marketplaceIds", f"contains {mid}, where the seller does not sell")
-    try:
+    body = await json_body(ctx.request)
+    check_marketplaces(ctx, body)
+    with refusals():
         report = svc.reports.create_report(ctx.seller_id, body, parse_iso)
-    except ReportError as exc:
-        raise _err(exc) from exc
     return ctx.ok({"reportId": report.report_id}, status=202)
 
 
@@ -66,18 +51,13 @@ async def get_reports(
         until = parse_iso(q["createdUntil"]) if "createdUntil" in q else None
     except ValueError as exc:
         raise invalid_input("request", f"has an invalid value: {exc}") from exc
-    try:
+    with refusals():
         reports, token = svc.reports.list_reports(
             ctx.seller_id, report_types=csv_param(q, "reportTypes"),
             statuses=csv_param(q, "processingStatuses"),
             marketplace_ids=csv_param(q, "marketplaceIds"), page_size=page_size,
             created_since=since, created_until=until, next_token=q.get("nextToken"))
-    except ReportError as exc:
-        raise _err(exc) from exc
-    body: dict[str, Any] = {"reports": [r.to_json(iso) for r in reports]}
-    if token:
-        body["nextToken"] = token
-    return ctx.ok(body)
+    return listing(ctx, "reports", [r.to_json(iso) for r in reports], token)
 
 
 @router.get(_BASE + "/reports/{reportId}")
@@ -86,10 +66,8 @@ async def get_report(
         ctx: CallContext = Depends(operation("reports_2021-06-30:getReport")),
 ) -> Response:
     svc = services(ctx.world)
-    try:
+    with refusals():
         report = svc.reports.get_report(ctx.seller_id, reportId)
-    except ReportError as exc:
-        raise _err(exc) from exc
     return ctx.ok(report.to_json(iso))
 
 
@@ -99,12 +77,9 @@ async def cancel_report(
         ctx: CallContext = Depends(operation("reports_2021-06-30:cancelReport")),
 ) -> Response:
     svc = services(ctx.world)
-    try:
+    with refusals():
         svc.reports.cancel_report(ctx.seller_id, reportId)
-    except ReportError as exc:
-        raise _err(exc) from exc
-    return Response(status_code=200, headers={
-        "x-amzn-RateLimit-Limit": ctx.sim.limiter.header(ctx.operation)})
+    return cancelled(ctx)
 
 
 @router.get(_BASE + "/documents/{reportDocumentId}")
@@ -113,12 +88,6 @@ async def get_report_document(
         ctx: CallContext = Depends(operation("reports_2021-06-30:getReportDocument")),
 ) -> Response:
     svc = services(ctx.world)
-    try:
+    with refusals():
         doc_id, compression = svc.reports.get_document(ctx.seller_id, reportDocumentId)
-    except ReportError as exc:
-        raise _err(exc) from exc
-    body: dict[str, Any] = {"reportDocumentId": doc_id,
-                            "url": DocumentStore.url(str(ctx.request.base_url), doc_id)}
-    if compression:
-        body["compressionAlgorithm"] = compression
-    return ctx.ok(body)
+    return document(ctx, "reportDocumentId", doc_id, compression)
