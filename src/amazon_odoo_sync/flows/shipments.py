@@ -201,6 +201,7 @@ class ShipmentSync:
             result.scanned += len(pickings)
             newest = max((d for d in (from_odoo_datetime(p.get("write_date")) for p in pickings) if d), default=None)
             async with conn.transaction():
+                await rows.lock_account(conn, self.account)
                 await self._plan(conn, pickings, result)
                 if move_cursor and newest is not None:
                     await cursors.advance(conn, self.account, CURSOR_FLOW, newest)
@@ -356,6 +357,7 @@ class ShipmentSync:
             now = self.clock.now()
             grace = timedelta(minutes=self.config.tracking_grace_minutes)
             async with conn.transaction():
+                await rows.lock_account(conn, self.account)
                 await self._plan(conn, pickings, result, force=retry_failed)
                 overdue = [r for r in await rows.waiting(conn, self.account)
                            if r.tracking_reported_at is None and now - r.first_seen >= grace]
@@ -474,7 +476,8 @@ class ShipmentSync:
                              **_log_fields(exc))
             noted.append(row.id)
         if noted:
-            async with self.pool.connection() as conn:
+            async with self.pool.connection() as conn, conn.transaction():
+                await rows.lock_account(conn, self.account)
                 await rows.mark_noted(conn, noted)
             result.noted += len(noted)
 

@@ -27,7 +27,7 @@ from ._sql import cursor, jsonb
 
 __all__ = [
     "CONFIRMED", "INVALID", "OPEN_STATES", "PENDING", "REJECTED", "SKIPPED", "WAITING_TRACKING",
-    "Confirmation", "committed_items", "get", "get_many", "lock_pending", "mark_confirmed",
+    "Confirmation", "committed_items", "get", "get_many", "lock_account", "lock_pending", "mark_confirmed",
     "mark_noted", "mark_rejected", "mark_retry", "mark_tracking_reported", "pending_ids",
     "problems", "save", "sale_orders_of", "unnoted", "waiting",
 ]
@@ -184,6 +184,15 @@ async def save(conn: AsyncConnection[Any], *, account: str, picking_id: int, pic
         "marketplace_id": marketplace_id, "state": state, "body": jsonb(body),
         "items": jsonb([list(i) for i in items]), "last_error": last_error, "error_kind": error_kind,
         "now": now, "force": force})
+
+
+async def lock_account(conn: AsyncConnection[Any], account: str) -> None:
+    """Serialise this account's multi-row writers (planning, tracking reports, note marks) until
+    the caller's transaction ends: they lock rows in different orders and would otherwise
+    deadlock when runs overlap (a manual ``sync shipments`` beside a worker). The send path
+    locks one row at a time with SKIP LOCKED and does not need it."""
+    async with cursor(conn) as cur:
+        await cur.execute("SELECT pg_advisory_xact_lock(hashtext(%(key)s))", {"key": f"shipments:{account}"})
 
 
 async def get(conn: AsyncConnection[Any], row_id: int) -> Confirmation | None:
