@@ -25,9 +25,8 @@ Runs as the job ``notifications.sqs_poll`` (queue ``orders``), scheduled every
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -44,7 +43,7 @@ from ..jobs.schedule import register_schedule
 from ..jobs.tasks import current_job, task
 from ..logs import get_logger
 from ..store import accounts, quarantine
-from . import fba_inventory, orders
+from .notifications import FLOW, RECEIVERS, quarantine_key, store_notification
 
 __all__ = [
     "FLOW",
@@ -64,30 +63,10 @@ __all__ = [
 
 _log = get_logger(__name__)
 
-#: Quarantine flow of unreadable notifications (shared with the HTTP endpoint).
-FLOW = "notifications"
 #: A message whose store keeps failing for an unexpected reason is quarantined at this receive.
 POISON_RECEIVES = 5
 #: Without a queue URL the schedule still exists (schedules are declared at import); it idles.
 IDLE_INTERVAL = 3600.0
-
-Receiver = Callable[[AsyncConnection[Any], Mapping[str, Any], Callable[[str], str | None]], Awaitable[bool]]
-
-#: NotificationType → the flow that stores it; anything else goes to the orders flow, which
-#: refuses (DataError → quarantine) what it cannot read. Same table as ``web.notifications``.
-RECEIVERS: dict[str, Receiver] = {
-    "ORDER_CHANGE": orders.receive_notification,
-    fba_inventory.NOTIFICATION_TYPE: fba_inventory.receive_notification,
-}
-
-
-async def store_notification(conn: AsyncConnection[Any], notification: Mapping[str, Any],
-                             account_for_seller: Callable[[str], str | None]) -> bool:
-    """Store one notification dict through its flow's intake (committed when ``conn`` is in
-    autocommit mode). False for a duplicate; DataError for one we cannot read."""
-    receiver = RECEIVERS.get(str(notification.get("NotificationType")), orders.receive_notification)
-    return await receiver(conn, notification, account_for_seller)
-
 
 def parse_message_body(body: str) -> dict[str, Any]:
     """The notification in an SQS message body. Raises DataError when there is none."""
@@ -100,11 +79,6 @@ def parse_message_body(body: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise DataError("a notification must be a JSON object")
     return data
-
-
-def quarantine_key(payload: Any) -> str:
-    """The key the HTTP endpoint uses too: the same bad notification is one quarantine item."""
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
 
 @dataclass(kw_only=True)

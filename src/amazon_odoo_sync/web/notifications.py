@@ -7,7 +7,6 @@ visible, never silently dropped.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -15,16 +14,10 @@ from fastapi import APIRouter, HTTPException, Request
 from psycopg_pool import AsyncConnectionPool
 
 from ..exceptions import DataError
-from ..flows import fba_inventory
-from ..flows.orders import receive_notification
+from ..flows.notifications import FLOW, quarantine_key, store_notification
 from ..store import accounts, quarantine
 
 __all__ = ["notifications_router"]
-
-#: NotificationType → the flow that stores it; anything else goes to the orders flow, which
-#: refuses (400, quarantined) what it cannot read.
-_RECEIVERS = {fba_inventory.NOTIFICATION_TYPE: fba_inventory.receive_notification}
-
 
 def notifications_router(pool: AsyncConnectionPool[Any] | None = None) -> APIRouter:
     """The endpoint; without ``pool`` it uses the app's (``app.state.db``, see ``web.app``)."""
@@ -48,15 +41,14 @@ async def _receive(pool: AsyncConnectionPool[Any], body: bytes) -> dict[str, Any
     async with pool.connection() as conn:
         sellers = {a.seller_id: a.name for a in await accounts.list_accounts(conn) if a.seller_id}
         try:
-            receiver = _RECEIVERS.get(str(notification.get("NotificationType")), receive_notification)
-            stored = await receiver(conn, notification, sellers.get)
+            stored = await store_notification(conn, notification, sellers.get)
         except DataError as exc:
             return await _reject(pool, notification, exc.message)
     return {"stored": stored}
 
 
 async def _reject(pool: AsyncConnectionPool[Any], notification: dict[str, Any], reason: str) -> dict[str, Any]:
-    key = hashlib.sha256(json.dumps(notification, sort_keys=True).encode()).hexdigest()[:24]
     async with pool.connection() as conn:
-        await quarantine.put(conn, flow="notifications", key=key, account=None, reason=reason, payload=notification)
+        await quarantine.put(conn, flow=FLOW, key=quarantine_key(notification), account=None, reason=reason,
+                             payload=notification)
     raise HTTPException(status_code=400, detail=reason)
