@@ -81,6 +81,7 @@ def test_rounding_line_when_unit_price_cannot_reach_amazons_subtotal() -> None:
     assert plan.rounding == Decimal("-0.01")
     last = plan.values["order_line"][-1][2]
     assert last["product_id"] == TARGETS.rounding_product_id and last["tax_id"] == [(6, 0, [])]
+    assert plan.rounding_product_id == TARGETS.rounding_product_id
     assert odoo_total(plan.values, {7: VAT_DE}) == Decimal("29.99")
 
 
@@ -156,3 +157,12 @@ def test_odoo_total_always_equals_amazon_total_to_the_cent(
     # tax does not change the total (included VAT, or no tax on the lines).
     if not odd_subtotal and (include or marketplace == "US"):
         assert plan.rounding == 0
+
+
+def test_open_units_sum_lines_of_one_sku_less_what_shipped() -> None:
+    from amazon_odoo_sync.flows.order_import import open_units
+
+    doc = order(items=[order_item(sku="SKU-1", quantity=3, item_id="a", shipped=1),
+                       order_item(sku="SKU-1", quantity=2, item_id="b"),
+                       order_item(sku="SKU-2", quantity=1, item_id="c", shipped=1)])
+    assert open_units(parse_order_v2026(doc)) == {"SKU-1": 4, "SKU-2": 0}

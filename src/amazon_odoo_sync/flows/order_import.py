@@ -42,7 +42,7 @@ from ..odoo.client import OdooClient
 from ..store import audit, external_ids, quarantine, reservations
 from .stock import mark_dirty
 
-__all__ = ["FLOW", "ImportResult", "OdooReferences", "OrderImporter", "SALE_ORDER"]
+__all__ = ["FLOW", "ImportResult", "OdooReferences", "OrderImporter", "SALE_ORDER", "open_units"]
 
 FLOW = "orders"
 REVIEW_FLOW = "orders-review"
@@ -159,7 +159,7 @@ class OrderImporter:
             elif action is OrderAction.RESERVE:
                 await reservations.reserve(conn, account=self.account, order_id=order.order_id,
                                            marketplace_id=order.marketplace_id, status=order.status,
-                                           units=_units(order))
+                                           units=open_units(order))
                 self._dirty |= _skus(order)
                 await external_ids.set_state(conn, self.account, SALE_ORDER, order.order_id, "reserved",
                                              amazon_updated_at=order.last_updated)
@@ -294,12 +294,8 @@ class OrderImporter:
                 continue
             difference = plan.amazon_total - Decimal(str(row["amount_total"])).quantize(Decimal("0.01"))
             if difference:
-                rounding_product = plan.values["order_line"][0][2]["product_id"]
-                for _, _, line in plan.values["order_line"]:
-                    if line["name"].startswith("Rounding difference"):
-                        rounding_product = line["product_id"]
                 await self.odoo.write(SALE_ORDER, [odoo_ids[order_id]], {"order_line": [(0, 0, {
-                    "product_id": rounding_product, "name": "Rounding difference with Amazon's total",
+                    "product_id": plan.rounding_product_id, "name": "Rounding difference with Amazon's total",
                     "product_uom_qty": 1, "price_unit": float(difference), "tax_id": [(6, 0, [])]})]},
                     context=QUIET)
 
@@ -349,7 +345,7 @@ class OrderImporter:
         await external_ids.set_state(conn, self.account, SALE_ORDER, order.order_id, "quarantined",
                                      amazon_updated_at=order.last_updated)
         await reservations.reserve(conn, account=self.account, order_id=order.order_id,
-                                   marketplace_id=order.marketplace_id, status=order.status, units=_units(order))
+                                   marketplace_id=order.marketplace_id, status=order.status, units=open_units(order))
         self._dirty |= _skus(order)
         if isinstance(exc, UnknownSkuError):
             _log.warning("order.unknown_sku", account=self.account, amazon_order_id=order.order_id, skus=exc.skus)
@@ -401,7 +397,8 @@ class OrderImporter:
         await external_ids.record_many(conn, self.account, PARTNER, [(key, ids[key], None) for key in missing])
 
 
-def _units(order: AmazonOrder) -> dict[str, int]:
+def open_units(order: AmazonOrder) -> dict[str, int]:
+    """Units per SKU the order still takes from stock (ordered − shipped, cancelled items out)."""
     units: dict[str, int] = {}
     for item in order.items:
         if not item.cancelled:

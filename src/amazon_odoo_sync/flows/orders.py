@@ -33,7 +33,7 @@ from ..jobs.tasks import current_job, task
 from ..logs import get_logger
 from ..mapping.amazon_order import AmazonOrder, parse_order_v2026
 from ..store import cursors, external_ids, inbox, quarantine, reservations
-from .order_import import FLOW, SALE_ORDER, ImportResult, OrderImporter
+from .order_import import FLOW, SALE_ORDER, ImportResult, OrderImporter, open_units
 from .runtime import FlowRuntime, get_runtime
 from .stock import mark_dirty
 
@@ -117,7 +117,7 @@ async def _reserve_queued(conn: AsyncConnection[Any], account: str, docs: list[M
         row = known.get(order_id)
         if row is not None and (row.odoo_id is not None or row.state == "cancelled"):
             continue
-        units = {i.sku: max(0, i.quantity - i.quantity_shipped) for i in order.items if not i.cancelled}
+        units = open_units(order)
         await reservations.reserve(conn, account=account, order_id=order_id, marketplace_id=order.marketplace_id,
                                    status=order.status, units=units)
         dirty |= set(units)

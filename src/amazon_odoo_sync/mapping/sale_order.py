@@ -66,6 +66,8 @@ class SaleOrderPlan:
     #: The Amazon purchase date in Odoo's format, to write back after ``action_confirm``.
     date_order: str
     rounding: Decimal
+    #: The service product for a rounding line (one more is added if this Odoo rounds otherwise).
+    rounding_product_id: int
 
 
 def odoo_datetime(value: Any) -> str:
@@ -180,4 +182,5 @@ def plan_sale_order(
         amazon_total=amazon_total,
         date_order=odoo_datetime(order.purchase_date),
         rounding=rounding,
+        rounding_product_id=targets.rounding_product_id,
     )
