@@ -20,26 +20,7 @@ down_revision = "0007_shipments"
 branch_labels = None
 depends_on = None
 
-_RETRY_TO_TODO = """
-        BEGIN
-            UPDATE procrastinate_jobs
-            SET status = 'todo'::procrastinate_job_status,
-                attempts = attempts + 1,
-                scheduled_at = retry_at,
-                priority = COALESCE(new_priority, priority),
-                queue_name = COALESCE(new_queue_name, queue_name),
-                lock = COALESCE(new_lock, lock)
-            WHERE id = job_id AND status IN ({statuses})
-            RETURNING id INTO _job_id;
-        EXCEPTION WHEN unique_violation THEN
-            -- an identical job already waits (queueing lock): it does this job's work
-            UPDATE procrastinate_jobs
-            SET status = 'aborted'::procrastinate_job_status
-            WHERE id = job_id AND status IN ({statuses})
-            RETURNING id INTO _job_id;
-        END;
-"""
-
+#: procrastinate's own retry: back to ``todo``.
 _PLAIN_RETRY = """
         UPDATE procrastinate_jobs
         SET status = 'todo'::procrastinate_job_status,
@@ -50,6 +31,19 @@ _PLAIN_RETRY = """
             lock = COALESCE(new_lock, lock)
         WHERE id = job_id AND status IN ({statuses})
         RETURNING id INTO _job_id;
+"""
+
+#: The same, superseded by a waiting twin instead of failing on the queueing lock's index.
+_RETRY_TO_TODO = """
+        BEGIN
+""" + _PLAIN_RETRY + """
+        EXCEPTION WHEN unique_violation THEN
+            -- an identical job already waits (queueing lock): it does this job's work
+            UPDATE procrastinate_jobs
+            SET status = 'aborted'::procrastinate_job_status
+            WHERE id = job_id AND status IN ({statuses})
+            RETURNING id INTO _job_id;
+        END;
 """
 
 V1 = """
