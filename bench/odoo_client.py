@@ -25,8 +25,6 @@ import httpx
 
 from amazon_odoo_sync.odoo import OdooClient
 
-EMULATOR_KEY = "0" * 40
-
 
 async def _fixture_ids(odoo: OdooClient) -> tuple[int, int]:
     partners = await odoo.search("res.partner", [("name", "=", "AOS Bench Customer")], limit=1)
