@@ -66,6 +66,31 @@ async def test_failed_call_rolls_back_everything() -> None:
     assert emu.db.lookup("res.partner", "email", "nameless@example.com") == set()
 
 
+async def test_load_reads_datetimes_in_the_context_or_user_timezone_and_keeps_nothing_on_error() -> None:
+    emu = OdooEmulator()
+    ids = await _call(emu, "res.partner", "create", [[{"name": "A"}, {"name": "B"}]])
+    answer = await _call(emu, "res.partner", "load", [[".id", "name", "tz"], [
+        [str(ids[0]), "A2", "Europe/Paris"], [str(ids[1]), "B2", ""]]])
+    assert answer == {"ids": ids, "messages": [], "nextrow": 0}
+    rows = await _call(emu, "res.partner", "read", [ids, ["name", "tz"]])
+    assert [(r["name"], r["tz"]) for r in rows] == [("A2", "Europe/Paris"), ("B2", False)]
+    user = _env(emu).row("res.users", 2)
+    assert user["tz"] == "Europe/Brussels"  # the seeded API user: the import shifts by its offset
+    order = await _call(emu, "sale.order", "create", [{"partner_id": ids[0]}])
+    await _call(emu, "sale.order", "load", [[".id", "date_order"], [[str(order), "2024-07-01 12:00:00"]]])
+    assert (await _call(emu, "sale.order", "read", [[order], ["date_order"]]))[0]["date_order"] == "2024-07-01 10:00:00"
+    await _call(emu, "sale.order", "load", [[".id", "date_order"], [[str(order), "2024-07-01 12:00:00"]]],
+                {"context": {"tz": "UTC"}})
+    assert (await _call(emu, "sale.order", "read", [[order], ["date_order"]]))[0]["date_order"] == "2024-07-01 12:00:00"
+    failed = await _call(emu, "res.partner", "load", [[".id", "name"], [[str(ids[0]), "A3"], ["424242", "X"]]])
+    assert failed["ids"] is False and "Unknown database identifier '424242'" in failed["messages"][0]["message"]
+    assert failed["messages"][0]["record"] == 1
+    assert (await _call(emu, "res.partner", "read", [[ids[0]], ["name"]]))[0]["name"] == "A2"
+    created = await _call(emu, "res.partner", "load", [["name"], [["New one"]]])
+    [new] = await _call(emu, "res.partner", "read", [created["ids"], ["name"]])
+    assert new["name"] == "New one"
+
+
 async def test_private_and_unknown_methods() -> None:
     emu = OdooEmulator()
     from amazon_odoo_sync.sandbox.odoo.errors import AccessDenied, AccessError, OdooAttributeError

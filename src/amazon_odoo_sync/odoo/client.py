@@ -33,7 +33,14 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 import httpx
 
-from ..exceptions import AuthorizationError, ConfigurationError, OdooBusyError, SyncError, TransientError
+from ..exceptions import (
+    AuthorizationError,
+    ConfigurationError,
+    InvalidInputError,
+    OdooBusyError,
+    SyncError,
+    TransientError,
+)
 from ..logs import get_logger
 from ..metrics import ODOO_CALLS, ODOO_LATENCY
 from .errors import from_error_data, from_http_status, from_transport_error
@@ -69,6 +76,7 @@ POSITIONAL_NAMES: dict[str, tuple[str, ...]] = {
     "has_access": ("operation",),
     "exists": (),
     "unlink": (),
+    "load": ("fields", "data"),
 }
 
 _SAAS_MAJOR = re.compile(r"(\d+)")
@@ -398,6 +406,37 @@ class OdooClient:
         await asyncio.gather(*(one(vals, id_list) for vals, id_list in groups.values()))
         return len(groups)
 
+    async def write_each(self, model: str, values_by_id: Mapping[int, Mapping[str, str]], *,
+                         context: Mapping[str, Any] | None = None) -> int:
+        """Different values per record in ONE call, which ``write`` cannot do (it writes the
+        same values on all ids): Odoo's import, ``load`` with the ``.id`` column. Values are
+        import strings (a datetime is ``YYYY-MM-DD HH:MM:SS``); the import reads datetimes in
+        the context's timezone, so UTC is set here, whatever the API user's timezone. All rows
+        are written or none: Odoo rolls the import back on any error, raised here as
+        InvalidInputError with Odoo's messages. One call per distinct set of field names; a
+        single record is a plain ``write``."""
+        if len(values_by_id) == 1:
+            [(record_id, vals)] = values_by_id.items()
+            await self.write(model, [record_id], vals, context=context)
+            return 1 if vals else 0
+        groups: dict[tuple[str, ...], list[list[str]]] = {}
+        for record_id, vals in values_by_id.items():
+            if vals:
+                names = tuple(sorted(vals))
+                groups.setdefault(names, []).append([str(int(record_id)), *(str(vals[n]) for n in names)])
+        merged = {**(context or {}), "tz": "UTC"}
+        for names, rows in groups.items():
+            result = await self.call(model, "load", [".id", *names], rows, context=merged)
+            messages = result.get("messages") if isinstance(result, Mapping) else None
+            # Odoo answers the ids in row order; anything else means rows were not written.
+            if not isinstance(result, Mapping) or result.get("ids") != [int(row[0]) for row in rows]:
+                errors = [m for m in messages or [] if isinstance(m, Mapping) and m.get("type") == "error"]
+                text = "; ".join(str(m.get("message")) for m in errors[:5])
+                raise InvalidInputError(f"{model}.load refused the rows: {text}", system="odoo",
+                                        operation=f"{model}.load", remote_message=text,
+                                        details={"messages": list(messages or [])[:20]})
+        return len(groups)
+
     async def call_method(self, model: str, method: str, ids: Iterable[int], *,
                           context: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
         """Call a public record method (``action_confirm``...) on many ids in one call.
@@ -539,7 +578,7 @@ class OdooClient:
 #: ORM methods decorated ``@api.model``: their first positional argument is not the ids.
 _MODEL_METHODS = frozenset({"create", "search", "search_count", "search_read", "search_fetch",
                             "read_group", "name_search", "name_create", "fields_get",
-                            "default_get", "check_access_rights", "web_search_read"})
+                            "default_get", "check_access_rights", "web_search_read", "load"})
 
 
 def _as_id_list(result: Any, operation: str) -> list[int]:

@@ -9,7 +9,7 @@ import pytest
 from amazon_odoo_sync.exceptions import InvalidInputError, RemoteRuleError
 from amazon_odoo_sync.odoo import OdooClient
 
-from .conftest import Basics
+from .conftest import Basics, RawJsonRpc
 from .helpers import make_order, make_partner, make_product, make_tax, set_stock
 
 
@@ -188,3 +188,35 @@ async def test_message_post_on_one_order_stores_an_escaped_note(odoo: OdooClient
     other = await make_order(odoo, partner, [{"product_id": product, "product_uom_qty": 1}])
     with pytest.raises(InvalidInputError, match="singleton"):
         await odoo.call_method("sale.order", "message_post", [order, other], body="x")
+
+
+async def test_load_writes_each_orders_own_date_in_one_call(
+        odoo: OdooClient, raw: RawJsonRpc, basics: Basics, unique: Callable[[str], str]) -> None:
+    """Confirmed orders get their own Amazon dates back in one ``load`` call (what the order
+    flow does after ``action_confirm``); the import reads datetimes in the context's tz."""
+    partner = await make_partner(odoo, unique("Load"))
+    product = await make_product(odoo, unique("L"), storable=False)
+    orders = [await make_order(odoo, partner, [{"product_id": product, "product_uom_qty": 1, "price_unit": 5.0}],
+                               warehouse_id=basics.warehouse_id) for _ in range(3)]
+    await odoo.call_method("sale.order", "action_confirm", orders)
+    dates = {orders[0]: "2024-05-01 10:00:00", orders[1]: "2024-05-02 23:30:05", orders[2]: "2024-12-31 00:00:01"}
+    assert await odoo.write_each("sale.order", {o: {"date_order": d} for o, d in dates.items()}) == 1
+    rows = await odoo.read("sale.order", orders, ["date_order", "state"])
+    assert {r["id"]: (r["date_order"], r["state"]) for r in rows} == {o: (d, "sale") for o, d in dates.items()}
+
+    # An unknown id: Odoo names it and keeps nothing of the import.
+    uid = await odoo.authenticate()
+    answer = await raw.execute_kw(uid, "sale.order", "load", [[".id", "date_order"], [
+        [str(orders[0]), "2020-01-01 00:00:00"], ["999999999", "2020-01-01 00:00:00"]]], {"context": {"tz": "UTC"}})
+    result = answer["result"]
+    assert result["ids"] is False
+    assert any("999999999" in m["message"] and m["type"] == "error" for m in result["messages"])
+    [row] = await odoo.read("sale.order", [orders[0]], ["date_order"])
+    assert row["date_order"] == dates[orders[0]]
+
+    # A malformed datetime is refused with Odoo's message, through the client too.
+    with pytest.raises(InvalidInputError, match="datetime"):
+        await odoo.write_each("sale.order", {orders[0]: {"date_order": "01/05/2024"},
+                                             orders[1]: {"date_order": "2024-05-01 10:00:00"}})
+    rows = await odoo.read("sale.order", orders[:2], ["date_order"])
+    assert [r["date_order"] for r in rows] == [dates[orders[0]], dates[orders[1]]]

@@ -69,9 +69,13 @@ class Database:
             self.dirty = True
         self._undo = None
 
-    def rollback(self) -> None:
-        undo, self._undo = self._undo or [], None
-        for action, model, rec_id, old in reversed(undo):
+    def savepoint(self) -> int:
+        """A point inside the current call's transaction that :meth:`rollback_to` returns to."""
+        return len(self._undo) if self._undo is not None else 0
+
+    def rollback_to(self, marker: int) -> None:
+        undo = self._undo or []
+        for action, model, rec_id, old in reversed(undo[marker:]):
             table = self.tables[model]
             current = table.pop(rec_id, None)
             if current is not None:
@@ -80,6 +84,11 @@ class Database:
                 assert old is not None
                 table[rec_id] = old
                 self._index_add(model, old)
+        del undo[marker:]
+
+    def rollback(self) -> None:
+        self.rollback_to(0)
+        self._undo = None
 
     # -- rows ----------------------------------------------------------------------------------
     def table(self, model: str) -> dict[Any, Record]:

@@ -4,7 +4,8 @@ Base figures: medians measured on a real Odoo 18.0 (``--workers 0``, 2 shared co
 HTTP; ``/work/notes/odoo18.env``): sale.order create 55-80 ms alone and ~10 ms/order in a batch of
 50 (0.45-0.6 s); action_confirm 100-140 ms alone, ~45 ms/order for 50 ids in one call (2-3 s);
 res.partner create ~28 ms; search_read of 100 rows with 5 fields ~16 ms but ~0.5-0.7 s with all
-fields; button_validate ~80 ms; a trivial call ~10 ms. Each call costs ``first`` for the first
+fields; button_validate ~80 ms; a trivial call ~10 ms; ``load`` of date_order on 50 confirmed orders
+0.25 s (27 ms for one row). Each call costs ``first`` for the first
 record plus ``each`` per further record (``model.method`` entries win over ``method`` ones), plus
 a per-row cost for what ``read``/``search_read`` return, times a log-normal jitter.
 ``workers`` bounds how many calls the emulated server works on at once (a 2-core box does not
@@ -42,6 +43,7 @@ DEFAULT_COSTS: dict[str, Cost] = {
     "sale.order.create": Cost(first=0.065, each=0.0095),
     "res.partner.create": Cost(first=0.028, each=0.004),
     "write": Cost(first=0.035, each=0.004),
+    "load": Cost(first=0.027, each=0.0046),  # .id + date_order rows on sale orders
     "unlink": Cost(first=0.040, each=0.008),
     "action_confirm": Cost(first=0.120, each=0.045),
     "action_cancel": Cost(first=0.080, each=0.040),

@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .database import Database, Record
 from .domain import compile_domain, domain_candidates, domain_mentions
-from .errors import MissingError, OdooTypeError, OdooValueError, ValidationError
+from .errors import EmulatorError, MissingError, OdooTypeError, OdooValueError, ValidationError
 
 __all__ = [
     "MODEL_METHODS", "Env", "Field", "Model", "Vals", "boolean", "char", "date_field", "datetime_field",
@@ -29,7 +30,7 @@ Vals = dict[str, Any]
 #: Methods that take ``args`` as is (``@api.model``), not ids first.
 MODEL_METHODS = frozenset({
     "create", "search", "search_read", "search_count", "fields_get", "default_get", "name_search",
-    "read_group", "name_create", "check_access_rights", "get_views", "web_search_read",
+    "read_group", "name_create", "check_access_rights", "get_views", "web_search_read", "load",
 })
 
 _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
@@ -701,6 +702,98 @@ class Model:
 
     def action_unarchive(self, env: Env, ids: Any) -> bool:
         return self.write(env, ids, {"active": True})
+
+    # -- import ------------------------------------------------------------------------------------
+    def load(self, env: Env, fields: Any, data: Any) -> dict[str, Any]:
+        """Odoo's import (``BaseModel.load``): a matrix of strings; a row with ``.id`` updates
+        that record, a row without creates one. Values are converted as the import converts
+        them: a datetime is in the context's ``tz``, else the user's, else UTC. Any error keeps
+        nothing: ``ids`` is False and ``messages`` says why (row index, field), as in Odoo 18."""
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise OdooTypeError("load() takes a list of field names")
+        if not isinstance(data, list) or not all(isinstance(r, list) for r in data):
+            raise OdooTypeError("load() takes a list of rows (lists)")
+        messages: list[dict[str, Any]] = []
+        unknown = [f for f in fields if f not in (".id", "id") and f.split("/")[0] not in self._fields]
+        for name in unknown:
+            messages.append({"type": "error", "message": f"Unknown field {name!r} on model {self._name}",
+                             "field": name, "record": 0, "rows": {"from": 0, "to": 0}})
+        if messages:
+            return {"ids": False, "messages": messages, "nextrow": 0}
+        marker = env.db.savepoint()
+        ids: list[int] = []
+        for index, row in enumerate(data):
+            where = {"record": index, "rows": {"from": index, "to": index}}
+            vals: Vals = {}
+            record_id: int | None = None
+            try:
+                for name, raw in zip(fields, row, strict=False):
+                    if name == ".id":
+                        try:
+                            record_id = int(raw)
+                        except (TypeError, ValueError):
+                            record_id = -1
+                        if record_id not in env.db.table(self._name):
+                            messages.append({"type": "error", "field": ".id", **where,
+                                             "message": f"Unknown database identifier '{raw}'"})
+                            record_id = None
+                            raise _RowSkipped
+                        continue
+                    vals[name] = self._import_value(env, name, raw)
+                if record_id is not None:
+                    self.write(env, [record_id], vals)
+                    ids.append(record_id)
+                else:
+                    ids.append(self.create(env, vals))
+            except _RowSkipped:
+                continue
+            except EmulatorError as exc:
+                messages.append({"type": "error", "message": str(exc), **where})
+        if any(m["type"] == "error" for m in messages):
+            env.db.rollback_to(marker)
+            return {"ids": False, "messages": messages, "nextrow": 0}
+        return {"ids": ids, "messages": messages, "nextrow": 0}
+
+    def _import_value(self, env: Env, name: str, raw: Any) -> Any:
+        path = name.split("/")
+        f = self._fields[path[0]]
+        if raw in ("", None, False):
+            return False
+        text = str(raw)
+        if f.type == "many2one":
+            if path[1:] != [".id"]:
+                raise OdooValueError(f"Importing {name}: only '{path[0]}/.id' is emulated")
+            return int(text)
+        if len(path) > 1:
+            raise OdooValueError(f"Importing {name}: sub-fields are not emulated")
+        if f.type == "datetime":
+            try:
+                parsed = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+            except ValueError:
+                raise OdooValueError(f"'{text}' does not seem to be a valid datetime for field "
+                                     f"'{f.string or f.name}'") from None
+            tz = env.context.get("tz") or self._user_tz(env)
+            try:
+                zone = ZoneInfo(tz) if tz else UTC
+            except (ZoneInfoNotFoundError, ValueError):
+                zone = UTC
+            return parsed.replace(tzinfo=zone).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        if f.type == "boolean":
+            return text.lower() in ("1", "true", "yes")
+        if f.type == "integer":
+            return int(text)
+        if f.type in ("float", "monetary"):
+            return float(text)
+        return text
+
+    @staticmethod
+    def _user_tz(env: Env) -> str | None:
+        user = env.db.table("res.users").get(env.uid)
+        return (user or {}).get("tz") or None
+
+
+class _RowSkipped(Exception):
+    """A row of ``load`` already reported its error."""
 
 
 def _copy(f: Field) -> Field:

@@ -318,6 +318,9 @@ def _record_count(method: str, args: list[Any], kwargs: dict[str, Any]) -> int:
     first = args[0] if args else kwargs.get("vals_list") or kwargs.get("ids")
     if method == "create":
         return len(first) if isinstance(first, list) else 1
+    if method == "load":
+        data = args[1] if len(args) > 1 else kwargs.get("data")
+        return max(1, len(data)) if isinstance(data, list) else 1
     if isinstance(first, list) and method not in ("search", "search_read", "search_count", "read_group"):
         return max(1, len(first))
     return 1
