@@ -89,6 +89,14 @@ ARN = "arn:aws:sqs:eu-west-1:123456789012:aos-bench-orders"
 #: After the last order: AFN orders ship 2 h after purchase, cancellations come up to 3.5 h after.
 TAIL = timedelta(hours=3, minutes=40)
 ImporterFactory = Callable[..., OrderImporter]
+#: What a worker does when it fetches jobs: take the waiting ones (of the two order tasks whose
+#: work the bench's loops run with the chosen importer).
+TAKE_JOBS = """
+UPDATE procrastinate_jobs SET status = 'succeeded'
+WHERE status = 'todo' AND task_name IN ('orders.fetch_notified', 'orders.import')
+  AND (scheduled_at IS NULL OR scheduled_at <= now())
+RETURNING task_name, args
+"""
 
 
 class CountingTransport(httpx.AsyncBaseTransport):
@@ -166,6 +174,7 @@ class Outcome:
     cpu_seconds: float = 0.0
     sim_cpu: float = 0.0
     odoo_cpu: float = 0.0
+    notifications: dict[str, int] = field(default_factory=dict)
     errors: Counter[str] = field(default_factory=Counter)
     error_samples: dict[str, str] = field(default_factory=dict)
     reconciliation: Reconciliation | None = None
@@ -198,6 +207,7 @@ class Bench:
         self.batches: list[tuple[float, float, list[int]]] = []  # (start, end, confirmed Odoo ids)
         self.confirmed: set[int] = set()
         self.first_error: str | None = None
+        self.wake = asyncio.Event()
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -232,23 +242,52 @@ class Bench:
         return done
 
     async def worker(self, rt: FlowRuntime, accounts: list[str]) -> None:
+        """A stand-in for a procrastinate worker on the orders queue: it takes the fetch and
+        import jobs the flows deferred (as a worker fetches them), runs what they would run
+        with this mode's importer, and sleeps until a new job is announced (LISTEN, as
+        procrastinate does) or a second has passed."""
         importers = {a: self.factory(odoo=await rt.odoo(), account=a, refs=await rt.refs()) for a in accounts}
+        retry: set[tuple[str, str]] = set()
         while not self.stop.is_set():
-            work = 0
+            self.wake.clear()
+            async with rt.pool.connection() as conn, conn.cursor() as cur:
+                await cur.execute(TAKE_JOBS)
+                jobs = {(str(task), str(args["account"])) for task, args in await cur.fetchall()} | retry
+            retry = set()
+            for task, account in sorted(jobs, reverse=True):  # fetches first: they feed the imports
+                try:
+                    if task == "orders.fetch_notified":
+                        await fetch_notified_orders(rt, account)
+                    else:
+                        await self.drain(rt, account, importers[account])
+                except Exception as exc:  # a job would be retried: so is this
+                    self.error("fetch_notified_orders" if task == "orders.fetch_notified" else "import", exc)
+                    retry.add((task, account))
+                    await asyncio.sleep(0.5)
+            if not jobs:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), 1.0)
+
+    async def listen(self, url: str) -> None:
+        """Wake the workers when a job is deferred (procrastinate's NOTIFY on insert)."""
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            await conn.execute("LISTEN procrastinate_any_queue_v1")
+            while not self.stop.is_set():
+                async for _ in conn.notifies(timeout=1.0):
+                    self.wake.set()
+
+    async def sweeper(self, rt: FlowRuntime, accounts: list[str]) -> None:
+        """The ``orders.fetch_notified`` schedule, every ``schedules.orders_notified_sweep``
+        seconds of simulated time (it catches a notification whose job ran just before it)."""
+        every = rt.settings.schedules.orders_notified_sweep / self.speed
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), every)
             for account in accounts:
                 try:
-                    work += await fetch_notified_orders(rt, account)
-                except Exception as exc:  # a job would be retried: so is this
-                    self.error("fetch_notified_orders", exc)
-                    await asyncio.sleep(0.5)
-                try:
-                    work += await self.drain(rt, account, importers[account])
+                    await fetch_notified_orders(rt, account)
                 except Exception as exc:
-                    self.error("import", exc)
-                    await asyncio.sleep(0.5)
-            if not work:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), 0.2)
+                    self.error("fetch_notified_orders", exc)
 
     async def poller(self, rt: FlowRuntime) -> None:
         """The polling backup, every ``schedules.orders_poll`` seconds of simulated time."""
@@ -373,8 +412,10 @@ class Bench:
         final_at = orders_end + TAIL
         if profiler:
             profiler.enable()
-        tasks = [asyncio.create_task(self.worker(rt, accounts)) for _ in range(args.workers)]
+        tasks = [asyncio.create_task(self.listen(rt.settings.database.url or ""))]
+        tasks += [asyncio.create_task(self.worker(rt, accounts)) for _ in range(args.workers)]
         tasks.append(asyncio.create_task(self.poller(rt)))
+        tasks.append(asyncio.create_task(self.sweeper(rt, accounts)))
         overhead = 0.0  # CPU of this bench's own look-ups, not the connector's
         expected: set[str] | None = None
         truth: list[dict[str, Any]] = []
@@ -420,6 +461,8 @@ class Bench:
             await asyncio.sleep(5)
         self.stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        hub = (await admin.get(f"{sim.url}/_sim/notifications")).json()
+        out.notifications = {"published": int(hub["published"]), **hub.get("outcomes", {})}
         self.results(truth, rows, done_at)
         if profiler:
             buffer = io.StringIO()
@@ -491,6 +534,7 @@ def report(out: Outcome, args: argparse.Namespace) -> None:
         print(f"  {label:<22}: p50 {minutes(pct(values, 50))}  p95 {minutes(pct(values, 95))}  "
               f"p99 {minutes(pct(values, 99))}  (simulated time; p99 = {pct(values, 99) / args.speed:.1f} s real)")
     api = {k: v for k, v in out.spapi_calls.items() if k != "lwa-token"}
+    print(f"  notifications       : {out.notifications}")
     print(f"  SP-API calls/order  : {out.per_order(sum(api.values())):8.3f}  {dict(sorted(api.items()))}, "
           f"429s {sum(out.spapi_429.values())} {dict(out.spapi_429)}")
     print(f"  Odoo calls/order    : {out.per_order(sum(out.odoo_calls.values())):8.2f}  "

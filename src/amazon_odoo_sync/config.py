@@ -161,6 +161,12 @@ class Schedules(_Section):
     orders_overlap: float = Field(default=300, ge=0)
     #: Orders in quarantine (e.g. waiting for a SKU mapping) are tried again this often.
     orders_retry_quarantined: float = Field(default=600, gt=0)
+    #: Pushed orders are fetched at once by a job each notification queues; this sweep catches
+    #: one whose job ran just before the notification was committed.
+    orders_notified_sweep: float = Field(default=30, gt=0)
+    #: An import job starts this long after the first order it waits for, so orders arriving
+    #: meanwhile reach Odoo in the same batch (one create, one confirm) instead of one by one.
+    orders_import_delay: float = Field(default=1.0, ge=0, le=60)
     stock_poll: float = Field(default=5, gt=0)
     shipments_poll: float = Field(default=10, gt=0)
     fba_inventory_poll: float = Field(default=1800, gt=0)
@@ -243,6 +249,29 @@ class StockConfig(_Section):
     #: ``product_map`` is refilled from Amazon's listings matched to Odoo ``default_code`` this
     #: often (and at once when the account has no mapping); 0 never (explicit mappings only).
     catalog_refresh_minutes: float = Field(default=360, ge=0)
+    #: FBA drift: a SKU whose Amazon FBA total differs from what Odoo expects by more than this
+    #: many units is reported at each complete FBA pull (0: every difference).
+    fba_drift_tolerance: int = Field(default=0, ge=0)
+    #: Marketplaces served from the same Odoo warehouse(s): "full" offers every free unit in each
+    #: of them (the reservations of all of them deducted); "split" divides the units left after
+    #: safety stock and reservations among them by ``split_weights``.
+    shared_warehouse: Literal["full", "split"] = "full"
+    #: With "split": marketplace code → weight (missing: 1; 0: nothing offered there).
+    split_weights: dict[str, Decimal] = Field(default_factory=dict)
+
+    @field_validator("split_weights")
+    @classmethod
+    def _weights(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        weights: dict[str, Decimal] = {}
+        for code, weight in value.items():
+            try:
+                market = by_code(code)
+            except KeyError as exc:
+                raise ValueError(exc.args[0]) from None
+            if not weight.is_finite() or weight < 0:
+                raise ValueError(f"the weight of {code} must be a number ≥ 0")
+            weights[market.code] = weight
+        return weights
 
 
 class ShipmentCarrier(_Section):

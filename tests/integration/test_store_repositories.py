@@ -8,7 +8,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from amazon_odoo_sync.store import audit, cursors, external_ids, inbox, quarantine
+from amazon_odoo_sync.store import audit, cursors, external_ids, inbox, quarantine, reservations
 
 pytestmark = pytest.mark.db
 
@@ -77,6 +77,41 @@ async def test_concurrent_inbox_puts_store_one_row(db_url: str) -> None:
     results = await asyncio.gather(*(put_once() for _ in range(6)))
     assert sum(r.is_new for r in results) == 1
     assert len({r.id for r in results}) == 1
+
+
+async def test_put_many_stores_new_keys_once_even_from_concurrent_pages(db_url: str) -> None:
+    async def put_page(keys: list[str]) -> set[str]:
+        async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as c:
+            return await inbox.put_many(c, source="orders/acme", account="acme",
+                                        items={k: {"orderId": k, "total": Decimal("1.10")} for k in keys})
+
+    pages = [[f"o{i}" for i in range(start, start + 30)] for start in (0, 10, 20, 0)]
+    results = await asyncio.gather(*(put_page(p) for p in pages))
+    stored = [k for r in results for k in r]
+    assert sorted(stored) == sorted(f"o{i}" for i in range(50))  # each key new exactly once
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as c:
+        assert await put_page([]) == set()
+        items = await inbox.pending(c, 100, source="orders/acme", account="acme")
+        assert len(items) == 50 and items[0].payload["total"] == "1.10"
+        assert await inbox.pending(c, 100, source="orders/acme", account="other") == []
+
+
+async def test_reserve_many_upserts_and_keeps_the_last_of_a_repeated_order(
+        conn: psycopg.AsyncConnection[object]) -> None:
+    R = reservations.Reservation
+    await reservations.reserve_many(conn, "acme", [
+        R(order_id="A", marketplace_id="M1", status="Pending", units={"S1": 2, "S2": 1}),
+        R(order_id="B", marketplace_id="M2", status="Unshipped", units={"S1": 3}),
+    ])
+    assert await reservations.reserved_units(conn, "acme") == {"S1": 5, "S2": 1}
+    await reservations.reserve_many(conn, "acme", [
+        R(order_id="A", marketplace_id="M1", status="Unshipped", units={"S1": 1}),
+        R(order_id="A", marketplace_id="M1", status="Unshipped", units={"S1": 4}),  # the later one wins
+    ])
+    assert await reservations.reserved_units(conn, "acme") == {"S1": 7, "S2": 1}
+    assert await reservations.reserved_units(conn, "acme", "M2") == {"S1": 3}
+    await reservations.release(conn, "acme", ["A"])
+    assert await reservations.reserved_units(conn, "acme") == {"S1": 3}
 
 
 # --- external ids ------------------------------------------------------------------------------

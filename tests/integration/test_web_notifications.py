@@ -10,7 +10,8 @@ import pytest
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
-from amazon_odoo_sync.store import inbox, quarantine
+from amazon_odoo_sync.store import accounts, inbox, quarantine
+from amazon_odoo_sync.store.secrets import Cipher, new_key
 from amazon_odoo_sync.web.notifications import notifications_router
 
 pytestmark = pytest.mark.db
@@ -44,3 +45,39 @@ async def test_bad_notifications_are_rejected_and_quarantined_once(db_url: str) 
             assert await inbox.pending(conn, 10, source="notification") == []
     finally:
         await pool.close()
+
+
+async def test_a_seller_added_after_the_first_notification_is_known_at_once(db_url: str) -> None:
+    """The endpoint caches seller → account; an unknown seller re-reads the accounts first."""
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(db_url, min_size=1, max_size=2, open=False,
+                                                         kwargs={"autocommit": True})
+    await pool.open()
+    app = FastAPI()
+    app.include_router(notifications_router(pool))
+    try:
+        async with pool.connection() as conn:
+            await accounts.upsert(conn, Cipher([new_key()]), name="shop-us", region="NA",
+                                  marketplaces=["ATVPDKIKX0DER"], seller_id="A2FIRST")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as client:
+            first = _order_change("A2FIRST", "n-10")
+            assert (await client.post("/notifications/spapi", content=json.dumps(first))).json() == {"stored": True}
+            async with pool.connection() as conn:
+                await accounts.upsert(conn, Cipher([new_key()]), name="shop-eu", region="EU",
+                                      marketplaces=["A1PA6795UKMFR9"], seller_id="A2LATER")
+            later = _order_change("A2LATER", "n-11")
+            assert (await client.post("/notifications/spapi", content=json.dumps(later))).json() == {"stored": True}
+            again = await client.post("/notifications/spapi", content=json.dumps(later))
+            assert again.json() == {"stored": False}  # a duplicate, not a new row
+        async with pool.connection() as conn:
+            items = await inbox.pending(conn, 10, source="notification")
+            assert sorted((i.key, i.account) for i in items) == [("n-10", "shop-us"), ("n-11", "shop-eu")]
+    finally:
+        await pool.close()
+
+
+def _order_change(seller_id: str, notification_id: str) -> dict[str, Any]:
+    body = json.loads(json.dumps(ORDER_CHANGE))
+    body["Payload"]["OrderChangeNotification"]["SellerId"] = seller_id
+    body["Payload"]["OrderChangeNotification"]["AmazonOrderId"] = f"028-0000000-{notification_id[-4:]:0>7}"
+    body["NotificationMetadata"]["NotificationId"] = notification_id
+    return body

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from psycopg import AsyncConnection
 
+from ..exceptions import DataError
+from ..store import accounts
 from . import fba_inventory, orders
 
-__all__ = ["FLOW", "RECEIVERS", "Receiver", "quarantine_key", "store_notification"]
+__all__ = ["FLOW", "RECEIVERS", "Receiver", "SellerDirectory", "quarantine_key", "store_notification"]
 
 #: Quarantine flow of unreadable notifications.
 FLOW = "notifications"
@@ -37,6 +40,36 @@ async def store_notification(conn: AsyncConnection[Any], notification: Mapping[s
     autocommit mode). False for a duplicate; DataError for one we cannot read."""
     receiver = RECEIVERS.get(str(notification.get("NotificationType")), orders.receive_notification)
     return await receiver(conn, notification, account_for_seller)
+
+
+class SellerDirectory:
+    """Seller id → account name for notification intake, read from the database at most every
+    ``max_age`` seconds rather than once per notification (Prime Day brings thousands a minute).
+    A notification of a seller the cached map does not know re-reads it (an account added a
+    moment ago) before it is refused."""
+
+    def __init__(self, *, max_age: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age = max_age
+        self.clock = clock
+        self._sellers: dict[str, str] = {}
+        self._read_at: float | None = None
+
+    async def _read(self, conn: AsyncConnection[Any]) -> None:
+        self._sellers = {a.seller_id: a.name for a in await accounts.list_accounts(conn) if a.seller_id}
+        self._read_at = self.clock()
+
+    async def store(self, conn: AsyncConnection[Any], notification: Mapping[str, Any]) -> bool:
+        """:func:`store_notification` with this directory's map."""
+        fresh = self._read_at is None or self.clock() - self._read_at > self.max_age
+        if fresh:
+            await self._read(conn)
+        try:
+            return await store_notification(conn, notification, self._sellers.get)
+        except DataError:
+            if fresh:
+                raise
+            await self._read(conn)
+            return await store_notification(conn, notification, self._sellers.get)
 
 
 def quarantine_key(payload: Any) -> str:

@@ -98,10 +98,8 @@ def _payload_hash(doc: Mapping[str, Any]) -> str:
 
 
 class OrderImporter:
-    def __init__(self, *, odoo: OdooClient, account: str, refs: OdooReferences, actor: str = "flow:orders",
-                 write_concurrency: int = 4):
+    def __init__(self, *, odoo: OdooClient, account: str, refs: OdooReferences, actor: str = "flow:orders"):
         self.odoo = odoo
-        self.write_concurrency = write_concurrency
         self.account = account
         self.refs = refs
         self.actor = actor
@@ -264,10 +262,10 @@ class OrderImporter:
         await self._fix_totals(plans, odoo_ids, states)
         drafts = [order_id for order_id in plans if states[order_id] in ("draft", "sent")]
         confirmed = await self._confirm(conn, drafts, odoo_ids, orders, result)
-        # action_confirm wrote "now" into date_order: put Amazon's purchase date back.
-        # One write per order (purchase times differ to the second), so they go out side by side.
-        await self.odoo.write_many(SALE_ORDER, {odoo_ids[o]: {"date_order": plans[o].date_order} for o in confirmed},
-                                   context=QUIET, concurrency=self.write_concurrency)
+        # action_confirm wrote "now" into date_order: put Amazon's purchase date back, every
+        # order's own in one call (Odoo's import; ``write`` takes one value for all ids).
+        await self.odoo.write_each(SALE_ORDER, {odoo_ids[o]: {"date_order": plans[o].date_order} for o in confirmed},
+                                   context=QUIET)
         fba = [odoo_ids[o] for o in confirmed if orders[o].is_fba]
         if fba:
             await self._validate_fba_deliveries(fba)
@@ -344,8 +342,9 @@ class OrderImporter:
                              reason=exc.message, details=exc.context(), payload=dict(doc))
         await external_ids.set_state(conn, self.account, SALE_ORDER, order.order_id, "quarantined",
                                      amazon_updated_at=order.last_updated)
+        units = fba_shipped_units(order) if order.is_fba else open_units(order)
         await reservations.reserve(conn, account=self.account, order_id=order.order_id,
-                                   marketplace_id=order.marketplace_id, status=order.status, units=open_units(order))
+                                   marketplace_id=order.marketplace_id, status=order.status, units=units)
         self._dirty |= _skus(order)
         if isinstance(exc, UnknownSkuError):
             _log.warning("order.unknown_sku", account=self.account, amazon_order_id=order.order_id, skus=exc.skus)
@@ -404,6 +403,17 @@ def open_units(order: AmazonOrder) -> dict[str, int]:
         if not item.cancelled:
             units[item.sku] = units.get(item.sku, 0) + item.quantity - item.quantity_shipped
     return {sku: max(0, quantity) for sku, quantity in units.items()}
+
+
+def fba_shipped_units(order: AmazonOrder) -> dict[str, int]:
+    """Units per SKU an FBA order took out of Amazon's warehouse. Until the order is in Odoo,
+    the FBA inventory flow adds them to Odoo's fulfillable target: Amazon no longer counts
+    them, and the import will take them off Odoo's figure."""
+    units: dict[str, int] = {}
+    for item in order.items:
+        if item.quantity_shipped > 0:
+            units[item.sku] = units.get(item.sku, 0) + item.quantity_shipped
+    return units
 
 
 def _skus(order: AmazonOrder) -> set[str]:

@@ -33,7 +33,7 @@ from ..jobs.tasks import current_job, task
 from ..logs import get_logger
 from ..mapping.amazon_order import AmazonOrder, parse_order_v2026
 from ..store import cursors, external_ids, inbox, quarantine, reservations
-from .order_import import FLOW, SALE_ORDER, ImportResult, OrderImporter, open_units
+from .order_import import FLOW, SALE_ORDER, ImportResult, OrderImporter, fba_shipped_units, open_units
 from .runtime import FlowRuntime, get_runtime
 from .stock import mark_dirty
 
@@ -78,50 +78,49 @@ class StoreResult:
     duplicates: int = 0
 
 
-async def store_orders(conn: AsyncConnection[Any], account: str, docs: list[dict[str, Any]]) -> StoreResult:
+async def store_orders(conn: AsyncConnection[Any], account: str, docs: list[dict[str, Any]], *,
+                       import_delay: float | None = None) -> StoreResult:
     """Put order documents into the inbox and, if any is new, make sure an import job waits.
-    Both in the caller's transaction: the job exists if and only if the documents do."""
-    result = StoreResult()
-    queued: list[Mapping[str, Any]] = []
-    for doc in docs:
-        item = await inbox.put(conn, source=order_source(account), key=_order_key(doc), account=account,
-                               payload=doc)
-        if item.is_new:
-            result.stored += 1
-            queued.append(doc)
-        else:
-            result.duplicates += 1
-    await _reserve_queued(conn, account, queued)
+    Both in the caller's transaction: the job exists if and only if the documents do. One
+    statement for the whole page: a polling pass mostly meets documents stored already.
+
+    ``import_delay`` (seconds): the import job starts that much later, so the orders stored
+    meanwhile (the job's queueing lock makes them join it) go to Odoo in one batch."""
+    by_key = {_order_key(doc): doc for doc in docs}
+    new = await inbox.put_many(conn, source=order_source(account), account=account, items=by_key)
+    result = StoreResult(stored=len(new), duplicates=len(docs) - len(new))
+    await _reserve_queued(conn, account, [by_key[k] for k in by_key if k in new])
     if result.stored:
-        await import_orders_task.defer_in_transaction(conn, account=account)
+        await import_orders_task.defer_in_transaction(conn, account=account, schedule_in=import_delay or None)
     return result
 
 
 async def _reserve_queued(conn: AsyncConnection[Any], account: str, docs: list[Mapping[str, Any]]) -> None:
-    """Units of open FBM orders that wait in the queue and are not in Odoo yet: the stock flow
-    must not offer them again meanwhile (the import releases them)."""
+    """Units of orders that wait in the queue and are not in Odoo yet (the import releases
+    them): open FBM orders, which the stock flow must not offer again meanwhile, and shipped
+    FBA orders, which Amazon's FBA figures already left out (see flows.fba_inventory)."""
     open_docs: dict[str, AmazonOrder] = {}
     for doc in docs:
         try:
             order = parse_order_v2026(doc)
         except DataError:
             continue  # the import quarantines it
-        if not order.is_fba and order.status in ("PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED"):
+        if order.is_fba and order.status == "SHIPPED" or \
+                not order.is_fba and order.status in ("PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED"):
             open_docs[order.order_id] = order
     if not open_docs:
         return
     known = await external_ids.get_many(conn, account, SALE_ORDER, open_docs)
-    dirty: set[str] = set()
-    for order_id in sorted(open_docs):  # one lock order for every transaction: no deadlock
-        order = open_docs[order_id]
+    wanted = []
+    for order_id, order in open_docs.items():
         row = known.get(order_id)
         if row is not None and (row.odoo_id is not None or row.state == "cancelled"):
             continue
-        units = open_units(order)
-        await reservations.reserve(conn, account=account, order_id=order_id, marketplace_id=order.marketplace_id,
-                                   status=order.status, units=units)
-        dirty |= set(units)
-    await mark_dirty(conn, account, dirty)
+        units = fba_shipped_units(order) if order.is_fba else open_units(order)
+        wanted.append(reservations.Reservation(order_id=order_id, marketplace_id=order.marketplace_id,
+                                               status=order.status, units=units))
+    await reservations.reserve_many(conn, account, wanted)
+    await mark_dirty(conn, account, {sku for r in wanted if not open_docs[r.order_id].is_fba for sku in r.units})
 
 
 # -- 1. push ---------------------------------------------------------------------------------
@@ -157,9 +156,9 @@ async def receive_notification(conn: AsyncConnection[Any], notification: Mapping
                     0, int(line.get("Quantity") or 0) - int(line.get("QuantityShipped") or 0))
         if units and status in ("Pending", "Unshipped", "PartiallyShipped") and summary.get("FulfillmentType") == "MFN":
             # The stock flow must not offer these units again while the order is on its way to Odoo.
-            await reservations.reserve(conn, account=account, order_id=str(order_id),
-                                       marketplace_id=str(summary.get("MarketplaceId") or ""), status=status,
-                                       units=units)
+            await reservations.reserve_many(conn, account, [reservations.Reservation(
+                order_id=str(order_id), marketplace_id=str(summary.get("MarketplaceId") or ""), status=status,
+                units=units)])
             await mark_dirty(conn, account, units)
         await fetch_notified_task.defer_in_transaction(conn, account=account)
     return True
@@ -169,8 +168,7 @@ async def fetch_notified_orders(rt: FlowRuntime, account: str, *, limit: int = 2
     """Get the orders that notifications announced and store them for import."""
     async with rt.pool.connection() as conn:
         async with conn.transaction():
-            pending = [i for i in await inbox.pending(conn, limit * 4, source=NOTIFICATION_SOURCE, lock=True)
-                       if i.account == account][:limit]
+            pending = await inbox.pending(conn, limit, source=NOTIFICATION_SOURCE, account=account, lock=True)
             if not pending:
                 return 0
             order_ids = list(dict.fromkeys(
@@ -195,7 +193,7 @@ async def fetch_notified_orders(rt: FlowRuntime, account: str, *, limit: int = 2
                     docs.append((await spapi.orders.get_order(order_id, included_data=INCLUDED_DATA))["order"])
                 except NotFoundError:
                     _log.warning("order.notified_not_found", account=account, amazon_order_id=order_id)
-            await store_orders(conn, account, docs)
+            await store_orders(conn, account, docs, import_delay=rt.settings.schedules.orders_import_delay)
             for item in pending:
                 await inbox.mark_processed(conn, item.id)
     return len(docs)
@@ -234,7 +232,8 @@ async def poll_orders(rt: FlowRuntime, account: str, marketplace_id: str, *,
                 upper = _parse_time(str(page["lastUpdatedBefore"]))
             docs = list(page.get("orders", []))
             async with conn.transaction():
-                stored = await store_orders(conn, account, docs)
+                stored = await store_orders(conn, account, docs,
+                                            import_delay=rt.settings.schedules.orders_import_delay)
             total.stored += stored.stored
             total.duplicates += stored.duplicates
             if progress:
@@ -283,8 +282,7 @@ async def import_pending(rt: FlowRuntime, account: str, *, batch: int = IMPORT_B
     Concurrent drains take different documents (``SKIP LOCKED``); the importer's claims make
     any overlap harmless."""
     total = ImportResult()
-    importer = OrderImporter(odoo=await rt.odoo(), account=account, refs=await rt.refs(),
-                             write_concurrency=rt.settings.odoo.max_concurrency)
+    importer = OrderImporter(odoo=await rt.odoo(), account=account, refs=await rt.refs())
     done = 0
     while max_batches is None or done < max_batches:
         async with rt.pool.connection() as conn:
@@ -350,5 +348,6 @@ async def retry_quarantined_task(*, account: str) -> int:
 
 
 register_schedule("orders.poll", poll_orders_task, every="orders_poll", per_account=True)
+register_schedule("orders.fetch_notified", fetch_notified_task, every="orders_notified_sweep", per_account=True)
 register_schedule("orders.retry_quarantined", retry_quarantined_task, every="orders_retry_quarantined",
                   per_account=True)

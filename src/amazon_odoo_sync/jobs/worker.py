@@ -84,7 +84,9 @@ async def run_worker(app: App, settings: Settings, *, queues: Iterable[str] | No
                     name=name or "worker", install_signal_handlers=install_signal_handlers,
                     update_heartbeat_interval=config.heartbeat_seconds,
                     stalled_worker_timeout=config.stalled_after_seconds,
-                    fetch_job_polling_interval=min(5.0, config.scheduler_tick_seconds * 5))
+                    # NOTIFY wakes workers for new jobs, not for a delayed one coming due (an
+                    # order import waits orders_import_delay for its batch): poll for those.
+                    fetch_job_polling_interval=min(2.0, config.scheduler_tick_seconds * 2))
                 # procrastinate's wait=False stops when a fetch finds nothing, even while a
                 # running job is about to be retried: go on until nothing is ready at all.
                 if wait or not await _ready_jobs(pool, queue_list):

@@ -7,18 +7,28 @@ order is in Odoo or cancelled.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg import AsyncConnection
 
 from ._sql import cursor
 
-__all__ = ["release", "reserve", "reserved_units"]
+__all__ = ["Reservation", "release", "reserve", "reserve_many", "reserved_units"]
 
 RESERVE = """
 INSERT INTO order_reservations (account, amazon_order_id, sku, marketplace_id, quantity, amazon_status)
 VALUES (%(account)s, %(order_id)s, %(sku)s, %(marketplace_id)s, %(quantity)s, %(status)s)
+ON CONFLICT (account, amazon_order_id, sku) DO UPDATE
+SET quantity = EXCLUDED.quantity, amazon_status = EXCLUDED.amazon_status, updated_at = now()
+"""
+RESERVE_MANY = """
+INSERT INTO order_reservations (account, amazon_order_id, sku, marketplace_id, quantity, amazon_status)
+SELECT %(account)s, t.order_id, t.sku, t.marketplace_id, t.quantity, t.status
+FROM unnest(%(order_ids)s::text[], %(skus)s::text[], %(marketplace_ids)s::text[], %(quantities)s::int[],
+            %(statuses)s::text[]) AS t(order_id, sku, marketplace_id, quantity, status)
+ORDER BY t.order_id, t.sku
 ON CONFLICT (account, amazon_order_id, sku) DO UPDATE
 SET quantity = EXCLUDED.quantity, amazon_status = EXCLUDED.amazon_status, updated_at = now()
 """
@@ -36,6 +46,31 @@ async def reserve(conn: AsyncConnection[Any], *, account: str, order_id: str, ma
         await cur.executemany(RESERVE, [
             {"account": account, "order_id": order_id, "sku": sku, "marketplace_id": marketplace_id,
              "quantity": quantity, "status": status} for sku, quantity in units.items()])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reservation:
+    """Open units of one order, per SKU."""
+
+    order_id: str
+    marketplace_id: str
+    status: str
+    units: Mapping[str, int]
+
+
+async def reserve_many(conn: AsyncConnection[Any], account: str, orders: Iterable[Reservation]) -> None:
+    """:func:`reserve` for many orders in one statement (rows in key order: concurrent writers
+    lock them in the same order and never deadlock)."""
+    # One row per (order, SKU), the last given wins: the upsert may touch a row only once.
+    latest = {(r.order_id, sku): (r.marketplace_id, int(qty), r.status) for r in orders for sku, qty in r.units.items()}
+    rows = sorted((order_id, sku, *rest) for (order_id, sku), rest in latest.items())
+    if not rows:
+        return
+    order_ids, skus, marketplace_ids, quantities, statuses = (list(c) for c in zip(*rows, strict=True))
+    async with cursor(conn) as cur:
+        await cur.execute(RESERVE_MANY, {"account": account, "order_ids": order_ids, "skus": skus,
+                                         "marketplace_ids": marketplace_ids, "quantities": quantities,
+                                         "statuses": statuses})
 
 
 async def release(conn: AsyncConnection[Any], account: str, order_ids: Iterable[str]) -> None:

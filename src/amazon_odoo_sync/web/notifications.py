@@ -14,24 +14,25 @@ from fastapi import APIRouter, HTTPException, Request
 from psycopg_pool import AsyncConnectionPool
 
 from ..exceptions import DataError
-from ..flows.notifications import FLOW, quarantine_key, store_notification
-from ..store import accounts, quarantine
+from ..flows.notifications import FLOW, SellerDirectory, quarantine_key
+from ..store import quarantine
 
 __all__ = ["notifications_router"]
 
 def notifications_router(pool: AsyncConnectionPool[Any] | None = None) -> APIRouter:
     """The endpoint; without ``pool`` it uses the app's (``app.state.db``, see ``web.app``)."""
     router = APIRouter()
+    sellers = SellerDirectory()
 
     @router.post("/notifications/spapi")
     async def receive(request: Request) -> dict[str, Any]:
         db = pool if pool is not None else await request.app.state.db.pool()
-        return await _receive(db, await request.body())
+        return await _receive(db, sellers, await request.body())
 
     return router
 
 
-async def _receive(pool: AsyncConnectionPool[Any], body: bytes) -> dict[str, Any]:
+async def _receive(pool: AsyncConnectionPool[Any], sellers: SellerDirectory, body: bytes) -> dict[str, Any]:
     try:
         notification = json.loads(body)
         if not isinstance(notification, dict):
@@ -39,9 +40,8 @@ async def _receive(pool: AsyncConnectionPool[Any], body: bytes) -> dict[str, Any
     except (ValueError, DataError) as exc:
         return await _reject(pool, {"raw": body.decode("utf-8", "replace")[:10000]}, str(exc))
     async with pool.connection() as conn:
-        sellers = {a.seller_id: a.name for a in await accounts.list_accounts(conn) if a.seller_id}
         try:
-            stored = await store_notification(conn, notification, sellers.get)
+            stored = await sellers.store(conn, notification)
         except DataError as exc:
             return await _reject(pool, notification, exc.message)
     return {"stored": stored}

@@ -12,6 +12,7 @@ unrouted ARNs land in the simulator's own queue, readable with SQS's ``ReceiveMe
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
@@ -143,6 +144,7 @@ async def notification_status(request: Request) -> Response:
     return json_response(200, {
         "pending": hub.pending(),
         "published": len(hub.published),
+        "outcomes": dict(Counter(r.outcome for r in hub.records)),
         "routes": dict(hub.routes.targets),
         "queues": {q: hub.queues.depth(q) for q in hub.queues.queues()},
         "records": [{"notificationId": r.notification_id, "type": r.notification_type,
