@@ -6,6 +6,8 @@ from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "CIRCUIT_STATE",
+    "FBA_DRIFT_SKUS",
+    "FBA_DRIFT_UNITS",
     "JOBS",
     "JOB_DURATION",
     "JOB_RUNS",
@@ -18,6 +20,9 @@ __all__ = [
 ]
 
 JOBS = Gauge("aos_jobs", "Jobs by queue and state", ["queue", "state"])
+FBA_DRIFT_SKUS = Gauge("aos_fba_drift_skus", "SKUs whose Amazon FBA total differs from Odoo's expectation "
+                       "beyond stock.fba_drift_tolerance (last complete pull)", ["account", "network"])
+FBA_DRIFT_UNITS = Gauge("aos_fba_drift_units", "Sum of the absolute FBA drift of those SKUs", ["account", "network"])
 SPAPI_CALLS = Counter("aos_spapi_calls_total", "SP-API calls by operation and HTTP status",
                       ["account", "operation", "status"])
 SPAPI_THROTTLED = Counter("aos_spapi_throttled_total", "SP-API 429 responses", ["account", "operation"])

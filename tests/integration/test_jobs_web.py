@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import httpx
 import psycopg
 import pytest
@@ -9,6 +12,8 @@ from fastapi import APIRouter
 
 from amazon_odoo_sync.config import DatabaseConfig, Settings
 from amazon_odoo_sync.jobs.outbox import defer_in_transaction
+from amazon_odoo_sync.mapping.fba_inventory import DriftLine
+from amazon_odoo_sync.store import fba_drift
 from amazon_odoo_sync.web.app import create_app
 
 pytestmark = pytest.mark.db
@@ -25,6 +30,10 @@ async def test_metrics_count_jobs_by_queue_and_state(db_url: str) -> None:
         for _ in range(3):
             await defer_in_transaction(conn, "jobs.noop", "reports", {})
         await defer_in_transaction(conn, "jobs.noop", "stock", {})
+        await fba_drift.record_pull(conn, account="shop-eu", network="EU", marketplace_id="A1PA6795UKMFR9", skus=3,
+                                    adjustments=2, at=datetime(2026, 11, 1, tzinfo=UTC), lines=[
+                                        DriftLine(sku="A", expected=Decimal(5), reported=3),
+                                        DriftLine(sku="B", expected=Decimal(1), reported=2)])
         await conn.commit()
     router = APIRouter()
 
@@ -42,6 +51,8 @@ async def test_metrics_count_jobs_by_queue_and_state(db_url: str) -> None:
     assert 'aos_jobs{queue="reports",state="todo"} 3.0' in lines
     assert 'aos_jobs{queue="stock",state="todo"} 1.0' in lines
     assert 'aos_jobs{queue="orders",state="todo"} 0.0' in lines
+    assert 'aos_fba_drift_skus{account="shop-eu",network="EU"} 2.0' in lines
+    assert 'aos_fba_drift_units{account="shop-eu",network="EU"} 3.0' in lines
     assert health.status_code == 200 and health.json() == {"status": "ok", "database": "ok"}
     assert mounted.json() == {"mounted": "yes"}
 

@@ -11,17 +11,17 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from amazon_odoo_sync.amazon.marketplaces import by_id
 from amazon_odoo_sync.config import SafetyStockRule
 from amazon_odoo_sync.demo.wiring import seed_catalog
-from amazon_odoo_sync.flows.fba_inventory import pull_account
 from amazon_odoo_sync.flows.orders import fetch_notified_orders, import_pending, poll_orders
-from amazon_odoo_sync.flows.stock import stock_push_for, wait_for_feeds
+from amazon_odoo_sync.flows.stock import mark_dirty, stock_push_for, wait_for_feeds
 from amazon_odoo_sync.flows.stock_catalog import map_products_for
-from amazon_odoo_sync.mapping.fba_inventory import KINDS, location_barcode
+from amazon_odoo_sync.mapping.stock import split_units
 from amazon_odoo_sync.sandbox.spapi.notifications import DeliveryRoutes
 from amazon_odoo_sync.sandbox.spapi.selling import SellingSettings, attach, services
 from amazon_odoo_sync.sandbox.spapi.world import Address, Buyer, OrderLine
-from amazon_odoo_sync.store import product_map, reservations
+from amazon_odoo_sync.store import audit, product_map, quarantine, reservations
 from amazon_odoo_sync.web.notifications import notifications_router
 
 from .orders_env import OrdersEnv, orders_env
@@ -197,69 +197,62 @@ async def test_orders_faster_than_imports_and_odoo_changes_never_oversell(db_url
         assert env.world.offer(account.seller_id, mid, sku).quantity == max(0, int(free))
 
 
-async def test_fba_pull_writes_locations_with_differences_only(db_url: str) -> None:
+async def test_split_between_marketplaces_sharing_a_warehouse(db_url: str) -> None:
+    async with orders_env(db_url, faults=False) as env:
+        account = env.settings.accounts[0]
+        rt = env.runtime
+        mids = list(account.marketplaces)
+        warehouses = {m: await _warehouse(env, m) for m in mids}
+        assert len(mids) > 1 and len(set(warehouses.values())) == 1  # one Odoo warehouse serves them all
+        offers = [o for o in env.world.offers(account.seller_id) if o.channel == "MFN"]
+        rng = random.Random(5)
+        products = await seed_catalog(await rt.odoo(), [{"sku": o.sku, "channel": "MFN", "quantity": rng.randint(0, 40)}
+                                                        for o in offers], stock_warehouse_id=warehouses[mids[0]])
+        push = await stock_push_for(rt, account.name)
+        push.config = push.config.model_copy(update={"shared_warehouse": "split", "feed_min_messages": 5,
+                                                     "split_weights": {by_id(mids[0]).code: Decimal(2)}})
+        async with env.pool.connection() as conn:
+            await map_products_for(rt, account.name, conn, force=True)
+            await push.run_cycle(conn, full=True)
+            await wait_for_feeds(push, conn, sleep=_sim_sleep(env), poll_seconds=30)
+        free = await _qty(env, sorted(products.values()), warehouses[mids[0]], "free_qty")
+        by_sku: dict[str, dict[str, int]] = {}
+        for offer in offers:
+            by_sku.setdefault(offer.sku, {})[by_id(offer.marketplace_id).code] = offer.quantity
+        shared = 0
+        for sku, shown in by_sku.items():
+            weights = {code: Decimal(2) if code == by_id(mids[0]).code else Decimal(1) for code in shown}
+            assert shown == split_units(int(free[products[sku]]), weights), (sku, shown, free[products[sku]])
+            assert sum(shown.values()) <= free[products[sku]]
+            shared += len(shown) > 1
+        assert shared > 0
+
+
+async def test_switch_to_fba_when_amazon_already_manages_the_sku(db_url: str) -> None:
     async with orders_env(db_url, faults=False) as env:
         account = env.settings.accounts[0]
         rt = env.runtime
         mid = account.marketplaces[0]
+        offer = next(o for o in env.world.offers(account.seller_id, mid) if o.channel == "MFN")
+        warehouse = await _warehouse(env, mid)
+        products = await seed_catalog(await rt.odoo(), [{"sku": offer.sku, "channel": "MFN", "quantity": 7}],
+                                      stock_warehouse_id=warehouse)
+        push = await stock_push_for(rt, account.name)
         async with env.pool.connection() as conn:
             await map_products_for(rt, account.name, conn, force=True)
-            [first] = await pull_account(rt, account.name, conn)
-        inventories = list(env.world.fba_inventories(account.seller_id, mid))
-        assert inventories and first.skus == len(inventories) and first.quarantined == 0
-
-        def expected(inv: Any) -> dict[str, int]:
-            return {"fulfillable": inv.fulfillable, "inbound_working": inv.inbound_working,
-                    "inbound_shipped": inv.inbound_shipped, "inbound_receiving": inv.inbound_receiving,
-                    "reserved": inv.reserved_pending_customer_order + inv.reserved_pending_transshipment
-                    + inv.reserved_fc_processing, "researching": inv.researching,
-                    "unfulfillable": inv.unfulfillable_customer_damaged + inv.unfulfillable_warehouse_damaged
-                    + inv.unfulfillable_distributor_damaged + inv.unfulfillable_carrier_damaged
-                    + inv.unfulfillable_defective}
-
-        odoo = await rt.odoo()
-        region = "EU" if account.region == "EU" else account.region
-
-        async def in_odoo() -> dict[tuple[str, str], int]:
-            locations = {int(r["id"]): str(r["barcode"]) for r in await odoo.search_read(
-                "stock.location", [("barcode", "in", [location_barcode(region, k) for k in KINDS])], ["barcode"])}
-            kind_of = {location_barcode(region, k): k for k in KINDS}
-            rows = await odoo.search_read("stock.quant", [("location_id", "in", sorted(locations))],
-                                          ["product_id", "location_id", "quantity"])
-            codes = {int(r["id"]): str(r["default_code"]) for r in await odoo.read(
-                "product.product", sorted({r["product_id"][0] for r in rows}), ["default_code"])}
-            out: dict[tuple[str, str], int] = {}
-            for r in rows:
-                if r["quantity"]:
-                    key = (codes[r["product_id"][0]], kind_of[locations[r["location_id"][0]]])
-                    out[key] = out.get(key, 0) + int(r["quantity"])
-            return out
-
-        truth = {(inv.sku, kind): qty for inv in inventories for kind, qty in expected(inv).items() if qty}
-        assert await in_odoo() == truth
-        assert len(first.adjustments) == len(truth)
-        # The FBA warehouse's locations are under "Amazon FBA <region>".
-        [wh] = await odoo.search_read("stock.warehouse", [("id", "=", (await (await rt.refs()).targets(mid))
-                                                            .fba_warehouse_id)], ["name"])
-        assert wh["name"].startswith("Amazon FBA")
-
-        async with env.pool.connection() as conn:
-            [second] = await pull_account(rt, account.name, conn)
-        assert second.adjustments == [] and await in_odoo() == truth
-
-        # Stock in transit moves on at Amazon: exactly those two figures change in Odoo.
-        inv = next(i for i in inventories if i.inbound_shipped >= 1) if any(i.inbound_shipped for i in inventories) \
-            else None
-        if inv is None:
-            inv = inventories[0]
-            env.world.adjust_fba_inventory(account.seller_id, mid, inv.sku, inbound_shipped=4)
-            async with env.pool.connection() as conn:
-                await pull_account(rt, account.name, conn)
-        env.world.adjust_fba_inventory(account.seller_id, mid, inv.sku, inbound_shipped=-1, inbound_receiving=1)
-        async with env.pool.connection() as conn:
-            [third] = await pull_account(rt, account.name, conn)
-        assert sorted((a.sku, a.kind) for a in third.adjustments) == [(inv.sku, "inbound_receiving"),
-                                                                       (inv.sku, "inbound_shipped")]
-        truth = {(i.sku, kind): qty for i in env.world.fba_inventories(account.seller_id, mid)
-                 for kind, qty in expected(i).items() if qty}
-        assert await in_odoo() == truth
+            await push.run_cycle(conn, full=True)
+            await wait_for_feeds(push, conn, sleep=_sim_sleep(env), poll_seconds=30)
+            assert env.world.offer(account.seller_id, mid, offer.sku).quantity == 7
+            # The seller sends the SKU to FBA: Amazon manages it now, our mapping says FBA.
+            offer.channel = "AFN"
+            await product_map.upsert(conn, product_map.ProductMapping(
+                account=account.name, marketplace_id=mid, sku=offer.sku, asin=offer.asin, fulfillment="FBA",
+                odoo_product_id=products[offer.sku]))
+            await mark_dirty(conn, account.name, [offer.sku])
+            result = await push.run_cycle(conn)
+            assert result.urgent == 1 and result.accepted == 1 and result.rejected == 0
+            assert (await push.run_cycle(conn, full=True)).patched == 0
+            key = f"{account.name}:{mid}:{offer.sku}"
+            assert not await quarantine.is_open(conn, "stock", key)
+            [closed] = [e for e in await audit.recent(conn, 50, object_type="offer") if e.object_key == key]
+            assert closed.action == "stock.fbm_offer_closed" and "8560" in closed.details["amazon"]

@@ -15,18 +15,26 @@ from amazon_odoo_sync.store import audit, product_map, quarantine
 
 from .stock_sim import DE, SELLER, make_amazon, make_world
 
+FR = "A13V1IB3VIYZZH"
+
 pytestmark = pytest.mark.db
 
 
 class FakeFbaWarehouse:
-    def __init__(self) -> None:
+    """One account's FBA locations in one network (the flow must ask for exactly those)."""
+
+    def __init__(self, account: str = "acme", network: str = "EU") -> None:
+        self.account, self.network = account, network
         self.stock: dict[tuple[int, Kind], Decimal] = {}
         self.writes: list[dict[tuple[int, Kind], Decimal]] = []
 
-    async def quantities(self, region: str, product_ids: Sequence[int] | None) -> dict[tuple[int, Kind], Decimal]:
+    async def quantities(self, account: str, network: str, product_ids: Sequence[int] | None
+                         ) -> dict[tuple[int, Kind], Decimal]:
+        assert (account, network) == (self.account, self.network)
         return {k: v for k, v in self.stock.items() if product_ids is None or k[0] in product_ids}
 
-    async def set_quantities(self, region: str, targets: Mapping[tuple[int, Kind], Decimal]) -> None:
+    async def set_quantities(self, account: str, network: str, targets: Mapping[tuple[int, Kind], Decimal]) -> None:
+        assert (account, network) == (self.account, self.network)
         self.writes.append(dict(targets))
         self.stock.update(targets)
 
@@ -57,7 +65,7 @@ async def test_pull_with_pages_and_an_expired_token(conn: psycopg.AsyncConnectio
     odoo.stock[(100, "fulfillable")] = Decimal(10)  # already right: no adjustment
     odoo.stock[(101, "fulfillable")] = Decimal(3)
     odoo.stock[(999, "fulfillable")] = Decimal(4)  # Amazon has none of it any more
-    sync = FbaInventorySync(account="acme", marketplace_id=DE, region="EU", client=amazon.client, target=odoo)
+    sync = FbaInventorySync(account="acme", marketplace_id=DE, network="EU", client=amazon.client, target=odoo)
 
     # Expire the token handed out with the second page once.
     original = amazon.client.fba_inventory.get_inventory_summaries_pages
@@ -75,8 +83,10 @@ async def test_pull_with_pages_and_an_expired_token(conn: psycopg.AsyncConnectio
         return run()
 
     amazon.client.fba_inventory.get_inventory_summaries_pages = pages  # type: ignore[method-assign]
-    result = await sync.pull(conn, expected={f"F{i}": Decimal(14 + 2 * i) for i in range(6)})
+    seen: list[tuple[str, int, int]] = []
+    result = await sync.pull(conn, progress=lambda *p: seen.append(p))
     assert result.restarts == 1 and result.skus == 7 and result.pages >= 4 + 2
+    assert seen[-1] == ("EU", result.pages, 7) and len(seen) == result.pages
     for i in range(6):
         inv = world.fba_inventory(SELLER, DE, f"F{i}")
         assert inv is not None
@@ -89,12 +99,14 @@ async def test_pull_with_pages_and_an_expired_token(conn: psycopg.AsyncConnectio
     assert (100, "fulfillable") not in odoo.writes[0]  # differences only
     assert [i.key for i in await quarantine.open_items(conn, "fba-inventory")] == [f"acme:{DE}:F6"]
     assert any(e.action == "fba_inventory.adjusted" for e in await audit.recent(conn))
-    # Drift: expected 14+2i, Amazon has 10+i + i + 1 + 2 + i%2 = 13 + 2i + i%2.
-    assert {line.sku for line in result.drift} == {"F0", "F2", "F4", "F6"}
-    # A second pull changes nothing.
+    assert not result.drift_checked and result.drift == []  # the first pull: nothing expected yet
+    # A second pull changes nothing, and finds no drift: Odoo holds Amazon's figures. An expired
+    # token again (now on the first follow-up page) still gives a complete pull.
+    calls[0] = 0
     again = await sync.pull(conn)
     await amazon.client.aclose()
-    assert again.adjustments == []
+    assert again.restarts == 1 and again.skus == 7
+    assert again.adjustments == [] and again.drift_checked and again.drift == []
 
 
 async def test_notification_updates_one_sku(conn: psycopg.AsyncConnection) -> None:
@@ -102,9 +114,11 @@ async def test_notification_updates_one_sku(conn: psycopg.AsyncConnection) -> No
     await product_map.upsert(conn, product_map.ProductMapping(
         account="acme", marketplace_id="", sku="F1", asin=None, fulfillment="FBA", odoo_product_id=7))
     odoo = FakeFbaWarehouse()
-    sync = FbaInventorySync(account="acme", marketplace_id=DE, region="EU", client=amazon.client, target=odoo)
+    sync = FbaInventorySync(account="acme", marketplace_id=DE, marketplace_ids=[DE, FR], network="EU",
+                            client=amazon.client, target=odoo)
+    # Amazon names the marketplace the change came from: FR is in the pan-EU pool pulled via DE.
     payload = {"SKU": "F1", "FNSKU": "X", "ASIN": "B", "FulfillmentInventoryByMarketplace": [
-        {"MarketplaceId": DE, "FulfillmentInventory": {
+        {"MarketplaceId": FR, "FulfillmentInventory": {
             "InboundQuantityBreakdown": {"Working": 0, "Shipped": 5, "Receiving": 0}, "Fulfillable": 8,
             "Unfulfillable": 0, "Researching": 0, "ReservedQuantityBreakdown": {"PendingCustomerOrder": 1}}}]}
     result = await sync.apply_notification(conn, payload)

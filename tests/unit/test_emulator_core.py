@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,30 @@ async def test_load_reads_datetimes_in_the_context_or_user_timezone_and_keeps_no
     created = await _call(emu, "res.partner", "load", [["name"], [["New one"]]])
     [new] = await _call(emu, "res.partner", "read", [created["ids"], ["name"]])
     assert new["name"] == "New one"
+
+
+async def test_stock_changes_stamp_write_date_like_the_orm() -> None:
+    """The stock flow finds changed products by quant/move ``write_date``: every path that
+    changes stock must stamp it, as Odoo's ORM does."""
+    clock = [datetime(2026, 7, 1, 8, 0, tzinfo=UTC)]
+    emu = OdooEmulator(now=lambda: clock[0])
+    [wh] = await _call(emu, "stock.warehouse", "search_read", [[("code", "=", "WH")], ["lot_stock_id"]])
+    stock = wh["lot_stock_id"][0]
+    product = await _call(emu, "product.product", "create", [{"name": "P", "type": "consu", "is_storable": True}])
+    inventory = {"context": {"inventory_mode": True}}
+    quant = await _call(emu, "stock.quant", "create", [{"product_id": product, "location_id": stock,
+                                                        "inventory_quantity": 5}], inventory)
+    await _call(emu, "stock.quant", "action_apply_inventory", [[quant]])
+    clock[0] += timedelta(minutes=5)
+    again = await _call(emu, "stock.quant", "create", [{"product_id": product, "location_id": stock,
+                                                        "inventory_quantity": 2}], inventory)
+    assert again == quant
+    await _call(emu, "stock.quant", "action_apply_inventory", [[quant]])
+    [row] = await _call(emu, "stock.quant", "read", [[quant], ["quantity", "write_date"]])
+    assert (row["quantity"], row["write_date"]) == (2.0, "2026-07-01 08:05:00")
+    moves = await _call(emu, "stock.move", "search_read", [[("product_id", "=", product)], ["write_date", "quantity"]])
+    assert sorted((m["quantity"], m["write_date"]) for m in moves) == [(3.0, "2026-07-01 08:05:00"),
+                                                                      (5.0, "2026-07-01 08:00:00")]
 
 
 async def test_private_and_unknown_methods() -> None:

@@ -118,11 +118,12 @@ async def test_setup_creates_what_is_missing_then_is_idempotent() -> None:
     codes = sorted(p["default_code"] for p in fake.db["product.product"])
     assert codes == sorted(SERVICE_PRODUCTS)
     assert all(p["type"] == "service" for p in fake.db["product.product"])
-    # DE and UK share the user's company, one FBA EU warehouse; US gets its own company.
+    # DE and UK share the user's company but not the FBA network (pan-EU vs UK since Brexit):
+    # one FBA warehouse each; US gets its own company and FBA warehouse.
     names = sorted(w["name"] for w in fake.db["stock.warehouse"])
     # (the new US company had no warehouse in this mini Odoo, so one was made for it)
-    assert names == ["Amazon FBA EU", "Amazon FBA NA", "Amazon US Inc.", "My Company"]
-    assert {w["code"] for w in fake.db["stock.warehouse"]} == {"WH", "FBAEU", "FBANA", "AMAZO"}
+    assert names == ["Amazon FBA EU", "Amazon FBA UK", "Amazon FBA US", "Amazon US Inc.", "My Company"]
+    assert {w["code"] for w in fake.db["stock.warehouse"]} == {"WH", "FBAEU", "FBAUK", "FBAUS", "AMAZO"}
     taxes = {t["name"]: t for t in fake.db["account.tax"]}
     assert taxes["Amazon DE VAT 19% incl."]["price_include_override"] == "tax_included"
     assert taxes["Amazon UK VAT 20% incl."]["amount"] == 20.0
@@ -133,7 +134,8 @@ async def test_setup_creates_what_is_missing_then_is_idempotent() -> None:
     assert next(c for c in fake.db["res.currency"] if c["name"] == "GBP")["active"] is True
     de, uk, us = (first.marketplaces[c] for c in ("DE", "UK", "US"))
     assert de.company_id == uk.company_id == 1 and us.company_id not in (None, 1)
-    assert de.fba_warehouse_id == uk.fba_warehouse_id and de.warehouse_id == 1
+    assert None not in (de.fba_warehouse_id, uk.fba_warehouse_id, us.fba_warehouse_id)
+    assert len({de.fba_warehouse_id, uk.fba_warehouse_id, us.fba_warehouse_id}) == 3 and de.warehouse_id == 1
     assert de.team_id == uk.team_id and de.team_id != us.team_id
     assert us.anonymous_customer_id is not None
     assert second.marketplaces["DE"] == de

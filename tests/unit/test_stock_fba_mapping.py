@@ -9,10 +9,15 @@ import pytest
 from amazon_odoo_sync.exceptions import DataError
 from amazon_odoo_sync.mapping.fba_inventory import (
     KINDS,
+    FbaQuantities,
     adjustments,
     drift,
+    expected_totals,
     from_notification,
     from_summary,
+    location_barcode,
+    location_name,
+    with_unimported_shipments,
     zero_missing,
 )
 
@@ -77,3 +82,43 @@ def test_zero_missing_and_drift() -> None:
     assert z.sku == "GONE" and z.delta == Decimal(-3)
     lines = drift({"FBA-1": Decimal(31), "LOST": Decimal(2)}, [from_summary(SUMMARY)])
     assert [(line.sku, line.difference) for line in lines] == [("LOST", Decimal(-2))]
+
+
+def test_locations_are_per_account_and_network() -> None:
+    barcodes = {location_barcode(account, network, kind) for account in ("acme", "acme-eu", "other")
+                for network in ("EU", "UK") for kind in KINDS}
+    assert len(barcodes) == 3 * 2 * len(KINDS)  # no two (account, network, kind) share one
+    assert location_barcode("acme-eu", "UK", "inbound_shipped") == "AOS-FBA/UK/acme-eu/INBOUND-SHIPPED"
+    # An account name cannot end in a kind and collide: "/" separates and never occurs in names.
+    assert location_barcode("a-inbound", "EU", "reserved") != location_barcode("a", "EU", "inbound_working")
+    assert location_name("acme-eu", "fulfillable") == "acme-eu Fulfillable"
+
+
+def _q(sku: str, **quantities: int) -> FbaQuantities:
+    return FbaQuantities(sku=sku, asin=None, fnsku=None, quantities=quantities)  # type: ignore[arg-type]
+
+
+def test_shipped_orders_not_in_odoo_stay_in_fulfillable() -> None:
+    amazon = [_q("A", fulfillable=8, reserved=1), _q("B", fulfillable=5)]
+    targets = with_unimported_shipments(amazon, {"A": 2, "OTHER": 9})
+    assert targets[0].quantities == {"fulfillable": 10, "reserved": 1}
+    assert targets[1] is amazon[1]  # nothing shipped: untouched
+    # Odoo had 10 before the 2 units shipped: nothing to adjust, and the import then takes it
+    # to 8 = Amazon's figure (without the compensation Odoo would be set to 8, then go to 6).
+    odoo = {("A", "fulfillable"): Decimal(10), ("A", "reserved"): Decimal(1)}
+    assert adjustments(targets[:1], odoo) == []
+    [fix] = adjustments(amazon[:1], odoo)
+    assert fix.kind == "fulfillable" and fix.amazon_quantity == 8
+
+
+def test_expected_totals_and_drift_beyond_tolerance() -> None:
+    odoo = {("A", "fulfillable"): Decimal(10), ("A", "inbound_shipped"): Decimal(5), ("B", "fulfillable"): Decimal(3),
+            ("C", "fulfillable"): Decimal(4)}
+    expected = expected_totals(odoo, {"A": 2}, ["D"])
+    assert expected == {"A": Decimal(13), "B": Decimal(3), "C": Decimal(4), "D": Decimal(0)}
+    reported = [_q("A", fulfillable=8, inbound_receiving=5), _q("B", fulfillable=2), _q("C", fulfillable=4),
+                _q("D", fulfillable=1)]
+    assert drift(expected, reported) == drift(expected, reported, tolerance=0)
+    assert [(x.sku, x.difference) for x in drift(expected, reported)] == [("B", Decimal(-1)), ("D", Decimal(1))]
+    assert drift(expected, reported, tolerance=1) == []
+    assert [x.sku for x in drift({**expected, "A": Decimal(16)}, reported, tolerance=1)] == ["A"]

@@ -100,7 +100,7 @@ def test_stale_computation_never_planned(seqs: list[int]) -> None:
 def test_switch_to_fba_sends_zero_first() -> None:
     fbm = OfferState(sku="A", accepted_qty=4, accepted_seq=1, fulfillment="FBM")
     [zero] = switch_updates(fbm, "FBA", seq=2)
-    assert zero.quantity == 0 and zero.urgent
+    assert zero.quantity == 0 and zero.urgent and zero.closing
     assert switch_updates(OfferState(sku="A", accepted_qty=0, accepted_seq=1), "FBA", seq=2) == []
     assert switch_updates(OfferState(sku="A", fulfillment="FBA"), "FBM", seq=2) == []
 
@@ -108,6 +108,17 @@ def test_switch_to_fba_sends_zero_first() -> None:
 def test_quantities_are_never_negative() -> None:
     with pytest.raises(ValueError):
         QuantityUpdate(sku="A", quantity=-1, seq=1)
+    with pytest.raises(ValueError, match="only a 0 closes"):
+        QuantityUpdate(sku="A", quantity=2, seq=1, closing=True)
+
+
+def test_planned_zero_of_a_sku_now_fba_closes_its_offer() -> None:
+    was_fbm = OfferState(sku="A", computed_qty=5, computed_seq=1, accepted_qty=5, accepted_seq=1, fulfillment="FBA")
+    update = plan_update(was_fbm, quantity=0, seq=2)
+    assert update is not None and update.closing and update.urgent
+    fbm = OfferState(sku="A", computed_qty=5, computed_seq=1, accepted_qty=5, accepted_seq=1)
+    update = plan_update(fbm, quantity=0, seq=2)
+    assert update is not None and not update.closing
 
 
 def test_feeds_split_at_the_limit_and_keep_the_newest_seq() -> None:
@@ -164,3 +175,37 @@ def test_patch_response() -> None:
     assert interpret_patch_response(update, {"status": "ACCEPTED", "issues": []}).outcome is Outcome.ACCEPTED
     invalid = {"status": "INVALID", "issues": [{"code": "4000003", "severity": "ERROR", "message": "no SKU"}]}
     assert interpret_patch_response(update, invalid).outcome is Outcome.REJECTED
+
+
+FBA_8560 = {"code": "8560", "severity": "ERROR",
+            "message": "The SKU 'A' is fulfilled by Amazon in A1PA6795UKMFR9; its quantity is managed by Amazon."}
+
+
+def test_8560_on_the_closing_zero_is_done_by_patch() -> None:
+    closing = QuantityUpdate(sku="A", quantity=0, seq=3, urgent=True, closing=True)
+    outcome = interpret_patch_response(closing, {"status": "INVALID", "issues": [FBA_8560]})
+    assert outcome.outcome is Outcome.ACCEPTED and outcome.fba_managed and outcome.action is None
+    # Another error beside it: not what a finished switch looks like.
+    other = {"code": "90220", "severity": "ERROR", "message": "bad value"}
+    mixed = interpret_patch_response(closing, {"status": "INVALID", "issues": [FBA_8560, other]})
+    assert mixed.outcome is Outcome.REJECTED
+
+
+def test_8560_for_a_quantity_is_a_rejection_with_the_action() -> None:
+    for update in (QuantityUpdate(sku="A", quantity=4, seq=3), QuantityUpdate(sku="A", quantity=0, seq=3)):
+        outcome = interpret_patch_response(update, {"status": "INVALID", "issues": [FBA_8560]})
+        assert outcome.outcome is Outcome.REJECTED and outcome.fba_managed
+        assert outcome.action == "SKU is FBA on Amazon: map it as FBA"
+        assert outcome.reason.startswith("SKU is FBA on Amazon: map it as FBA (8560: The SKU 'A'")
+
+
+def test_8560_in_a_feed_report() -> None:
+    feed = FeedDocument(content=b"", messages={
+        1: QuantityUpdate(sku="A", quantity=0, seq=5, closing=True),
+        2: QuantityUpdate(sku="B", quantity=7, seq=5),
+        3: QuantityUpdate(sku="C", quantity=0, seq=5, closing=True)})
+    report = {"issues": [{**FBA_8560, "messageId": 1, "sku": "A"}, {**FBA_8560, "messageId": 2, "sku": "B"}]}
+    outcomes = {o.update.sku: o for o in interpret_processing_report(feed, processing_status="DONE", report=report)}
+    assert outcomes["A"].outcome is Outcome.ACCEPTED and outcomes["A"].fba_managed
+    assert outcomes["B"].outcome is Outcome.REJECTED and outcomes["B"].action is not None
+    assert outcomes["C"].outcome is Outcome.ACCEPTED and not outcomes["C"].fba_managed

@@ -2,6 +2,11 @@
 
 ``prices_include_tax``: Amazon shows buyers tax-inclusive prices there (EU, UK, and other VAT/GST
 marketplaces); in the US and Canada item prices exclude tax and tax is a separate amount.
+
+``fba_network``: the FBA fulfilment network whose inventory serves the marketplace (Amazon's FBA
+inventory is per network, not per marketplace or SP-API region): one pan-European pool "EU" for
+DE FR IT ES NL BE SE PL IE (Pan-EU / EFN), the UK on its own since Brexit, every other
+marketplace its own pool named by its code (US, CA and MX are separate pools).
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["MARKETPLACES", "REGIONS", "Marketplace", "Region", "by_code", "by_id"]
+__all__ = ["MARKETPLACES", "PAN_EU", "REGIONS", "Marketplace", "Region", "by_code", "by_id"]
 
 Region = Literal["NA", "EU", "FE"]
 
@@ -31,12 +36,18 @@ class Marketplace:
     currency: str
     prices_include_tax: bool
     domain: str
+    fba_network: str
+
+
+#: Marketplaces served by the pan-European FBA pool.
+PAN_EU: frozenset[str] = frozenset({"DE", "FR", "IT", "ES", "NL", "BE", "SE", "PL", "IE"})
 
 
 def _m(id: str, code: str, country: str, name: str, region: Region, currency: str, incl: bool,
        domain: str) -> Marketplace:
     return Marketplace(id=id, code=code, country_code=country, name=name, region=region,
-                       currency=currency, prices_include_tax=incl, domain=domain)
+                       currency=currency, prices_include_tax=incl, domain=domain,
+                       fba_network="EU" if code in PAN_EU else code)
 
 
 MARKETPLACES: tuple[Marketplace, ...] = (

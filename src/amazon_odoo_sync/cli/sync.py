@@ -93,8 +93,9 @@ def sync_order(
 
 
 def register(app: typer.Typer) -> None:
-    from . import sync_shipments, sync_stock
+    from . import fba, sync_shipments, sync_stock
 
+    fba.register(sync_app)
     sync_stock.register(sync_app)
     sync_shipments.register(sync_app)
     app.add_typer(sync_app, name="sync")

@@ -8,8 +8,12 @@ account, one at a time per account):
    missed), plus SKUs marked dirty by our own order imports (:func:`mark_dirty`, called in the
    order flow's transaction), plus everything with ``full``.
 2. **Compute** per marketplace: free quantity in the marketplace's warehouse(s) − safety stock −
-   units of Amazon orders not in Odoo yet (``store.reservations``); recorded with a per-SKU
-   sequence number (``store.offers``). A SKU switched from FBM to FBA gets 0 (sent first).
+   units of Amazon orders not in Odoo yet (``store.reservations``), per Odoo product (SKUs of
+   the same product, in marketplaces sharing the warehouse, draw on the same units); recorded
+   with a per-SKU sequence number (``store.offers``). Marketplaces served from the same
+   warehouse(s) each offer every unit (``shared_warehouse = "full"``) or a weighted share
+   (``"split"``, :func:`~amazon_odoo_sync.mapping.stock.shared_offers`). A SKU switched from FBM
+   to FBA gets 0 (sent first; Amazon refusing it with 8560, "the SKU is FBA", means done).
 3. **Send** what differs from what Amazon has (or is getting): urgent decreases (to 0 / to the
    urgent threshold) at once with ``patchListingsItem`` at the top priority; the rest as patches
    when few, else as ``JSON_LISTINGS_FEED`` documents of ≤ 25,000 messages.
@@ -39,6 +43,7 @@ from ..config import StockConfig
 from ..exceptions import SyncError
 from ..logs import get_logger
 from ..mapping.stock import (
+    Claim,
     FeedDocument,
     MessageOutcome,
     OfferState,
@@ -48,11 +53,11 @@ from ..mapping.stock import (
     interpret_patch_error,
     interpret_patch_response,
     interpret_processing_report,
-    offered_quantity,
     plan_update,
     quantity_patches,
     safety_rule,
     safety_units,
+    shared_offers,
 )
 from ..odoo.values import from_odoo_datetime, to_odoo_datetime
 from ..store import audit, cursors, offers, quarantine, reservations
@@ -203,10 +208,13 @@ DELETE FROM stock_dirty WHERE id IN (
     SELECT id FROM stock_dirty WHERE account = %(account)s ORDER BY id FOR UPDATE SKIP LOCKED)
 RETURNING sku
 """
+# A dirty SKU brings every SKU of its product: they share its units (and reservations).
 MAPPED = """
 SELECT marketplace_id, sku, fulfillment, odoo_product_id FROM product_map
 WHERE account = %(account)s
-  AND (%(all)s OR odoo_product_id = ANY(%(products)s::int[]) OR sku = ANY(%(skus)s::text[]))
+  AND (%(all)s OR odoo_product_id = ANY(%(products)s::int[])
+       OR odoo_product_id IN (SELECT odoo_product_id FROM product_map
+                              WHERE account = %(account)s AND sku = ANY(%(skus)s::text[])))
 ORDER BY marketplace_id, sku
 """
 
@@ -245,6 +253,21 @@ class _Mapped:
     product_id: int
 
 
+@dataclass(kw_only=True)
+class _CycleInputs:
+    """What one cycle computes from: the mapped rows per marketplace, the reservations (read
+    before Odoo), and Odoo's free quantities per warehouse group (read once per cycle, so every
+    marketplace of a group computes from the same figures)."""
+
+    resolved: dict[str, list[_Mapped]]
+    reserved: dict[str, dict[str, int]]
+    free: dict[tuple[int, ...], dict[int, Decimal]] = field(default_factory=dict)
+    #: (sharing marketplaces) → product → its FBM SKUs there.
+    skus: dict[frozenset[str], dict[int, set[str]]] = field(default_factory=dict)
+    #: ``split``: warehouse group → product → the FBM offers drawing on its units.
+    claims: dict[tuple[int, ...], dict[int, list[Claim]]] = field(default_factory=dict)
+
+
 class FbmStockPush:
     """The FBM push of one account. ``warehouses``: marketplace id → Odoo warehouse ids."""
 
@@ -272,10 +295,17 @@ class FbmStockPush:
         await self.collect_results(conn, result)
         async with conn.transaction():
             mapped, new_cursor = await self._changed(conn, full)
-            for marketplace_id in self.marketplace_ids:
-                rows = [m for m in self._resolve(mapped, marketplace_id)]
-                if rows:
-                    result.computed += await self._compute(conn, marketplace_id, rows)
+            if mapped:
+                # Reservations first, Odoo second: an order imported in between is then counted
+                # twice (offered too few for one cycle), never missed (offered too many).
+                inputs = _CycleInputs(
+                    resolved={m: self._resolve(mapped, m) for m in self.marketplace_ids},
+                    reserved={m: await reservations.reserved_units(conn, self.account, m)
+                              for m in self.marketplace_ids})
+                for marketplace_id in self.marketplace_ids:
+                    rows = inputs.resolved[marketplace_id]
+                    if rows:
+                        result.computed += await self._compute(conn, marketplace_id, rows, inputs)
             if new_cursor is not None:
                 await cursors.advance(conn, self.account, CURSOR_FLOW, new_cursor)
         for marketplace_id in self.marketplace_ids:
@@ -285,7 +315,9 @@ class FbmStockPush:
     async def _changed(self, conn: AsyncConnection[Any], full: bool
                        ) -> tuple[list[_Mapped], datetime | None]:
         state = await cursors.get(conn, self.account, CURSOR_FLOW)
-        since = None if full or state is None else state.cursor
+        # A full resync computes every mapped SKU anyway; it reads Odoo's changes only to move the
+        # cursor, so only those since the cursor (every quant and move only when there is none).
+        since = None if state is None else state.cursor
         products, newest = await self.source.changed_products(since)
         async with cursor(conn) as cur:
             await cur.execute(TAKE_DIRTY, {"account": self.account})
@@ -307,22 +339,66 @@ class FbmStockPush:
                 chosen[row.sku] = row
         return [chosen[sku] for sku in sorted(chosen)]
 
-    async def _compute(self, conn: AsyncConnection[Any], marketplace_id: str, rows: Sequence[_Mapped]) -> int:
-        code = by_id(marketplace_id).code
-        known = await offers.load(conn, self.account, marketplace_id, [r.sku for r in rows])
-        fbm = [r for r in rows if r.fulfillment == "FBM"]
-        # Reservations first, Odoo second: an order imported in between is then counted twice
-        # (offered too few for one cycle), never missed (offered too many).
-        # Marketplaces served from the same warehouse sell the same units: an order of any of
-        # them that Odoo does not have yet is taken off this one's offer too.
+    def _group(self, marketplace_id: str) -> tuple[int, ...]:
+        """Marketplaces with the same warehouse(s) sell the same units (``shared_warehouse``)."""
+        return tuple(sorted(set(self.warehouses.get(marketplace_id, []))))
+
+    def _sharing(self, marketplace_id: str) -> frozenset[str]:
+        """Marketplaces with a warehouse in common: an order of any of them that Odoo does not
+        have yet is taken off this one's offer too."""
         own = set(self.warehouses.get(marketplace_id, []))
-        sharing = {m for m, ids in self.warehouses.items() if own & set(ids)} | {marketplace_id}
+        return frozenset({m for m, ids in self.warehouses.items() if own & set(ids)} | {marketplace_id})
+
+    async def _free(self, inputs: _CycleInputs, marketplace_id: str) -> dict[int, Decimal]:
+        group = self._group(marketplace_id)
+        if group not in inputs.free:
+            products = {r.product_id for m, rows in inputs.resolved.items() if self._group(m) == group
+                        for r in rows if r.fulfillment == "FBM"}
+            inputs.free[group] = await self.source.free_quantities(sorted(products), list(group))
+        return inputs.free[group]
+
+    def _product_skus(self, inputs: _CycleInputs, sharing: frozenset[str]) -> dict[int, set[str]]:
+        if sharing not in inputs.skus:
+            by_product: dict[int, set[str]] = {}
+            for m in sharing:
+                for r in inputs.resolved.get(m, ()):
+                    if r.fulfillment == "FBM":
+                        by_product.setdefault(r.product_id, set()).add(r.sku)
+            inputs.skus[sharing] = by_product
+        return inputs.skus[sharing]
+
+    def _claims(self, inputs: _CycleInputs, marketplace_id: str, free: Mapping[int, Decimal]
+                ) -> dict[int, list[Claim]]:
+        """``split``: every FBM offer of the marketplace's warehouse group, by product."""
+        group = self._group(marketplace_id)
+        if group not in inputs.claims:
+            by_product: dict[int, list[Claim]] = {}
+            for other in sorted(m for m in self.marketplace_ids if self._group(m) == group):
+                code = by_id(other).code
+                weight = self.config.split_weights.get(code, Decimal(1))
+                for r in inputs.resolved.get(other, ()):
+                    if r.fulfillment == "FBM":
+                        units = free.get(r.product_id, Decimal(0))
+                        by_product.setdefault(r.product_id, []).append(Claim(
+                            marketplace=code, sku=r.sku, weight=weight,
+                            safety=safety_units(safety_rule(self.config, r.sku, code), units)))
+            inputs.claims[group] = by_product
+        return inputs.claims[group]
+
+    async def _compute(self, conn: AsyncConnection[Any], marketplace_id: str, rows: Sequence[_Mapped],
+                       inputs: _CycleInputs) -> int:
+        code = by_id(marketplace_id).code
+        fba = [r.sku for r in rows if r.fulfillment == "FBA"]
+        known = await offers.load(conn, self.account, marketplace_id, fba) if fba else {}
+        sharing = self._sharing(marketplace_id)
         reserved: dict[str, int] = {}
-        for other in sorted(sharing):
-            for sku, units in (await reservations.reserved_units(conn, self.account, other)).items():
+        for other in sharing:
+            for sku, units in inputs.reserved.get(other, {}).items():
                 reserved[sku] = reserved.get(sku, 0) + units
-        free = await self.source.free_quantities(sorted({r.product_id for r in fbm}),
-                                                 self.warehouses.get(marketplace_id, []))
+        product_skus = self._product_skus(inputs, sharing)
+        free = await self._free(inputs, marketplace_id)
+        split = self.config.shared_warehouse == "split"
+        claims = self._claims(inputs, marketplace_id, free) if split else {}
         computations = []
         for row in rows:
             if row.fulfillment == "FBA":
@@ -333,8 +409,11 @@ class FbmStockPush:
                                                            odoo_product_id=row.product_id))
                 continue
             available = free.get(row.product_id, Decimal(0))
-            safety = safety_units(safety_rule(self.config, row.sku, code), available)
-            qty = offered_quantity(free=available, safety=safety, reserved=reserved.get(row.sku, 0))
+            held = sum(reserved.get(sku, 0) for sku in product_skus.get(row.product_id, {row.sku}))
+            own = Claim(marketplace=code, sku=row.sku,
+                        safety=safety_units(safety_rule(self.config, row.sku, code), available))
+            qty = shared_offers(free=available, reserved=held, claims=claims.get(row.product_id, [own]),
+                                mode="split" if split else "full")[own.key]
             computations.append(offers.Computation(sku=row.sku, quantity=qty, fulfillment="FBM",
                                                    odoo_product_id=row.product_id))
         await offers.record_computed(conn, self.account, marketplace_id, computations)
@@ -468,18 +547,37 @@ class FbmStockPush:
                          outcomes: Sequence[MessageOutcome], result: CycleResult, via: str) -> None:
         rejected = await offers.record_outcomes(conn, self.account, marketplace_id, outcomes,
                                                 max_attempts=self.config.max_message_attempts)
+        # Accepted SKUs close their open quarantine items: one statement per quantity (a feed
+        # report holds up to 25,000 of them, nearly all without an item).
+        accepted: dict[int, list[str]] = {}
         for outcome in outcomes:
             if outcome.outcome is Outcome.ACCEPTED:
+                accepted.setdefault(outcome.update.quantity, []).append(
+                    self._key(marketplace_id, outcome.update.sku))
+        for quantity, keys in sorted(accepted.items()):
+            await quarantine.resolve_many(conn, FLOW, keys, f"quantity {quantity} accepted")
+        for outcome in outcomes:
+            key = self._key(marketplace_id, outcome.update.sku)
+            if outcome.outcome is Outcome.ACCEPTED:
                 result.accepted += 1
-                await quarantine.resolve(conn, FLOW, self._key(marketplace_id, outcome.update.sku),
-                                         f"quantity {outcome.update.quantity} accepted")
+                if outcome.fba_managed:
+                    # The 0 closing a SKU switched to FBA, refused because Amazon manages it as FBA
+                    # already: the merchant offer is closed, which is what the 0 was for.
+                    await audit.record(conn, actor=self.actor, action="stock.fbm_offer_closed",
+                                       object_type="offer", object_key=key,
+                                       details={"via": via, "seq": outcome.update.seq,
+                                                "amazon": outcome.reason})
+                    _log.info("stock.fbm_offer_closed", account=self.account, marketplace_id=marketplace_id,
+                              sku=outcome.update.sku, via=via, amazon=outcome.reason)
             elif outcome.update.sku in rejected:
                 result.rejected += 1
-                await quarantine.put(conn, flow=FLOW, key=self._key(marketplace_id, outcome.update.sku),
-                                     account=self.account, reason=outcome.reason,
-                                     details={"via": via, "marketplace_id": marketplace_id,
-                                              "outcome": str(outcome.outcome),
-                                              "issues": [dict(i) for i in outcome.issues]},
+                details: dict[str, Any] = {"via": via, "marketplace_id": marketplace_id,
+                                           "outcome": str(outcome.outcome),
+                                           "issues": [dict(i) for i in outcome.issues]}
+                if outcome.action:
+                    details["action"] = outcome.action
+                await quarantine.put(conn, flow=FLOW, key=key, account=self.account, reason=outcome.reason,
+                                     details=details,
                                      payload={"sku": outcome.update.sku,
                                               "quantity": outcome.update.quantity,
                                               "seq": outcome.update.seq})

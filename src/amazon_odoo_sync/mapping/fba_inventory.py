@@ -1,18 +1,32 @@
 """FBA inventory, pure: Amazon's figures per location kind, and the Odoo adjustments they need.
 
-Each FBA region is one Odoo warehouse ("Amazon FBA EU") with one internal location per kind
-below. Stock in transit to Amazon (inbound working / shipped / receiving) is visible as stock of
-its own locations, so it is neither lost nor sellable. Amazon's ``researching`` units get a
-location of their own too: they are neither fulfillable nor gone.
+Each FBA fulfilment network (``Marketplace.fba_network``: the pan-European pool "EU", "UK",
+"US", "CA"...) is one Odoo warehouse ("Amazon FBA EU"). Inside it every seller account has its
+own location per kind (:func:`location_barcode`, :func:`location_name`): two accounts selling in
+one network never share stock. The account's Fulfillable location is a child of the warehouse's
+stock location (``lot_stock_id``), where FBA deliveries of imported orders take their units from;
+the other kinds are outside it (not sellable) but under the warehouse's view location, so stock
+in transit to Amazon (inbound working / shipped / receiving), reserved, researching and
+unfulfillable units are visible in the warehouse without being sold.
 
 Adjustments are the differences only: a kind whose Odoo quantity equals Amazon's is not
 touched, so re-applying the same figures changes nothing.
+
+FBA orders that Amazon shipped but Odoo has not imported yet (order reservations with status
+Shipped) left Amazon's fulfillable already, and Odoo takes them off its Fulfillable location when
+it imports them: :func:`with_unimported_shipments` adds them back to Odoo's target so that the
+import lands exactly on Amazon's figure.
+
+Drift (:func:`drift`): per SKU, what Odoo expects Amazon to hold (its total in the account's FBA
+locations: the last figures applied, minus FBA sales imported since, plus transfers the seller
+sent into the inbound locations; minus the units of shipped orders not imported yet) against
+Amazon's total of every kind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -21,16 +35,19 @@ from ..exceptions import DataError
 
 __all__ = [
     "KINDS",
+    "SELLABLE_KIND",
     "Adjustment",
     "DriftLine",
     "FbaQuantities",
     "Kind",
     "adjustments",
     "drift",
+    "expected_totals",
     "from_notification",
     "from_summary",
     "location_barcode",
     "location_name",
+    "with_unimported_shipments",
     "zero_missing",
 ]
 
@@ -45,18 +62,24 @@ _LABELS: dict[Kind, str] = {
 }
 
 
-def location_name(kind: Kind) -> str:
-    return _LABELS[kind]
+#: The kind Odoo sells from: its location is a child of the FBA warehouse's ``lot_stock_id``.
+SELLABLE_KIND: Kind = "fulfillable"
 
 
-def location_barcode(region: str, kind: Kind) -> str:
-    """Unique per company in Odoo: makes creating the location idempotent."""
-    return f"AOS-FBA-{region}-{kind.upper().replace('_', '-')}"
+def location_name(account: str, kind: Kind) -> str:
+    """"acme-eu Fulfillable": readable in Odoo's location lists (the warehouse names the network)."""
+    return f"{account} {_LABELS[kind]}"
+
+
+def location_barcode(account: str, network: str, kind: Kind) -> str:
+    """Unique per company in Odoo: makes creating the location idempotent. One per (account,
+    network, kind); "/" cannot occur in an account name, so no two triples give one barcode."""
+    return f"AOS-FBA/{network}/{account}/{kind.upper().replace('_', '-')}"
 
 
 @dataclass(frozen=True, kw_only=True)
 class FbaQuantities:
-    """Amazon's figures for one SKU in one marketplace's fulfilment network."""
+    """Amazon's figures for one SKU in one fulfilment network."""
 
     sku: str
     asin: str | None
@@ -150,6 +173,9 @@ def from_notification(payload: Mapping[str, Any], marketplace_id: str) -> FbaQua
 
 @dataclass(frozen=True, kw_only=True)
 class Adjustment:
+    """One (SKU, kind) location of Odoo set from ``odoo_quantity`` to ``amazon_quantity``
+    (Amazon's figure; for fulfillable plus the units of shipped orders Odoo has not imported)."""
+
     sku: str
     kind: Kind
     odoo_quantity: Decimal
@@ -184,6 +210,35 @@ def zero_missing(reported_skus: Iterable[str], odoo: Mapping[tuple[str, Kind], D
             for (sku, kind), qty in sorted(odoo.items()) if sku not in reported and qty != 0]
 
 
+def with_unimported_shipments(amazon: Iterable[FbaQuantities], shipped: Mapping[str, int]
+                              ) -> list[FbaQuantities]:
+    """Amazon's figures with the units of shipped orders Odoo has not imported yet added back
+    to fulfillable (``shipped``: SKU → units): Odoo's targets. Amazon's fulfillable excludes
+    them already and Odoo subtracts them when it imports the orders, so without this Odoo would
+    end below Amazon until the next pull."""
+    result = []
+    for item in amazon:
+        extra = shipped.get(item.sku, 0)
+        if extra:
+            quantities = dict(item.quantities)
+            quantities[SELLABLE_KIND] = quantities.get(SELLABLE_KIND, 0) + extra
+            item = replace(item, quantities=quantities)
+        result.append(item)
+    return result
+
+
+def expected_totals(odoo: Mapping[tuple[str, Kind], Decimal], shipped: Mapping[str, int],
+                    skus: Iterable[str] = ()) -> dict[str, Decimal]:
+    """What Odoo expects Amazon to report per SKU (every kind): its quantities in the account's
+    FBA locations, less the units of shipped orders it has not imported yet (Amazon no longer
+    counts them; Odoo will subtract them on import). ``skus`` are included even with nothing in
+    Odoo (expected 0)."""
+    totals: dict[str, Decimal] = {sku: Decimal(0) for sku in skus}
+    for (sku, _kind), qty in odoo.items():
+        totals[sku] = totals.get(sku, Decimal(0)) + Decimal(qty)
+    return {sku: total - shipped.get(sku, 0) for sku, total in totals.items()}
+
+
 @dataclass(frozen=True, kw_only=True)
 class DriftLine:
     """Odoo's expectation vs Amazon's figure for one SKU (sellable + in transit + reserved)."""
@@ -199,15 +254,16 @@ class DriftLine:
 
 
 def drift(expected: Mapping[str, Decimal], reported: Iterable[FbaQuantities], *,
-          tolerance: Decimal = Decimal(0)) -> list[DriftLine]:
-    """SKUs whose Amazon total differs from what Odoo expects (transfers sent to FBA minus FBA
-    sales imported) by more than ``tolerance``; SKUs on one side only count as 0 on the other."""
+          tolerance: Decimal | int = 0, at: datetime | None = None) -> list[DriftLine]:
+    """SKUs whose Amazon total differs from what Odoo expects (:func:`expected_totals`) by more
+    than ``tolerance`` units; SKUs on one side only count as 0 on the other."""
     totals = {q.sku: q.total for q in reported}
+    limit = Decimal(tolerance)
     lines = []
     for sku in sorted(set(expected) | set(totals)):
         want = Decimal(expected.get(sku, Decimal(0)))
         have = totals.get(sku, 0)
-        if abs(Decimal(have) - want) > tolerance:
-            lines.append(DriftLine(sku=sku, expected=want, reported=have))
+        if abs(Decimal(have) - want) > limit:
+            lines.append(DriftLine(sku=sku, expected=want, reported=have, at=at))
     return lines
 

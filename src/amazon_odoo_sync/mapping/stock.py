@@ -8,7 +8,17 @@ Offered quantity per SKU and marketplace::
 Safety stock is the larger of a fixed number and a percentage of the free quantity (rounded up,
 so it never rounds down to nothing), from ``[stock]`` in the configuration: ``"SKU@DE"`` beats
 ``"SKU"`` beats the default. Only FBM SKUs are offered; switching a SKU from FBM to FBA sends 0
-for FBM first, so the merchant offer does not stay open beside the FBA one.
+for FBM first, so the merchant offer does not stay open beside the FBA one. Amazon may refuse
+that 0 with issue 8560 (the SKU is fulfilled by Amazon already): for such a *closing* update the
+refusal means the goal is reached, so it counts as accepted; any other 8560 (a quantity for a SKU
+Amazon manages as FBA) is rejected with the action "map it as FBA".
+
+Marketplaces served from the same warehouse(s) (``[stock] shared_warehouse``): "full" offers each
+of them every free unit (the reservations of all of them deducted; an order anywhere makes the
+next cycle lower every offer, a drop to 0 is patched at once); "split" divides the units left
+after safety stock and reservations by ``split_weights`` (:func:`split_units`, largest remainder,
+never more than there is). Both are computed per Odoo product by :func:`shared_offers`, so two
+SKUs selling the same product share its units as well.
 
 Sequencing: every computation of a SKU gets a number one higher than the last (``seq``). A
 result (feed report, patch answer) only moves ``last accepted`` forward when its ``seq`` is newer
@@ -30,13 +40,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
+from fractions import Fraction
 from typing import Any, Literal
 
 from ..config import SafetyStockRule, StockConfig
 
 __all__ = [
+    "FBA_MANAGED_ACTION",
+    "FBA_MANAGED_CODE",
     "FBM_CHANNEL_CODE",
     "MAX_FEED_MESSAGES",
+    "Claim",
     "FeedDocument",
     "MessageOutcome",
     "OfferState",
@@ -53,6 +67,8 @@ __all__ = [
     "quantity_patches",
     "safety_rule",
     "safety_units",
+    "shared_offers",
+    "split_units",
     "switch_updates",
 ]
 
@@ -60,6 +76,12 @@ __all__ = [
 FBM_CHANNEL_CODE = "DEFAULT"
 MAX_FEED_MESSAGES = 25_000
 Fulfillment = Literal["FBM", "FBA"]
+SharedWarehouse = Literal["full", "split"]
+
+#: Amazon's issue code for "this SKU is fulfilled by Amazon: its quantity is managed by Amazon".
+FBA_MANAGED_CODE = "8560"
+#: What the seller has to do about an 8560 that is not the answer to a closing 0.
+FBA_MANAGED_ACTION = "SKU is FBA on Amazon: map it as FBA"
 
 #: Issue codes / words in Amazon's messages that mean "not your fault, send it again".
 _RETRYABLE_CODES = frozenset({"500", "503", "90000900", "4000000", "8541"})
@@ -87,6 +109,63 @@ def offered_quantity(*, free: Decimal | int, safety: int, reserved: int) -> int:
     """Whole units to offer: free − safety − reserved, floored, never negative."""
     whole = int(Decimal(free).to_integral_value(rounding=ROUND_FLOOR))
     return max(0, whole - max(0, safety) - max(0, reserved))
+
+
+def split_units(available: int, weights: Mapping[str, Decimal | int]) -> dict[str, int]:
+    """Divide ``available`` whole units among the keys of ``weights`` in proportion to them.
+
+    Largest-remainder rounding: everyone gets the floor of their exact share, the units left
+    over go one each to the largest remainders (ties: the key that sorts first). The shares add
+    up to ``available`` when any weight is positive (else all are 0), so never to more; none is
+    negative (a negative ``available`` or weight counts as 0). The same input always gives the
+    same result.
+    """
+    units = max(0, int(available))
+    exact = {key: Fraction(max(Decimal(w), Decimal(0))) for key, w in weights.items()}
+    total = sum(exact.values(), Fraction(0))
+    if units == 0 or total == 0:
+        return dict.fromkeys(weights, 0)
+    quotas = {key: units * w / total for key, w in exact.items()}
+    shares = {key: int(q) for key, q in quotas.items()}  # floor: quotas are never negative
+    left = units - sum(shares.values())
+    by_remainder = sorted(quotas, key=lambda key: (-(quotas[key] - shares[key]), key))
+    for key in by_remainder[:left]:
+        shares[key] += 1
+    return shares
+
+
+@dataclass(frozen=True, kw_only=True)
+class Claim:
+    """One FBM offer drawing on an Odoo product's free units in a warehouse (group)."""
+
+    marketplace: str  # marketplace code ("DE")
+    sku: str
+    #: Units held back for this offer (:func:`safety_units` of its rule).
+    safety: int = 0
+    #: Its weight when the units are split (``[stock.split_weights]``; 1 by default).
+    weight: Decimal = Decimal(1)
+
+    @property
+    def key(self) -> str:
+        return f"{self.marketplace}/{self.sku}"
+
+
+def shared_offers(*, free: Decimal | int, reserved: int, claims: Sequence[Claim],
+                  mode: SharedWarehouse = "full") -> dict[str, int]:
+    """Quantity to offer per claim (by :attr:`Claim.key`) of one product's free units.
+
+    ``reserved``: units of Amazon orders of this product (any of the claims' SKUs, any sharing
+    marketplace) that Odoo does not have yet. ``full``: each claim offers free − its safety −
+    reserved. ``split``: the units left after the largest safety of the claims and the
+    reservations are divided by weight (:func:`split_units`): the offers never add up to more
+    than that.
+    """
+    if mode == "full":
+        return {c.key: offered_quantity(free=free, safety=c.safety, reserved=reserved) for c in claims}
+    if not claims:
+        return {}
+    pool = offered_quantity(free=free, safety=max(c.safety for c in claims), reserved=reserved)
+    return split_units(pool, {c.key: c.weight for c in claims})
 
 
 def is_urgent(*, previous: int | None, new: int, urgent_threshold: int = 0) -> bool:
@@ -136,10 +215,15 @@ class QuantityUpdate:
     quantity: int
     seq: int
     urgent: bool = False
+    #: The 0 that closes the merchant offer of a SKU switched from FBM to FBA: Amazon refusing it
+    #: because the SKU is FBA already (8560) means it is done.
+    closing: bool = False
 
     def __post_init__(self) -> None:
         if self.quantity < 0:
             raise ValueError(f"{self.sku}: a quantity to offer is never negative")
+        if self.closing and self.quantity != 0:
+            raise ValueError(f"{self.sku}: only a 0 closes an offer")
 
 
 def plan_update(state: OfferState, *, quantity: int, seq: int,
@@ -155,13 +239,14 @@ def plan_update(state: OfferState, *, quantity: int, seq: int,
         return None
     return QuantityUpdate(sku=state.sku, quantity=quantity, seq=seq,
                           urgent=is_urgent(previous=believed, new=quantity,
-                                           urgent_threshold=urgent_threshold))
+                                           urgent_threshold=urgent_threshold),
+                          closing=state.fulfillment == "FBA" and quantity == 0)
 
 
 def switch_updates(state: OfferState, new_fulfillment: Fulfillment, *, seq: int) -> list[QuantityUpdate]:
     """FBM → FBA: the FBM offer goes to 0 first (urgent); other switches need nothing sent."""
     if state.fulfillment == "FBM" and new_fulfillment == "FBA" and state.amazon_believed != 0:
-        return [QuantityUpdate(sku=state.sku, quantity=0, seq=seq, urgent=True)]
+        return [QuantityUpdate(sku=state.sku, quantity=0, seq=seq, urgent=True, closing=True)]
     return []
 
 
@@ -229,9 +314,38 @@ class MessageOutcome:
     issues: tuple[Mapping[str, Any], ...] = field(default=())
 
     @property
+    def fba_managed(self) -> bool:
+        """Amazon answered 8560: the SKU is fulfilled by Amazon there."""
+        return any(_is_fba_managed(i) for i in self.issues)
+
+    @property
+    def action(self) -> str | None:
+        """What the seller has to do about a rejection, when we know it."""
+        if self.outcome is Outcome.REJECTED and self.fba_managed:
+            return FBA_MANAGED_ACTION
+        return None
+
+    @property
     def reason(self) -> str:
         errors = [i for i in self.issues if i.get("severity") == "ERROR"] or list(self.issues)
-        return "; ".join(f"{i.get('code', '?')}: {i.get('message', '')}" for i in errors) or self.outcome
+        text = "; ".join(f"{i.get('code', '?')}: {i.get('message', '')}" for i in errors) or self.outcome
+        return f"{self.action} ({text})" if self.action else text
+
+
+def _is_fba_managed(issue: Mapping[str, Any]) -> bool:
+    return str(issue.get("code", "")) == FBA_MANAGED_CODE and issue.get("severity", "ERROR") == "ERROR"
+
+
+def _judge(update: QuantityUpdate, errors: Sequence[Mapping[str, Any]]) -> Outcome:
+    """The outcome of a message Amazon answered with these ERROR issues."""
+    if not errors:
+        return Outcome.ACCEPTED
+    if update.closing and all(_is_fba_managed(i) for i in errors):
+        # We wanted no merchant quantity on a SKU now FBA; Amazon says it is FBA-managed: done.
+        return Outcome.ACCEPTED
+    if all(_retryable_issue(i) for i in errors):
+        return Outcome.RETRYABLE
+    return Outcome.REJECTED
 
 
 def _retryable_issue(issue: Mapping[str, Any]) -> bool:
@@ -243,7 +357,8 @@ def interpret_processing_report(feed: FeedDocument, *, processing_status: str,
                                 report: Mapping[str, Any] | None) -> list[MessageOutcome]:
     """Outcome of every message of ``feed``; none is left out.
 
-    DONE: a message without ERROR issues was accepted (Amazon lists issues only). FATAL,
+    DONE: a message without ERROR issues was accepted (Amazon lists issues only), and so was a
+    closing 0 refused only with 8560 (the SKU is FBA already: no merchant quantity left). FATAL,
     CANCELLED or a missing/unreadable report: every message is retryable (the document as a whole
     was not processed). Issues without a ``messageId`` (feed-level) make all messages retryable.
     """
@@ -267,13 +382,7 @@ def interpret_processing_report(feed: FeedDocument, *, processing_status: str,
     for message_id, update in feed.messages.items():
         found = tuple(by_message.get(message_id, ()))
         errors = [i for i in found if i.get("severity") == "ERROR"]
-        if not errors:
-            outcome = Outcome.ACCEPTED
-        elif all(_retryable_issue(i) for i in errors):
-            outcome = Outcome.RETRYABLE
-        else:
-            outcome = Outcome.REJECTED
-        outcomes.append(MessageOutcome(update=update, outcome=outcome, issues=found))
+        outcomes.append(MessageOutcome(update=update, outcome=_judge(update, errors), issues=found))
     return outcomes
 
 
@@ -283,9 +392,9 @@ def interpret_patch_response(update: QuantityUpdate, body: Mapping[str, Any]) ->
     errors = [i for i in issues if i.get("severity") == "ERROR"]
     if str(body.get("status", "ACCEPTED")).upper() == "ACCEPTED" and not errors:
         return MessageOutcome(update=update, outcome=Outcome.ACCEPTED, issues=issues)
-    retry = bool(errors) and all(_retryable_issue(i) for i in errors)
-    return MessageOutcome(update=update, outcome=Outcome.RETRYABLE if retry else Outcome.REJECTED,
-                          issues=issues)
+    if not errors:  # INVALID without an ERROR issue: nothing tells us why; not applied
+        return MessageOutcome(update=update, outcome=Outcome.REJECTED, issues=issues)
+    return MessageOutcome(update=update, outcome=_judge(update, errors), issues=issues)
 
 
 def interpret_patch_error(update: QuantityUpdate, *, retryable: bool, message: str) -> MessageOutcome:

@@ -10,7 +10,9 @@ names from :class:`~amazon_odoo_sync.config.MarketplaceConfig` or these defaults
 
 * company (configured name, else the user's company), currency (activated if inactive), pricelist
   ``Amazon <code> (<currency>)``, warehouse (configured name, else the company's first one),
-  FBA warehouse per region ``Amazon FBA <region>`` code ``FBA<region>``, sales team ``Amazon``,
+  FBA warehouse per FBA fulfilment network ``Amazon FBA <network>`` code ``FBA<network>``
+  (``Marketplace.fba_network``: "EU" for the pan-European pool, "UK", "US", "CA"...; the
+  marketplaces of one network share it), sales team ``Amazon``,
   sales tax ``Amazon <code> VAT <rate>% incl.`` (tax-included marketplaces) or
   ``Amazon <code> Sales Tax 0% excl.`` (US/CA: Amazon collects as marketplace facilitator),
   settlement journal ``Amazon Settlements`` (bank, code ``AMZ``; ``AZ<CUR>`` in a foreign
@@ -314,9 +316,11 @@ async def _marketplace(run: _Run, market: Marketplace, cfg: MarketplaceConfig,
 
     warehouse_id = await _warehouse(run, code, "warehouse", cfg.warehouse, company_id, ctx,
                                     default_name=company_name or None)
-    fba_name = cfg.fba_warehouse or f"Amazon FBA {market.region}"
+    # One FBA warehouse per fulfilment network (its stock serves every marketplace of the
+    # network); the per-account locations inside it are made by the FBA inventory flow.
+    fba_name = cfg.fba_warehouse or f"Amazon FBA {market.fba_network}"
     fba_warehouse_id = await _warehouse(run, code, "FBA warehouse", fba_name, company_id, ctx,
-                                        code_hint=f"FBA{market.region}")
+                                        code_hint=f"FBA{market.fba_network}")
 
     team_id = await run.ensure(
         section=code, what="sales team", name=cfg.sales_team, model="crm.team",

@@ -230,18 +230,22 @@ class FeedRow:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> FeedRow:
-        messages = {int(k): QuantityUpdate(sku=v[0], quantity=int(v[1]), seq=int(v[2]))
+        messages = {int(k): QuantityUpdate(sku=v[0], quantity=int(v[1]), seq=int(v[2]),
+                                           closing=len(v) > 3 and bool(v[3]))
                     for k, v in row["messages"].items()}
         return cls(**{**row, "messages": messages})
 
 
 async def create_feed(conn: AsyncConnection[Any], account: str, marketplace_id: str,
                       messages: Mapping[int, QuantityUpdate]) -> int:
-    """Record a feed before it is submitted (so a crash after createFeed is found again)."""
+    """Record a feed before it is submitted (so a crash after createFeed is found again).
+    Each message is stored as ``[sku, quantity, seq]``, plus ``1`` when it closes an offer
+    switched to FBA (its report is read differently)."""
     async with cursor(conn) as cur:
         await cur.execute(CREATE_FEED, {
             "account": account, "marketplace_id": marketplace_id, "count": len(messages),
-            "messages": jsonb({str(k): [u.sku, u.quantity, u.seq] for k, u in messages.items()})})
+            "messages": jsonb({str(k): [u.sku, u.quantity, u.seq, *([1] if u.closing else [])]
+                               for k, u in messages.items()})})
         row = await cur.fetchone()
     assert row is not None
     return int(row["id"])

@@ -142,6 +142,16 @@ def _find_quant(env: Env, product_id: int, location_id: int, keys: Vals | None =
     return None
 
 
+def _written(env: Env) -> dict[str, Any]:
+    """What the ORM stamps on every write; business code here writes rows directly, and the
+    connector's stock flow finds changes by ``write_date``."""
+    return {"write_date": env.now_str(), "write_uid": env.uid}
+
+
+def _created(env: Env) -> dict[str, Any]:
+    return {"create_date": env.now_str(), "create_uid": env.uid, **_written(env)}
+
+
 def update_quant(env: Env, product_id: int, location_id: int, quantity: float = 0.0,
                  reserved: float = 0.0) -> None:
     """Add to on-hand/reserved in an internal location (quants elsewhere are not kept)."""
@@ -154,11 +164,12 @@ def update_quant(env: Env, product_id: int, location_id: int, quantity: float = 
                                       "reserved_quantity": reserved, "inventory_quantity": 0.0,
                                       "inventory_quantity_set": False, "company_id": env.company_id,
                                       "in_date": env.now_str(), "lot_id": False, "package_id": False,
-                                      "owner_id": False})
+                                      "owner_id": False, **_created(env)})
     else:
         quant = env.row("stock.quant", qid)
         env.db.update("stock.quant", qid, {"quantity": quant.get("quantity", 0.0) + quantity,
-                                           "reserved_quantity": quant.get("reserved_quantity", 0.0) + reserved})
+                                           "reserved_quantity": quant.get("reserved_quantity", 0.0) + reserved,
+                                           **_written(env)})
 
 
 # -- models ---------------------------------------------------------------------------------------
@@ -360,7 +371,7 @@ class StockQuant(Model):
             else:
                 env.db.update(self._name, qid, {"inventory_quantity": float(quantity or 0.0),
                                                 "inventory_quantity_set": True,
-                                                "user_id": env.uid, "inventory_date": env.today()})
+                                                "user_id": env.uid, "inventory_date": env.today(), **_written(env)})
             return qid
         return super()._create_one(env, vals)
 
@@ -400,11 +411,11 @@ class StockQuant(Model):
                     "product_uom_qty": abs(diff), "quantity": abs(diff), "picked": True, "state": "done",
                     "location_id": src, "location_dest_id": dest, "is_inventory": True, "date": env.now_str(),
                     "company_id": quant.get("company_id") or env.company_id, "picking_id": False,
-                    "product_uom": 1, "sale_line_id": False,
+                    "product_uom": 1, "sale_line_id": False, **_created(env),
                 })
             env.db.update(self._name, rec_id, {"quantity": quant.get("inventory_quantity", 0.0),
                                                "inventory_quantity": 0.0, "inventory_quantity_set": False,
-                                               "inventory_date": env.today()})
+                                               "inventory_date": env.today(), **_written(env)})
             env.db.update("stock.location", quant["location_id"], {"last_inventory_date": env.today()})
 
     def action_apply_inventory(self, env: Env, ids: Any) -> None:
@@ -474,7 +485,7 @@ class StockPicking(MailThread, Model):
             changes = {k: row[k] for k in ("location_id", "location_dest_id", "picking_type_id")
                        if not env.row("stock.move", mid).get(k)}
             if changes:
-                env.db.update("stock.move", mid, changes)
+                env.db.update("stock.move", mid, {**changes, **_written(env)})
 
     # -- state ---------------------------------------------------------------------------------
     def _recompute_state(self, env: Env, picking_id: int) -> None:
@@ -510,7 +521,7 @@ class StockPicking(MailThread, Model):
             moves = sorted(env.db.lookup("stock.move", "picking_id", pid) or ())
             for mid in moves:
                 if env.row("stock.move", mid).get("state") == "draft":
-                    env.db.update("stock.move", mid, {"state": "confirmed"})
+                    env.db.update("stock.move", mid, {**_written(env), "state": "confirmed"})
             assign_moves(env, moves)
             self._recompute_state(env, pid)
         return True
@@ -527,7 +538,7 @@ class StockPicking(MailThread, Model):
             for mid in sorted(env.db.lookup("stock.move", "picking_id", pid) or ()):
                 if env.row("stock.move", mid).get("state") != "done":
                     unreserve_move(env, mid)
-                    env.db.update("stock.move", mid, {"state": "cancel"})
+                    env.db.update("stock.move", mid, {**_written(env), "state": "cancel"})
             self._recompute_state(env, pid)
         return True
 
@@ -552,7 +563,7 @@ class StockPicking(MailThread, Model):
                                 "transfer, encode quantities.")
             if not any(m.get("picked") for m in live):
                 for m in live:
-                    env.db.update("stock.move", m["id"], {"picked": True})
+                    env.db.update("stock.move", m["id"], {**_written(env), "picked": True})
         ctx = env.context
         no_backorder = set(ctx.get("picking_ids_not_to_backorder") or [])
         need_wizard = []
@@ -589,10 +600,11 @@ class StockPicking(MailThread, Model):
                 unreserve_move(env, mid)
                 if backorder:
                     rest.append((move, move.get("product_uom_qty", 0.0)))
-                env.db.update("stock.move", mid, {"state": "cancel", "quantity": 0.0})
+                env.db.update("stock.move", mid, {**_written(env), "state": "cancel", "quantity": 0.0})
                 continue
             _move_quants(env, mid, done_qty)
-            env.db.update("stock.move", mid, {"state": "done", "product_uom_qty": done_qty, "date": env.now_str()})
+            env.db.update("stock.move", mid, {**_written(env), "state": "done", "product_uom_qty": done_qty,
+                                              "date": env.now_str()})
             for lid in env.db.lookup("stock.move.line", "move_id", mid) or ():
                 env.db.update("stock.move.line", lid, {"picked": True})
             if remaining > _EPS and backorder:
@@ -637,11 +649,11 @@ def assign_moves(env: Env, move_ids: list[int]) -> None:
         reserved = move.get("quantity", 0.0)
         need = demand - reserved
         if need <= _EPS:
-            env.db.update("stock.move", mid, {"state": "assigned"})
+            env.db.update("stock.move", mid, {**_written(env), "state": "assigned"})
             continue
         if not _is_storable(env, move["product_id"]):
             _add_move_line(env, move, move["location_id"], need)
-            env.db.update("stock.move", mid, {"quantity": demand, "state": "assigned"})
+            env.db.update("stock.move", mid, {**_written(env), "quantity": demand, "state": "assigned"})
             continue
         locations = _children(env, {move["location_id"]})
         quants = env.db.table("stock.quant")
@@ -660,7 +672,7 @@ def assign_moves(env: Env, move_ids: list[int]) -> None:
             need -= take
             reserved += take
         state = "assigned" if need <= _EPS else ("partially_available" if reserved > _EPS else "confirmed")
-        env.db.update("stock.move", mid, {"quantity": reserved, "state": state})
+        env.db.update("stock.move", mid, {**_written(env), "quantity": reserved, "state": state})
 
 
 def _add_move_line(env: Env, move: Record, location_id: int, quantity: float) -> None:
@@ -681,7 +693,7 @@ def unreserve_move(env: Env, mid: int) -> None:
             update_quant(env, move["product_id"], line["location_id"], reserved=-line.get("quantity", 0.0))
         env.db.delete("stock.move.line", lid)
     if move.get("state") in ("assigned", "partially_available"):
-        env.db.update("stock.move", mid, {"state": "confirmed", "quantity": 0.0})
+        env.db.update("stock.move", mid, {**_written(env), "state": "confirmed", "quantity": 0.0})
 
 
 def set_move_quantity(env: Env, mid: int, quantity: float) -> None:
@@ -708,7 +720,7 @@ def set_move_quantity(env: Env, mid: int, quantity: float) -> None:
             else:
                 env.db.update("stock.move.line", lid, {"quantity": line["quantity"] - take})
             excess -= take
-    env.db.update("stock.move", mid, {"quantity": quantity})
+    env.db.update("stock.move", mid, {**_written(env), "quantity": quantity})
 
 
 def _move_quants(env: Env, mid: int, done_qty: float) -> None:
