@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -26,7 +27,9 @@ ORDER_CHANGE: dict[str, Any] = {
 }
 
 
-async def test_bad_notifications_are_rejected_and_quarantined_once(db_url: str) -> None:
+@pytest.fixture
+async def endpoint(db_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, AsyncConnectionPool[Any]]]:
+    """A client of the notification endpoint, and the pool it stores with."""
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(db_url, min_size=1, max_size=2, open=False,
                                                          kwargs={"autocommit": True})
     await pool.open()
@@ -34,45 +37,44 @@ async def test_bad_notifications_are_rejected_and_quarantined_once(db_url: str) 
     app.include_router(notifications_router(pool))
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as client:
-            for body in (b"not json", b"[1, 2]", json.dumps(ORDER_CHANGE).encode(), b"not json"):
-                response = await client.post("/notifications/spapi", content=body)
-                assert response.status_code == 400
-        async with pool.connection() as conn:
-            items = await quarantine.open_items(conn, "notifications")
-            assert len(items) == 3  # the repeated bad body is one item, seen twice
-            assert {i.attempts for i in items} == {1, 2}
-            assert any("unknown seller A2UNKNOWN" in i.reason for i in items)
-            assert await inbox.pending(conn, 10, source="notification") == []
+            yield client, pool
     finally:
         await pool.close()
 
 
-async def test_a_seller_added_after_the_first_notification_is_known_at_once(db_url: str) -> None:
+async def test_bad_notifications_are_rejected_and_quarantined_once(
+        endpoint: tuple[httpx.AsyncClient, AsyncConnectionPool[Any]]) -> None:
+    client, pool = endpoint
+    for body in (b"not json", b"[1, 2]", json.dumps(ORDER_CHANGE).encode(), b"not json"):
+        response = await client.post("/notifications/spapi", content=body)
+        assert response.status_code == 400
+    async with pool.connection() as conn:
+        items = await quarantine.open_items(conn, "notifications")
+        assert len(items) == 3  # the repeated bad body is one item, seen twice
+        assert {i.attempts for i in items} == {1, 2}
+        assert any("unknown seller A2UNKNOWN" in i.reason for i in items)
+        assert await inbox.pending(conn, 10, source="notification") == []
+
+
+async def test_a_seller_added_after_the_first_notification_is_known_at_once(
+        endpoint: tuple[httpx.AsyncClient, AsyncConnectionPool[Any]]) -> None:
     """The endpoint caches seller → account; an unknown seller re-reads the accounts first."""
-    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(db_url, min_size=1, max_size=2, open=False,
-                                                         kwargs={"autocommit": True})
-    await pool.open()
-    app = FastAPI()
-    app.include_router(notifications_router(pool))
-    try:
-        async with pool.connection() as conn:
-            await accounts.upsert(conn, Cipher([new_key()]), name="shop-us", region="NA",
-                                  marketplaces=["ATVPDKIKX0DER"], seller_id="A2FIRST")
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as client:
-            first = _order_change("A2FIRST", "n-10")
-            assert (await client.post("/notifications/spapi", content=json.dumps(first))).json() == {"stored": True}
-            async with pool.connection() as conn:
-                await accounts.upsert(conn, Cipher([new_key()]), name="shop-eu", region="EU",
-                                      marketplaces=["A1PA6795UKMFR9"], seller_id="A2LATER")
-            later = _order_change("A2LATER", "n-11")
-            assert (await client.post("/notifications/spapi", content=json.dumps(later))).json() == {"stored": True}
-            again = await client.post("/notifications/spapi", content=json.dumps(later))
-            assert again.json() == {"stored": False}  # a duplicate, not a new row
-        async with pool.connection() as conn:
-            items = await inbox.pending(conn, 10, source="notification")
-            assert sorted((i.key, i.account) for i in items) == [("n-10", "shop-us"), ("n-11", "shop-eu")]
-    finally:
-        await pool.close()
+    client, pool = endpoint
+    async with pool.connection() as conn:
+        await accounts.upsert(conn, Cipher([new_key()]), name="shop-us", region="NA",
+                              marketplaces=["ATVPDKIKX0DER"], seller_id="A2FIRST")
+    first = _order_change("A2FIRST", "n-10")
+    assert (await client.post("/notifications/spapi", content=json.dumps(first))).json() == {"stored": True}
+    async with pool.connection() as conn:
+        await accounts.upsert(conn, Cipher([new_key()]), name="shop-eu", region="EU",
+                              marketplaces=["A1PA6795UKMFR9"], seller_id="A2LATER")
+    later = _order_change("A2LATER", "n-11")
+    assert (await client.post("/notifications/spapi", content=json.dumps(later))).json() == {"stored": True}
+    again = await client.post("/notifications/spapi", content=json.dumps(later))
+    assert again.json() == {"stored": False}  # a duplicate, not a new row
+    async with pool.connection() as conn:
+        items = await inbox.pending(conn, 10, source="notification")
+        assert sorted((i.key, i.account) for i in items) == [("n-10", "shop-us"), ("n-11", "shop-eu")]
 
 
 def _order_change(seller_id: str, notification_id: str) -> dict[str, Any]:
