@@ -83,6 +83,11 @@ async def test_load_reads_datetimes_in_the_context_or_user_timezone_and_keeps_no
     await _call(emu, "sale.order", "load", [[".id", "date_order"], [[str(order), "2024-07-01 12:00:00"]]],
                 {"context": {"tz": "UTC"}})
     assert (await _call(emu, "sale.order", "read", [[order], ["date_order"]]))[0]["date_order"] == "2024-07-01 12:00:00"
+    await _call(emu, "sale.order", "load", [[".id", "date_order"], [[str(order), "2024-07-02 08:30"]]],
+                {"context": {"tz": "UTC"}})
+    assert (await _call(emu, "sale.order", "read", [[order], ["date_order"]]))[0]["date_order"] == "2024-07-02 08:30:00"
+    bad = await _call(emu, "sale.order", "load", [[".id", "date_order"], [[str(order), "2024-07-02T08:30:00"]]])
+    assert bad["ids"] is False and "does not seem to be a valid datetime" in bad["messages"][0]["message"]
     failed = await _call(emu, "res.partner", "load", [[".id", "name"], [[str(ids[0]), "A3"], ["424242", "X"]]])
     assert failed["ids"] is False and "Unknown database identifier '424242'" in failed["messages"][0]["message"]
     assert failed["messages"][0]["record"] == 1

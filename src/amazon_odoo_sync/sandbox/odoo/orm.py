@@ -767,11 +767,16 @@ class Model:
         if len(path) > 1:
             raise OdooValueError(f"Importing {name}: sub-fields are not emulated")
         if f.type == "datetime":
-            try:
-                parsed = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
-            except ValueError:
+            # As Odoo 18's import: seconds, minutes or the time may be left out.
+            for form in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+                try:
+                    parsed = datetime.strptime(text, form)
+                    break
+                except ValueError:
+                    continue
+            else:
                 raise OdooValueError(f"'{text}' does not seem to be a valid datetime for field "
-                                     f"'{f.string or f.name}'") from None
+                                     f"'{f.string or f.name}'")
             tz = env.context.get("tz") or self._user_tz(env)
             try:
                 zone = ZoneInfo(tz) if tz else UTC
