@@ -51,6 +51,23 @@ async def test_limit_recovers_additively_and_never_exceeds_max(fake_clock: FakeC
     assert max(history) == 4 and history[-1] == 4
 
 
+async def test_a_big_batch_is_judged_per_record_against_its_own_kind(fake_clock: FakeClock) -> None:
+    """Confirming 50 orders takes seconds on a healthy Odoo; searches take milliseconds."""
+    gov = governor(fake_clock, min_samples=5, latency_tolerance=2.5)
+    for _ in range(8):
+        await gov.record(0.02, kind="sale.order.search_read")
+        await gov.record(0.12, kind="sale.order.action_confirm", records=1)
+    assert gov.limit == 8
+    await gov.record(2.4, kind="sale.order.action_confirm", records=50)  # 48 ms per order: normal
+    assert gov.limit == 8
+    await gov.record(0.4, kind="sale.order.search_read")  # 20x its kind's baseline: overload
+    assert gov.limit == 4
+    assert gov.baseline_of("sale.order.action_confirm") is not None
+    fake_clock.advance(2)  # past the cooldown of that cut
+    await gov.record(20.0, kind="sale.order.action_confirm", records=50)  # 400 ms per order: overload
+    assert gov.limit == 2
+
+
 async def test_rising_latency_is_an_overload_signal(fake_clock: FakeClock) -> None:
     gov = governor(fake_clock, min_samples=5, latency_tolerance=2.0)
     for _ in range(8):

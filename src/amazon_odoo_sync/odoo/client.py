@@ -250,7 +250,7 @@ class OdooClient:
             if merged:
                 options["context"] = merged
             return await self._governed(model, method, self._execute_kw_raw(
-                model, method, positional, options))
+                model, method, positional, options), records=_records(method, ids, args))
         body = dict(kwargs)
         if args:
             names = POSITIONAL_NAMES.get(method)
@@ -265,7 +265,8 @@ class OdooClient:
             body["ids"] = [ids] if isinstance(ids, int) else list(ids)
         if merged:
             body["context"] = merged
-        return await self._governed(model, method, self._json2_raw(model, method, body))
+        return await self._governed(model, method, self._json2_raw(model, method, body),
+                                    records=_records(method, ids, args))
 
     async def execute_kw(self, model: str, method: str, args: Sequence[Any],
                          kwargs: Mapping[str, Any] | None = None) -> Any:
@@ -461,13 +462,13 @@ class OdooClient:
 
     # -- transport ----------------------------------------------------------------------------
 
-    async def _governed(self, model: str, method: str, coro: Any) -> Any:
+    async def _governed(self, model: str, method: str, coro: Any, *, records: int = 1) -> Any:
         started = time.perf_counter()
         outcome = "ok"
         try:
             if self._governor is None:
                 return await coro
-            async with self._governor.slot() as slot:
+            async with self._governor.slot(f"{model}.{method}", records) as slot:
                 try:
                     return await coro
                 except (OdooBusyError, TransientError):
@@ -579,6 +580,15 @@ class OdooClient:
 _MODEL_METHODS = frozenset({"create", "search", "search_count", "search_read", "search_fetch",
                             "read_group", "name_search", "name_create", "fields_get",
                             "default_get", "check_access_rights", "web_search_read", "load"})
+
+
+def _records(method: str, ids: Sequence[int] | int | None, args: Sequence[Any]) -> int:
+    """How many records a call carries (its cost grows with them): ids, or the rows of a
+    ``create``/``load``."""
+    if ids is not None:
+        return 1 if isinstance(ids, int) else max(1, len(ids))
+    rows = args[1] if method == "load" and len(args) > 1 else args[0] if method == "create" and args else None
+    return max(1, len(rows)) if isinstance(rows, list) else 1
 
 
 def _as_id_list(result: Any, operation: str) -> list[int]:

@@ -11,12 +11,15 @@ How (AIMD, as TCP congestion control):
 * after a window of ``limit`` good calls, the limit grows by 1 (additive increase), up to
   ``max_concurrency`` (``settings.odoo.max_concurrency``);
 * on an overload signal (timeout, 502/503/504, serialization/lock failure, or a latency above
-  ``latency_tolerance`` times the baseline), the limit is multiplied by ``decrease_factor``
+  ``latency_tolerance`` times the baseline of that kind of call), the limit is multiplied by
+  ``decrease_factor``
   (multiplicative decrease), at least 1, at most once per ``cooldown`` seconds across workers, so
   that one burst of failures from calls already in flight counts once;
 * the latency baseline is a moving average of good calls that also creeps up slowly on slow
   calls, so a server that is permanently slower becomes the new normal instead of pinning the
-  limit at 1.
+  limit at 1. It is kept per kind of call (``model.method``) and per record the call carries:
+  confirming 50 orders in one call takes 2-3 s on a healthy Odoo, a search 20 ms; measured
+  against one shared baseline, every batch looked like an overload and halved the limit.
 
 Slots are leases with an expiry: a worker that dies while holding one does not leak it; the
 next worker to find the instance full reaps expired leases.
@@ -56,12 +59,16 @@ class CallSlot:
     """Held for the duration of one call; set ``overloaded`` when the call says Odoo is busy."""
 
     overloaded: bool = False
+    #: The kind of call and how many records it carries: its latency is judged per record
+    #: against calls of the same kind.
+    kind: str = "*"
+    records: int = 1
 
 
 class Governor(Protocol):
     """What :class:`~amazon_odoo_sync.odoo.client.OdooClient` needs from a governor."""
 
-    def slot(self) -> Any:  # an async context manager yielding a CallSlot
+    def slot(self, kind: str = "*", records: int = 1) -> Any:  # an async context manager yielding a CallSlot
         ...
 
 
@@ -339,9 +346,18 @@ class AdaptiveGovernor:
         self._ready = False
         self._limit = self._initial
         self._good_in_window = 0
-        self._samples = 0
-        self.baseline: float | None = None
+        #: kind of call → (latency per record, good samples)
+        self._baselines: dict[str, tuple[float, int]] = {}
         self._released = asyncio.Event()
+
+    @property
+    def baseline(self) -> float | None:
+        """Latency per record of calls of the default kind (``*``)."""
+        return self.baseline_of("*")
+
+    def baseline_of(self, kind: str) -> float | None:
+        known = self._baselines.get(kind)
+        return None if known is None else known[0]
 
     @property
     def limit(self) -> int:
@@ -361,10 +377,10 @@ class AdaptiveGovernor:
         await self._store.aclose()
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[CallSlot]:
+    async def slot(self, kind: str = "*", records: int = 1) -> AsyncIterator[CallSlot]:
         lease = await self._acquire()
         started = self._clock.monotonic()
-        slot = CallSlot()
+        slot = CallSlot(kind=kind, records=max(1, records))
         try:
             yield slot
         except BaseException:
@@ -378,23 +394,24 @@ class AdaptiveGovernor:
             await asyncio.shield(self._store.release(lease))
         finally:
             self._released.set()
-        await self.record(latency, overloaded=slot.overloaded)
+        await self.record(latency, overloaded=slot.overloaded, kind=slot.kind, records=slot.records)
 
-    async def record(self, latency: float, *, overloaded: bool = False) -> None:
+    async def record(self, latency: float, *, overloaded: bool = False, kind: str = "*",
+                     records: int = 1) -> None:
         """Feed one call's outcome into the AIMD rule (the slot does this itself)."""
         await self._ensure()
-        slow = (self.baseline is not None and self._samples >= self._min_samples
-                and latency > self._latency_tolerance * self.baseline)
+        each = latency / max(1, records)
+        baseline, samples = self._baselines.get(kind, (None, 0))
+        slow = baseline is not None and samples >= self._min_samples and each > self._latency_tolerance * baseline
         if overloaded or slow:
             self._good_in_window = 0
-            if slow and self.baseline is not None:
+            if slow and baseline is not None:
                 # Creep towards the slower latency so a slower normal is accepted eventually.
-                self.baseline += 0.05 * (latency - self.baseline)
+                self._baselines[kind] = (baseline + 0.05 * (each - baseline), samples)
             self._set_limit(await self._store.decrease(
                 self.instance, factor=self._decrease_factor, cooldown=self._cooldown))
             return
-        self._samples += 1
-        self.baseline = latency if self.baseline is None else 0.9 * self.baseline + 0.1 * latency
+        self._baselines[kind] = (each if baseline is None else 0.9 * baseline + 0.1 * each, samples + 1)
         self._good_in_window += 1
         if self._good_in_window >= self._limit:
             self._good_in_window = 0
