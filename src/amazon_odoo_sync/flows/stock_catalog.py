@@ -70,7 +70,8 @@ async def map_listed_products(conn: AsyncConnection[Any], *, account: str, marke
                               spapi: Any, odoo: Any, now: datetime | None = None,
                               progress: Callable[[int], None] | None = None) -> CatalogResult:
     """Fill ``product_map`` of ``account`` from its listings (see the module docstring).
-    ``conn`` in autocommit mode; each marketplace commits on its own."""
+    ``conn`` in autocommit mode; each marketplace commits on its own, the refresh time once all
+    of them are done."""
     from .stock import mark_dirty
 
     result = CatalogResult()
@@ -100,10 +101,13 @@ async def map_listed_products(conn: AsyncConnection[Any], *, account: str, marke
         async with conn.transaction():
             changed = await product_map.fill_from_listings(conn, rows)
             await mark_dirty(conn, account, changed)
-            if now is not None:
-                await cursors.reset(conn, account, CURSOR_FLOW, now)
         result.mapped += len(rows)
         result.changed.extend(changed)
+    if now is not None:
+        # Only once every marketplace is read: a refresh that failed half-way (a 429, a 500)
+        # stays due, so its retry maps the marketplaces it did not reach.
+        async with conn.transaction():
+            await cursors.reset(conn, account, CURSOR_FLOW, now)
     if result.ambiguous:
         _log.warning("stock.catalog.ambiguous_default_code", account=account, skus=result.ambiguous[:50],
                      count=len(result.ambiguous))
