@@ -68,14 +68,20 @@ async def _odoo_products(odoo: Any, skus: Sequence[str]) -> dict[str, list[int]]
 
 async def map_listed_products(conn: AsyncConnection[Any], *, account: str, marketplace_ids: Sequence[str],
                               spapi: Any, odoo: Any, now: datetime | None = None,
+                              fresh_since: datetime | None = None,
                               progress: Callable[[int], None] | None = None) -> CatalogResult:
     """Fill ``product_map`` of ``account`` from its listings (see the module docstring).
-    ``conn`` in autocommit mode; each marketplace commits on its own, the refresh time once all
-    of them are done."""
+    ``conn`` in autocommit mode; each marketplace commits on its own (with its own refresh time:
+    marketplaces refreshed after ``fresh_since`` are skipped), the account's refresh time once
+    all of them are done."""
     from .stock import mark_dirty
 
     result = CatalogResult()
     for marketplace_id in marketplace_ids:
+        if fresh_since is not None:
+            done = await cursors.get(conn, account, CURSOR_FLOW, marketplace=marketplace_id)
+            if done is not None and done.cursor is not None and done.cursor > fresh_since:
+                continue  # read by an attempt that failed later, on another marketplace
         listed: dict[str, tuple[str | None, Literal["FBM", "FBA"]]] = {}
         async for page in spapi.listings.search_listings_items_pages(
                 marketplace_ids=[marketplace_id], included_data=["summaries", "fulfillmentAvailability"],
@@ -101,11 +107,13 @@ async def map_listed_products(conn: AsyncConnection[Any], *, account: str, marke
         async with conn.transaction():
             changed = await product_map.fill_from_listings(conn, rows)
             await mark_dirty(conn, account, changed)
+            if now is not None:
+                await cursors.reset(conn, account, CURSOR_FLOW, now, marketplace=marketplace_id)
         result.mapped += len(rows)
         result.changed.extend(changed)
     if now is not None:
         # Only once every marketplace is read: a refresh that failed half-way (a 429, a 500)
-        # stays due, so its retry maps the marketplaces it did not reach.
+        # stays due, and its retry reads only the marketplaces it did not reach.
         async with conn.transaction():
             await cursors.reset(conn, account, CURSOR_FLOW, now)
     if result.ambiguous:
@@ -133,5 +141,8 @@ async def map_products_for(rt: Any, account: str, conn: AsyncConnection[Any], *,
     if not force and (minutes <= 0 or not await refresh_due(conn, account, now, timedelta(minutes=minutes))):
         return None
     spapi = await rt.spapi(account, priority=rt.settings.priorities.reports)
+    # A marketplace read within the refresh interval (by an attempt that failed on a later one)
+    # is not read again.
     return await map_listed_products(conn, account=account, marketplace_ids=rt.settings.account(account).marketplaces,
-                                     spapi=spapi, odoo=await rt.odoo(), now=now, progress=progress)
+                                     spapi=spapi, odoo=await rt.odoo(), now=now, progress=progress,
+                                     fresh_since=None if force else now - timedelta(minutes=minutes))
