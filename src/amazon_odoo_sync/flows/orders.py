@@ -156,9 +156,9 @@ async def receive_notification(conn: AsyncConnection[Any], notification: Mapping
                     0, int(line.get("Quantity") or 0) - int(line.get("QuantityShipped") or 0))
         if units and status in ("Pending", "Unshipped", "PartiallyShipped") and summary.get("FulfillmentType") == "MFN":
             # The stock flow must not offer these units again while the order is on its way to Odoo.
-            await reservations.reserve_many(conn, account, [reservations.Reservation(
-                order_id=str(order_id), marketplace_id=str(summary.get("MarketplaceId") or ""), status=status,
-                units=units)])
+            await reservations.reserve(conn, account=account, order_id=str(order_id),
+                                       marketplace_id=str(summary.get("MarketplaceId") or ""), status=status,
+                                       units=units)
             await mark_dirty(conn, account, units)
         await fetch_notified_task.defer_in_transaction(conn, account=account)
     return True

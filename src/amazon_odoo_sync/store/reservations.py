@@ -17,12 +17,6 @@ from ._sql import cursor
 
 __all__ = ["Reservation", "release", "reserve", "reserve_many", "reserved_units"]
 
-RESERVE = """
-INSERT INTO order_reservations (account, amazon_order_id, sku, marketplace_id, quantity, amazon_status)
-VALUES (%(account)s, %(order_id)s, %(sku)s, %(marketplace_id)s, %(quantity)s, %(status)s)
-ON CONFLICT (account, amazon_order_id, sku) DO UPDATE
-SET quantity = EXCLUDED.quantity, amazon_status = EXCLUDED.amazon_status, updated_at = now()
-"""
 RESERVE_MANY = """
 INSERT INTO order_reservations (account, amazon_order_id, sku, marketplace_id, quantity, amazon_status)
 SELECT %(account)s, t.order_id, t.sku, t.marketplace_id, t.quantity, t.status
@@ -42,10 +36,9 @@ GROUP BY sku
 
 async def reserve(conn: AsyncConnection[Any], *, account: str, order_id: str, marketplace_id: str,
                   status: str, units: dict[str, int]) -> None:
-    async with cursor(conn) as cur:
-        await cur.executemany(RESERVE, [
-            {"account": account, "order_id": order_id, "sku": sku, "marketplace_id": marketplace_id,
-             "quantity": quantity, "status": status} for sku, quantity in units.items()])
+    """Record (or update) the open units of one order."""
+    await reserve_many(conn, account, [Reservation(order_id=order_id, marketplace_id=marketplace_id, status=status,
+                                                   units=units)])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,8 +52,8 @@ class Reservation:
 
 
 async def reserve_many(conn: AsyncConnection[Any], account: str, orders: Iterable[Reservation]) -> None:
-    """:func:`reserve` for many orders in one statement (rows in key order: concurrent writers
-    lock them in the same order and never deadlock)."""
+    """Record (or update) the open units of many orders in one statement (rows in key order:
+    concurrent writers lock them in the same order and never deadlock)."""
     # One row per (order, SKU), the last given wins: the upsert may touch a row only once.
     latest = {(r.order_id, sku): (r.marketplace_id, int(qty), r.status) for r in orders for sku, qty in r.units.items()}
     rows = sorted((order_id, sku, *rest) for (order_id, sku), rest in latest.items())
