@@ -53,6 +53,7 @@ from cryptography.fernet import Fernet  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from psycopg_pool import AsyncConnectionPool  # noqa: E402
 
+from amazon_odoo_sync.amazon.sqs import SqsClient  # noqa: E402
 from amazon_odoo_sync.demo.reconcile import Reconciliation, expected_in_odoo, reconcile  # noqa: E402
 from amazon_odoo_sync.demo.wiring import (  # noqa: E402
     OdooTarget,
@@ -73,6 +74,7 @@ from amazon_odoo_sync.flows.orders import (  # noqa: E402
     poll_orders,
 )
 from amazon_odoo_sync.flows.runtime import FlowRuntime, install_runtime  # noqa: E402
+from amazon_odoo_sync.flows.sqs_notifications import poll_sqs  # noqa: E402
 from amazon_odoo_sync.sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN  # noqa: E402
 from amazon_odoo_sync.sandbox.spapi.scenario import Scenario, load_scenario  # noqa: E402
 from amazon_odoo_sync.store import inbox  # noqa: E402
@@ -86,6 +88,8 @@ sys.modules["_sandbox_procs"] = procs
 _spec.loader.exec_module(procs)
 
 ARN = "arn:aws:sqs:eu-west-1:123456789012:aos-bench-orders"
+#: Where the simulator keeps the messages of that ARN (its own SQS) when it is not routed elsewhere.
+QUEUE_PATH = "/_sqs/123456789012/aos-bench-orders"
 #: After the last order: AFN orders ship 2 h after purchase, cancellations come up to 3.5 h after.
 TAIL = timedelta(hours=3, minutes=40)
 ImporterFactory = Callable[..., OrderImporter]
@@ -234,8 +238,7 @@ class Bench:
                         break
                     started = time.monotonic()
                     result = await importer.import_documents(conn, [i.payload for i in items])
-                    for item in items:
-                        await inbox.mark_processed(conn, item.id)
+                    await inbox.mark_processed_many(conn, (item.id for item in items))
             self.batches.append((started, time.monotonic(), result.confirmed_ids))
             self.confirmed.update(result.confirmed_ids)
             done += len(items)
@@ -288,6 +291,20 @@ class Bench:
                     await fetch_notified_orders(rt, account)
                 except Exception as exc:
                     self.error("fetch_notified_orders", exc)
+
+    async def sqs_poller(self, rt: FlowRuntime, sim_url: str) -> None:
+        """The ``notifications.sqs_poll`` job, run back to back: long polls of 10 messages. The
+        visibility timeout is the configured one in real seconds (the simulator counts it in
+        simulated seconds)."""
+        visibility = int(rt.settings.notifications.visibility_timeout_seconds * self.speed)
+        async with SqsClient(sim_url + QUEUE_PATH, transport=httpx.AsyncHTTPTransport()) as client:
+            while not self.stop.is_set():
+                try:
+                    await poll_sqs(rt.pool, client, max_messages=10, wait_seconds=1,
+                                   visibility_timeout=visibility, run_seconds=5)
+                except Exception as exc:
+                    self.error("sqs_poll", exc)
+                    await asyncio.sleep(0.5)
 
     async def poller(self, rt: FlowRuntime) -> None:
         """The polling backup, every ``schedules.orders_poll`` seconds of simulated time."""
@@ -353,7 +370,8 @@ class Bench:
                                                lifespan="off", access_log=False))
         server_task = asyncio.create_task(server.serve())
         try:
-            await self.setup(rt, admin, sim, f"http://127.0.0.1:{port}/notifications/spapi")
+            await self.setup(rt, admin, sim, f"http://127.0.0.1:{port}/notifications/spapi"
+                             if self.args.delivery == "http" else None)
             while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
                 await asyncio.sleep(0.05)
             await self.measure(rt, admin, sim, emu, spapi_t)
@@ -365,7 +383,7 @@ class Bench:
             await rt.aclose()
             await pool.close()
 
-    async def setup(self, rt: FlowRuntime, admin: httpx.AsyncClient, sim: Any, endpoint: str) -> None:
+    async def setup(self, rt: FlowRuntime, admin: httpx.AsyncClient, sim: Any, endpoint: str | None) -> None:
         """``accounts add``, ``odoo setup``, catalog, cursors, destination and subscriptions."""
         started = time.perf_counter()
         settings = rt.settings
@@ -380,8 +398,9 @@ class Bench:
         offers = (await admin.get(f"{sim.url}/_sim/offers")).json()["offers"]
         await seed_catalog(odoo, offers)
         await set_cursors(rt.pool, settings, self.scenario.start)
-        (await admin.post(f"{sim.url}/_sim/notifications/routes", json={"targets": {ARN: endpoint}})
-         ).raise_for_status()
+        if endpoint:  # else the ARN stays unrouted: the simulator's own SQS queue
+            (await admin.post(f"{sim.url}/_sim/notifications/routes", json={"targets": {ARN: endpoint}})
+             ).raise_for_status()
         destination_id = None
         for account in settings.accounts:
             notifications = (await rt.spapi(account.name)).notifications
@@ -416,6 +435,8 @@ class Bench:
         tasks += [asyncio.create_task(self.worker(rt, accounts)) for _ in range(args.workers)]
         tasks.append(asyncio.create_task(self.poller(rt)))
         tasks.append(asyncio.create_task(self.sweeper(rt, accounts)))
+        if args.delivery == "sqs":
+            tasks.append(asyncio.create_task(self.sqs_poller(rt, sim.url)))
         overhead = 0.0  # CPU of this bench's own look-ups, not the connector's
         expected: set[str] | None = None
         truth: list[dict[str, Any]] = []
@@ -576,6 +597,9 @@ async def main() -> None:
     parser.add_argument("--poll-every", type=float, default=None,
                         help="simulated seconds between polling-backup runs (default: schedules.orders_poll)")
     parser.add_argument("--workers", type=int, default=2, help="concurrent drain loops")
+    parser.add_argument("--delivery", choices=("sqs", "http"), default="sqs",
+                        help="how notifications arrive: Amazon's SQS queue (default; the simulator's), read "
+                        "10 at a time by the poller, or posted one by one to the HTTP endpoint")
     parser.add_argument("--faults", choices=("scenario", "compressed", "off"), default="compressed",
                         help="the scenario's faults; compressed (default): without injected 429s and "
                         "timeouts, whose cost is real time that the clock speed does not scale")
@@ -592,7 +616,7 @@ async def main() -> None:
           f"last ones to ship or be cancelled; speed {args.speed:g}x (≈ {simulated.total_seconds() / args.speed:.0f} s "
           f"real), rate-limit scale {args.rate_limit_scale or args.speed:g}, Odoo latency scale "
           f"{args.latency_scale:g} ({args.odoo_workers} workers), {args.workers} drain loops, "
-          f"faults {args.faults}", flush=True)
+          f"notifications by {args.delivery}, faults {args.faults}", flush=True)
     outcomes = []
     for m in modes:
         outcomes.append(await Bench(args, m, scenario, hours).run())

@@ -7,13 +7,15 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 
 from amazon_odoo_sync.amazon.sqs import AwsCredentials, SqsClient
+from amazon_odoo_sync.flows import notifications
 from amazon_odoo_sync.flows.orders import fetch_notified_orders, import_pending
-from amazon_odoo_sync.flows.sqs_notifications import PollResult, poll_sqs
+from amazon_odoo_sync.flows.sqs_notifications import POISON_RECEIVES, PollResult, poll_sqs
 from amazon_odoo_sync.sandbox.spapi.notifications import NotificationFaults, NotificationHub
 from amazon_odoo_sync.sandbox.spapi.selling import SellingSettings, attach, services
 from amazon_odoo_sync.store import quarantine
@@ -162,3 +164,43 @@ async def test_a_lost_delete_means_redelivery_and_still_one_stored_notification(
         stored = await stored_notifications(env)
         assert len(stored) == len(set(stored)) == published
         assert stored == stored_first
+
+
+async def test_a_message_that_breaks_the_store_holds_back_only_itself_then_is_quarantined(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected error (a bug) in a batch: the batch is stored message by message, the
+    others are stored and deleted; the breaking one is kept until SQS has delivered it
+    POISON_RECEIVES times, then quarantined and deleted."""
+    original = notifications.INTAKES["ORDER_CHANGE"]
+
+    async def stored(conn: Any, account: str, read: list[Any]) -> None:
+        if any(r.notification_id == "n-bad" for r in read):
+            raise KeyError("a bug")
+        await original.stored(conn, account, read)
+
+    monkeypatch.setitem(notifications.INTAKES, "ORDER_CHANGE", notifications.Intake(original.read, stored))
+    async with orders_env(db_url, faults=False) as env:
+        hub = await subscribe(env, NotificationFaults())
+        seller = env.settings.accounts[0].seller_id
+
+        def change(notification_id: str, order_id: str) -> str:
+            return json.dumps({"NotificationType": "ORDER_CHANGE",
+                               "NotificationMetadata": {"NotificationId": notification_id},
+                               "Payload": {"OrderChangeNotification": {"SellerId": seller,
+                                                                       "AmazonOrderId": order_id}}})
+
+        results = []
+        async with sqs_for(env) as client:
+            for notification_id, order_id in (("n-1", "111-1"), ("n-bad", "111-2"), ("n-3", "111-3")):
+                await client.send_message(change(notification_id, order_id))
+            for _ in range(POISON_RECEIVES):
+                results.append(await poll(env, client, visibility_timeout=60))
+                env.advance_to(env.world.clock.now() + timedelta(minutes=2))
+        assert (results[0].received, results[0].stored, results[0].kept, results[0].deleted) == (3, 2, 1, 2)
+        assert all((r.received, r.kept) == (1, 1) for r in results[1:-1])
+        assert (results[-1].received, results[-1].quarantined, results[-1].deleted) == (1, 1, 1)
+        assert hub.queues.depth(QUEUE) == 0
+        assert await stored_notifications(env) == ["n-1", "n-3"]
+        async with env.pool.connection() as conn:
+            items = await quarantine.open_items(conn, "notifications")
+        assert [i.reason for i in items] == ["KeyError: 'a bug'"]

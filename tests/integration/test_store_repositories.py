@@ -56,6 +56,16 @@ async def test_inbox_lifecycle_and_pending(conn: psycopg.AsyncConnection[object]
         await inbox.mark_processed(conn, 999_999)
 
 
+async def test_inbox_mark_processed_many_marks_exactly_the_given_items(conn: psycopg.AsyncConnection[object]) -> None:
+    items = [await inbox.put(conn, source="orders/acme", key=f"o{i}", account="acme", payload={"i": i})
+             for i in range(4)]
+    assert await inbox.mark_processed_many(conn, [items[0].id, items[2].id, items[2].id]) == 2
+    assert await inbox.mark_processed_many(conn, []) == 0
+    assert [i.key for i in await inbox.pending(conn, source="orders/acme")] == ["o1", "o3"]
+    done = await inbox.get(conn, items[2].id)
+    assert done is not None and done.state == "processed" and done.attempts == 1 and done.processed_at
+
+
 async def test_inbox_pending_lock_skips_items_locked_by_another_worker(db_url: str) -> None:
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as setup:
         for key in ("a", "b"):
@@ -238,3 +248,37 @@ async def test_audit_records_and_masks_secret_looking_details(
     assert recent[0] == entry
     assert recent[1].details == {"region": "EU", "refresh_token": "***"}
     assert [e.action for e in await audit.recent(conn, object_type="account")] == ["accounts.add"]
+
+
+def _reservation(order_id: str, sku: str = "SKU-1", qty: int = 1) -> reservations.Reservation:
+    return reservations.Reservation(order_id=order_id, marketplace_id="ATVPDKIKX0DER", status="Unshipped",
+                                    units={sku: qty})
+
+
+async def test_reservations_apply_writes_and_releases_a_batch(conn: psycopg.AsyncConnection[object]) -> None:
+    await reservations.reserve_many(conn, "acme", [_reservation("a", qty=2), _reservation("c")])
+    await reservations.apply(conn, "acme", reserve=[_reservation("b", "SKU-2", 3), _reservation("c", qty=5)],
+                             release=["a", "c", "nobody"])  # c both ways: the reservation wins
+    assert await reservations.reserved_units(conn, "acme") == {"SKU-1": 5, "SKU-2": 3}
+    await reservations.apply(conn, "acme")  # nothing to do: no statement, no error
+
+
+async def test_reservations_apply_locks_in_key_order_so_an_intake_never_deadlocks_with_it(db_url: str) -> None:
+    """An import releasing order a and reserving b, while an intake reserves a then b: the
+    import waits for a before it touches b, so the intake's b goes through (taking b first and a
+    later, as an import once did, was a deadlock)."""
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as setup:
+        await reservations.reserve_many(setup, "acme", [_reservation("a"), _reservation("b")])
+    async with await psycopg.AsyncConnection.connect(db_url) as intake, \
+            await psycopg.AsyncConnection.connect(db_url) as importer:
+        await intake.execute("SET lock_timeout = '5s'")
+        await reservations.reserve_many(intake, "acme", [_reservation("a", qty=4)])  # holds a
+        applying = asyncio.create_task(reservations.apply(importer, "acme", reserve=[_reservation("b", qty=7)],
+                                                          release=["a"]))
+        await asyncio.sleep(0.3)
+        assert not applying.done(), "the import waits for the intake's row a"
+        await reservations.reserve_many(intake, "acme", [_reservation("b", qty=4)])  # must not wait
+        await intake.commit()
+        await asyncio.wait_for(applying, 5)
+        await importer.commit()
+        assert await reservations.reserved_units(importer, "acme") == {"SKU-1": 7}

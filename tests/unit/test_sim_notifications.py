@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -101,6 +102,46 @@ async def test_drop_and_delay_and_sqs_queue_roundtrip() -> None:
         s.svc.hub.configure(faults=NotificationFaults(drop_rate=1.0))
         assert s.svc.hub.publish("FEED_PROCESSING_FINISHED", SELLER, {}) == 0
         assert s.svc.hub.records[-1].outcome == "dropped"
+
+
+async def test_sim_sqs_long_polls_counts_receives_and_deletes_in_batches() -> None:
+    """What the connector's poller relies on, as real SQS does it: a long poll answers as soon as a
+    message arrives; ApproximateReceiveCount counts deliveries; DeleteMessageBatch reports each entry."""
+    s = make_sim(SellingSettings(notification_autostart=False))
+    queues = s.svc.hub.queues
+    q = "/_sqs/123456789012/connector"
+    target = {"x-amz-target": "AmazonSQS.ReceiveMessage"}
+    async with s.client:
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.2, queues.send, "123456789012/connector", "late")
+        started = loop.time()
+        r = await s.client.post(q, headers=target, json={"MaxNumberOfMessages": 10, "WaitTimeSeconds": 5,
+                                                           "MessageSystemAttributeNames": ["ApproximateReceiveCount"]})
+        waited = loop.time() - started
+        [late] = r.json()["Messages"]
+        assert late["Body"] == "late" and late["Attributes"] == {"ApproximateReceiveCount": "1"}
+        assert 0.15 < waited < 2, waited  # woke up on the send, did not sit out the 5 s
+        started = loop.time()
+        r = await s.client.post(q, headers=target, json={"WaitTimeSeconds": 1})
+        assert r.json()["Messages"] == [] and loop.time() - started >= 0.9  # nothing visible: waited
+
+        queues.send("123456789012/connector", "second")
+        s.world.clock.advance(31)  # the first one's visibility timeout ran out: it comes again
+        r = await s.client.post(q, headers=target, json={"MaxNumberOfMessages": 10,
+                                                           "MessageSystemAttributeNames": ["All"]})
+        got = {m["Body"]: m for m in r.json()["Messages"]}
+        assert got["late"]["Attributes"]["ApproximateReceiveCount"] == "2"
+        assert got["second"]["Attributes"]["ApproximateReceiveCount"] == "1"
+        assert set(got["second"]["Attributes"]) == {"ApproximateReceiveCount", "SentTimestamp",
+                                                    "ApproximateFirstReceiveTimestamp"}
+        r = await s.client.post(q, headers={"x-amz-target": "AmazonSQS.DeleteMessageBatch"}, json={"Entries": [
+            {"Id": "0", "ReceiptHandle": got["late"]["ReceiptHandle"]},
+            {"Id": "1", "ReceiptHandle": late["ReceiptHandle"]},  # an old handle of the same message
+            {"Id": "2", "ReceiptHandle": got["second"]["ReceiptHandle"]}]})
+        answer = r.json()
+        assert [e["Id"] for e in answer["Successful"]] == ["0", "2"]
+        assert [(e["Id"], e["Code"]) for e in answer["Failed"]] == [("1", "ReceiptHandleIsInvalid")]
+        assert queues.depth("123456789012/connector") == 0
 
 
 async def test_subscription_rules() -> None:

@@ -53,6 +53,7 @@ from ..mapping.fba_inventory import (
     with_unimported_shipments,
 )
 from ..store import audit, fba_drift, inbox, offers, product_map, quarantine
+from .intake import ReadNotification
 
 __all__ = [
     "FLOW",
@@ -67,7 +68,8 @@ __all__ = [
     "fulfillable_location",
     "networks_of",
     "pull_account",
-    "receive_notification",
+    "notifications_stored",
+    "read_notification",
 ]
 
 FLOW = "fba-inventory"
@@ -395,11 +397,10 @@ async def pull_account(rt: Any, account: str, conn: AsyncConnection[Any], *,
     return [await sync.pull(conn, progress=progress) for sync in await fba_syncs_for(rt, account)]
 
 
-async def receive_notification(conn: AsyncConnection[Any], notification: Mapping[str, Any],
-                               account_for_seller: Callable[[str], str | None]) -> bool:
-    """Store one FBA_INVENTORY_AVAILABILITY_CHANGES notification and make sure a job applies
-    it (both in one transaction). False for a duplicate. Raises DataError for a notification
-    we cannot read (the endpoint answers 400 and quarantines it)."""
+def read_notification(notification: Mapping[str, Any],
+                      account_for_seller: Callable[[str], str | None]) -> ReadNotification:
+    """Check one FBA_INVENTORY_AVAILABILITY_CHANGES notification and say whose it is (no I/O).
+    Raises DataError for one we cannot read (the intake quarantines it)."""
     if notification.get("NotificationType") != NOTIFICATION_TYPE:
         raise DataError(f"not an {NOTIFICATION_TYPE} notification: {notification.get('NotificationType')!r}")
     metadata = notification.get("NotificationMetadata") or {}
@@ -410,13 +411,14 @@ async def receive_notification(conn: AsyncConnection[Any], notification: Mapping
     account = account_for_seller(str(seller_id))
     if account is None:
         raise DataError(f"{NOTIFICATION_TYPE} for unknown seller {seller_id}")
-    async with conn.transaction():
-        item = await inbox.put(conn, source=NOTIFICATION_SOURCE, key=str(notification_id), account=account,
-                               payload=dict(notification))
-        if not item.is_new:
-            return False
-        await apply_notifications_task.defer_in_transaction(conn, account=account)
-    return True
+    return ReadNotification(source=NOTIFICATION_SOURCE, notification_id=str(notification_id), account=account,
+                            payload=notification)
+
+
+async def notifications_stored(conn: AsyncConnection[Any], account: str,
+                               notifications: list[ReadNotification]) -> None:
+    """New notifications of ``account`` are stored: make sure a job applies them (same transaction)."""
+    await apply_notifications_task.defer_in_transaction(conn, account=account)
 
 
 async def apply_pending_notifications(rt: Any, account: str, conn: AsyncConnection[Any], *,

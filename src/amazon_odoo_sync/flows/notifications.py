@@ -10,36 +10,95 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
 
 from ..exceptions import DataError
-from ..store import accounts
+from ..store import accounts, inbox
 from . import fba_inventory, orders
+from .intake import ReadNotification
 
-__all__ = ["FLOW", "RECEIVERS", "Receiver", "SellerDirectory", "quarantine_key", "store_notification"]
+__all__ = ["FLOW", "INTAKES", "Intake", "SellerDirectory", "quarantine_key", "store_notification",
+           "store_notifications"]
 
 #: Quarantine flow of unreadable notifications.
 FLOW = "notifications"
+#: A batch that PostgreSQL picks as a deadlock's victim is stored again this many times in all.
+DEADLOCK_ATTEMPTS = 3
 
-Receiver = Callable[[AsyncConnection[Any], Mapping[str, Any], Callable[[str], str | None]], Awaitable[bool]]
+
+@dataclass(frozen=True)
+class Intake:
+    """How one flow takes a notification type: ``read`` checks one (no I/O, DataError when it
+    cannot be read); ``stored`` runs in the storing transaction for the new ones of one account
+    (reserve units, defer the job that acts on them)."""
+
+    read: Callable[[Mapping[str, Any], Callable[[str], str | None]], ReadNotification]
+    stored: Callable[[AsyncConnection[Any], str, list[ReadNotification]], Awaitable[None]]
+
 
 #: NotificationType → the flow that stores it; anything else goes to the orders flow, which
 #: refuses (DataError → quarantine) what it cannot read.
-RECEIVERS: dict[str, Receiver] = {
-    "ORDER_CHANGE": orders.receive_notification,
-    fba_inventory.NOTIFICATION_TYPE: fba_inventory.receive_notification,
+INTAKES: dict[str, Intake] = {
+    "ORDER_CHANGE": Intake(orders.read_notification, orders.notifications_stored),
+    fba_inventory.NOTIFICATION_TYPE: Intake(fba_inventory.read_notification, fba_inventory.notifications_stored),
 }
+_DEFAULT = INTAKES["ORDER_CHANGE"]
+
+
+async def store_notifications(conn: AsyncConnection[Any], notifications: Sequence[Mapping[str, Any]],
+                              account_for_seller: Callable[[str], str | None]) -> list[bool | DataError]:
+    """Store many notifications in one transaction: per notification, True (stored), False
+    (stored before, or earlier in this batch) or the DataError that says why it cannot be read
+    (nothing stored for it; the caller quarantines it). One inbox statement per flow and account,
+    not one per notification: an SQS receive brings ten, Prime Day thousands a minute. A database
+    error rolls the whole batch back and propagates (the sender delivers again)."""
+    outcomes: list[bool | DataError] = [False] * len(notifications)
+    groups: dict[tuple[str, str], tuple[Intake, dict[str, tuple[int, ReadNotification]]]] = {}
+    for index, notification in enumerate(notifications):
+        intake = INTAKES.get(str(notification.get("NotificationType")), _DEFAULT)
+        try:
+            read = intake.read(notification, account_for_seller)
+        except DataError as exc:
+            outcomes[index] = exc
+            continue
+        group = groups.setdefault((read.source, read.account), (intake, {}))[1]
+        group.setdefault(read.notification_id, (index, read))  # a repeat in the batch is a duplicate
+    if not groups:
+        return outcomes
+    for attempt in range(DEADLOCK_ATTEMPTS):
+        stored: list[int] = []
+        try:
+            async with conn.transaction():
+                for (source, account), (intake, by_id) in sorted(groups.items(), key=lambda g: g[0]):
+                    new = await inbox.put_many(conn, source=source, account=account,
+                                               items={key: dict(read.payload) for key, (_, read) in by_id.items()})
+                    if new:
+                        stored.extend(by_id[key][0] for key in new)
+                        await intake.stored(conn, account, [read for key, (_, read) in by_id.items() if key in new])
+        except psycopg.errors.DeadlockDetected:
+            # Rolled back: a short transaction, cheaper to run again at once than to hand back.
+            if attempt == DEADLOCK_ATTEMPTS - 1:
+                raise
+            continue
+        break
+    for index in stored:
+        outcomes[index] = True
+    return outcomes
 
 
 async def store_notification(conn: AsyncConnection[Any], notification: Mapping[str, Any],
                              account_for_seller: Callable[[str], str | None]) -> bool:
-    """Store one notification dict through its flow's intake (committed when ``conn`` is in
-    autocommit mode). False for a duplicate; DataError for one we cannot read."""
-    receiver = RECEIVERS.get(str(notification.get("NotificationType")), orders.receive_notification)
-    return await receiver(conn, notification, account_for_seller)
+    """Store one notification (see :func:`store_notifications`). False for a duplicate;
+    raises DataError for one we cannot read."""
+    outcome = (await store_notifications(conn, [notification], account_for_seller))[0]
+    if isinstance(outcome, DataError):
+        raise outcome
+    return outcome
 
 
 class SellerDirectory:
@@ -60,16 +119,26 @@ class SellerDirectory:
 
     async def store(self, conn: AsyncConnection[Any], notification: Mapping[str, Any]) -> bool:
         """:func:`store_notification` with this directory's map."""
+        outcome = (await self.store_many(conn, [notification]))[0]
+        if isinstance(outcome, DataError):
+            raise outcome
+        return outcome
+
+    async def store_many(self, conn: AsyncConnection[Any],
+                         notifications: Sequence[Mapping[str, Any]]) -> list[bool | DataError]:
+        """:func:`store_notifications` with this directory's map; those refused with a map read
+        earlier are tried once more with a fresh one."""
         fresh = self._read_at is None or self.clock() - self._read_at > self.max_age
         if fresh:
             await self._read(conn)
-        try:
-            return await store_notification(conn, notification, self._sellers.get)
-        except DataError:
-            if fresh:
-                raise
+        outcomes = await store_notifications(conn, notifications, self._sellers.get)
+        refused = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, DataError)]
+        if refused and not fresh:
             await self._read(conn)
-            return await store_notification(conn, notification, self._sellers.get)
+            again = await store_notifications(conn, [notifications[i] for i in refused], self._sellers.get)
+            for index, outcome in zip(refused, again, strict=True):
+                outcomes[index] = outcome
+        return outcomes
 
 
 def quarantine_key(payload: Any) -> str:

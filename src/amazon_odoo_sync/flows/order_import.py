@@ -105,6 +105,9 @@ class OrderImporter:
         self.actor = actor
         #: SKUs whose offer the stock flow must recompute, collected during one batch.
         self._dirty: set[str] = set()
+        #: Reservation changes of one batch, written together at its end (see reservations.apply).
+        self._reserve: dict[str, reservations.Reservation] = {}
+        self._release: set[str] = set()
 
     # -- entry point ----------------------------------------------------------------------
 
@@ -129,8 +132,9 @@ class OrderImporter:
         if not latest:
             return result
         async with conn.transaction():
-            self._dirty = set()
+            self._dirty, self._reserve, self._release = set(), {}, set()
             await self._import(conn, [latest[k] for k in sorted(latest)], result)
+            await reservations.apply(conn, self.account, reserve=self._reserve.values(), release=self._release)
             # Once per batch: the stock flow recomputes these SKUs (stock_dirty is an append-only
             # log, so this insert never waits on another transaction).
             await mark_dirty(conn, self.account, self._dirty)
@@ -155,15 +159,12 @@ class OrderImporter:
             if action is OrderAction.CREATE:
                 to_create.append((order, doc))
             elif action is OrderAction.RESERVE:
-                await reservations.reserve(conn, account=self.account, order_id=order.order_id,
-                                           marketplace_id=order.marketplace_id, status=order.status,
-                                           units=open_units(order))
-                self._dirty |= _skus(order)
+                self._hold(order, open_units(order))
                 await external_ids.set_state(conn, self.account, SALE_ORDER, order.order_id, "reserved",
                                              amazon_updated_at=order.last_updated)
                 result.reserved += 1
             elif action is OrderAction.RECORD_CANCELLED:
-                await reservations.release(conn, self.account, [order.order_id])
+                self._free([order.order_id])
                 self._dirty |= _skus(order)
                 await external_ids.set_state(conn, self.account, SALE_ORDER, order.order_id, "cancelled",
                                              amazon_updated_at=order.last_updated)
@@ -182,7 +183,7 @@ class OrderImporter:
                 result.review += 1
             else:
                 if row.odoo_id is not None:  # in Odoo: a reservation taken when it was queued is done
-                    await reservations.release(conn, self.account, [order.order_id])
+                    self._free([order.order_id])
                 await external_ids.set_state(conn, self.account, SALE_ORDER, order.order_id, row.state,
                                              amazon_updated_at=order.last_updated)
                 result.unchanged += 1
@@ -194,7 +195,7 @@ class OrderImporter:
     async def _cancel(self, conn: AsyncConnection[Any], odoo_ids: dict[str, int], result: ImportResult) -> None:
         await self.odoo.call_method(SALE_ORDER, "action_cancel", odoo_ids.values(),
                                     context={**QUIET, "disable_cancel_warning": True})
-        await reservations.release(conn, self.account, list(odoo_ids))
+        self._free(odoo_ids)
         for order_id in odoo_ids:
             await external_ids.set_state(conn, self.account, SALE_ORDER, order_id, "cancelled")
             await audit.record(conn, actor=self.actor, action="order.cancelled", object_type=SALE_ORDER,
@@ -273,7 +274,7 @@ class OrderImporter:
         await external_ids.record_many(conn, self.account, SALE_ORDER,
                                        [(o, odoo_ids[o], orders[o].last_updated) for o in done], state="confirmed")
         await quarantine.resolve_many(conn, FLOW, [f"{self.account}:{o}" for o in done], "imported")
-        await reservations.release(conn, self.account, done)
+        self._free(done)
         # Odoo's free quantity and our reservations both moved: the stock flow recomputes them.
         self._dirty |= {sku for o in plans for sku in _skus(orders[o])}
         result.confirmed_ids.extend(odoo_ids[o] for o in done)
@@ -336,16 +337,26 @@ class OrderImporter:
         await self.odoo.call_method("stock.picking", "button_validate", ids,
                                     context={**QUIET, "skip_backorder": True, "skip_sms": True})
 
+    def _hold(self, order: AmazonOrder, units: Mapping[str, int]) -> None:
+        """Keep ``units`` of ``order`` reserved (written at the end of the batch)."""
+        self._release.discard(order.order_id)
+        self._reserve[order.order_id] = reservations.Reservation(
+            order_id=order.order_id, marketplace_id=order.marketplace_id, status=order.status, units=units)
+        self._dirty |= _skus(order)
+
+    def _free(self, order_ids: Iterable[str]) -> None:
+        """Release the reservations of ``order_ids`` (at the end of the batch)."""
+        for order_id in order_ids:
+            self._reserve.pop(order_id, None)
+            self._release.add(order_id)
+
     async def _quarantine_order(self, conn: AsyncConnection[Any], order: AmazonOrder, doc: Mapping[str, Any],
                                 exc: PermanentError) -> None:
         await quarantine.put(conn, flow=FLOW, key=f"{self.account}:{order.order_id}", account=self.account,
                              reason=exc.message, details=exc.context(), payload=dict(doc))
         await external_ids.set_state(conn, self.account, SALE_ORDER, order.order_id, "quarantined",
                                      amazon_updated_at=order.last_updated)
-        units = fba_shipped_units(order) if order.is_fba else open_units(order)
-        await reservations.reserve(conn, account=self.account, order_id=order.order_id,
-                                   marketplace_id=order.marketplace_id, status=order.status, units=units)
-        self._dirty |= _skus(order)
+        self._hold(order, fba_shipped_units(order) if order.is_fba else open_units(order))
         if isinstance(exc, UnknownSkuError):
             _log.warning("order.unknown_sku", account=self.account, amazon_order_id=order.order_id, skus=exc.skus)
 

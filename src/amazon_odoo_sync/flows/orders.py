@@ -4,9 +4,10 @@ Four sources, one path. Each stores Amazon's order documents in the inbox first 
 account, order id and Amazon's last-update time, so a duplicate is stored once), then the import
 job drains the inbox in batches through :class:`~.order_import.OrderImporter`:
 
-1. Push: ``ORDER_CHANGE`` notifications (:func:`receive_notification`, from our HTTP endpoint or
-   an SQS queue) are stored, deduplicated by notification id; their item summary reserves the
-   units at once for the stock flow; :func:`fetch_notified_orders` then gets the orders.
+1. Push: ``ORDER_CHANGE`` notifications (from our HTTP endpoint or an SQS queue, read by
+   :func:`read_notification`, stored by :mod:`.notifications`), deduplicated by notification id;
+   their item summary reserves the units at once for the stock flow;
+   :func:`fetch_notified_orders` then gets the orders.
 2. Polling backup: :func:`poll_orders`, ``searchOrders`` by last-update time per account and
    marketplace with an overlap window; the cursor moves only after the pages are stored. This
    alone keeps Odoo complete if notifications stop.
@@ -33,6 +34,7 @@ from ..jobs.tasks import current_job, task
 from ..logs import get_logger
 from ..mapping.amazon_order import AmazonOrder, parse_order_v2026
 from ..store import cursors, external_ids, inbox, quarantine, reservations
+from .intake import ReadNotification
 from .order_import import FLOW, SALE_ORDER, ImportResult, OrderImporter, fba_shipped_units, open_units
 from .runtime import FlowRuntime, get_runtime
 from .stock import mark_dirty
@@ -44,7 +46,8 @@ __all__ = [
     "import_pending",
     "order_source",
     "poll_orders",
-    "receive_notification",
+    "notifications_stored",
+    "read_notification",
     "recover_order",
 ]
 
@@ -125,12 +128,12 @@ async def _reserve_queued(conn: AsyncConnection[Any], account: str, docs: list[M
 
 # -- 1. push ---------------------------------------------------------------------------------
 
-async def receive_notification(conn: AsyncConnection[Any], notification: Mapping[str, Any],
-                               account_for_seller: Callable[[str], str | None]) -> bool:
-    """Store one SP-API notification (any type this flow handles). Returns False for a duplicate.
+def read_notification(notification: Mapping[str, Any],
+                      account_for_seller: Callable[[str], str | None]) -> ReadNotification:
+    """Check one ``ORDER_CHANGE`` notification and say whose it is (no I/O).
 
     Raises DataError for a payload that is not an ORDER_CHANGE notification we can read; the
-    HTTP endpoint answers 400 and quarantines it."""
+    intake quarantines it."""
     if notification.get("NotificationType") != "ORDER_CHANGE":
         raise DataError(f"not an ORDER_CHANGE notification: {notification.get('NotificationType')!r}")
     metadata = notification.get("NotificationMetadata") or {}
@@ -142,26 +145,34 @@ async def receive_notification(conn: AsyncConnection[Any], notification: Mapping
     account = account_for_seller(str(seller_id))
     if account is None:
         raise DataError(f"ORDER_CHANGE for unknown seller {seller_id}")
-    async with conn.transaction():
-        item = await inbox.put(conn, source=NOTIFICATION_SOURCE, key=str(notification_id), account=account,
-                               payload=dict(notification))
-        if not item.is_new:
-            return False
+    return ReadNotification(source=NOTIFICATION_SOURCE, notification_id=str(notification_id), account=account,
+                            payload=notification)
+
+
+async def notifications_stored(conn: AsyncConnection[Any], account: str,
+                               notifications: list[ReadNotification]) -> None:
+    """After new ORDER_CHANGE notifications of ``account`` are stored, in the same transaction:
+    reserve the open units their summaries name (the stock flow must not offer them again while
+    the orders are on their way to Odoo) and make sure a job fetches the orders."""
+    wanted: list[reservations.Reservation] = []
+    for notification in notifications:
+        change = notification.payload["Payload"]["OrderChangeNotification"]
         summary = change.get("Summary") or {}
         status = str(summary.get("OrderStatus") or "")
+        if status not in ("Pending", "Unshipped", "PartiallyShipped") or summary.get("FulfillmentType") != "MFN":
+            continue
         units: dict[str, int] = {}
         for line in summary.get("OrderItems") or []:
             if line.get("SellerSKU"):
                 units[str(line["SellerSKU"])] = units.get(str(line["SellerSKU"]), 0) + max(
                     0, int(line.get("Quantity") or 0) - int(line.get("QuantityShipped") or 0))
-        if units and status in ("Pending", "Unshipped", "PartiallyShipped") and summary.get("FulfillmentType") == "MFN":
-            # The stock flow must not offer these units again while the order is on its way to Odoo.
-            await reservations.reserve(conn, account=account, order_id=str(order_id),
-                                       marketplace_id=str(summary.get("MarketplaceId") or ""), status=status,
-                                       units=units)
-            await mark_dirty(conn, account, units)
-        await fetch_notified_task.defer_in_transaction(conn, account=account)
-    return True
+        if units:
+            wanted.append(reservations.Reservation(
+                order_id=str(change["AmazonOrderId"]), marketplace_id=str(summary.get("MarketplaceId") or ""),
+                status=status, units=units))
+    await reservations.reserve_many(conn, account, wanted)
+    await mark_dirty(conn, account, {sku for r in wanted for sku in r.units})
+    await fetch_notified_task.defer_in_transaction(conn, account=account)
 
 
 async def fetch_notified_orders(rt: FlowRuntime, account: str, *, limit: int = 200) -> int:
@@ -194,8 +205,7 @@ async def fetch_notified_orders(rt: FlowRuntime, account: str, *, limit: int = 2
                 except NotFoundError:
                     _log.warning("order.notified_not_found", account=account, amazon_order_id=order_id)
             await store_orders(conn, account, docs, import_delay=rt.settings.schedules.orders_import_delay)
-            for item in pending:
-                await inbox.mark_processed(conn, item.id)
+            await inbox.mark_processed_many(conn, (item.id for item in pending))
     return len(docs)
 
 
@@ -291,8 +301,7 @@ async def import_pending(rt: FlowRuntime, account: str, *, batch: int = IMPORT_B
                 if not items:
                     break
                 result = await importer.import_documents(conn, [i.payload for i in items])
-                for item in items:
-                    await inbox.mark_processed(conn, item.id)
+                await inbox.mark_processed_many(conn, (item.id for item in items))
         total.merge(result)
         done += 1
     return total

@@ -4,10 +4,10 @@ SP-API delivers notifications to an SQS queue; SP-API puts the notification JSON
 body. A poll run receives batches (long polling) and, for each message:
 
 1. parses the body (an SNS envelope ``{"Type": "Notification", "Message": "..."}`` is unwrapped);
-2. stores it through the same intake as the HTTP endpoint (:func:`store_notification`:
-   ``ORDER_CHANGE`` → :func:`flows.orders.receive_notification`, ``FBA_INVENTORY_AVAILABILITY_CHANGES``
-   → :func:`flows.fba_inventory.receive_notification`), deduplicated by notification id, each in
-   its own committed transaction;
+2. stores the batch through the same intake as the HTTP endpoint (:mod:`.notifications`:
+   ``ORDER_CHANGE`` → :mod:`flows.orders`, ``FBA_INVENTORY_AVAILABILITY_CHANGES`` →
+   :mod:`flows.fba_inventory`), deduplicated by notification id, in one committed transaction
+   (an unexpected error: message by message, so one bad message does not hold the others);
 3. deletes the message only once it is stored (or was stored before). A message we cannot read
    (not JSON, unknown type, unknown seller) is quarantined (flow ``notifications``, the same key
    as the HTTP endpoint would use) and then deleted: visible, never an endless poison loop.
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -42,14 +42,14 @@ from ..exceptions import ConfigurationError, DataError, RetryableError
 from ..jobs.schedule import register_schedule
 from ..jobs.tasks import current_job, task
 from ..logs import get_logger
-from ..store import accounts, quarantine
-from .notifications import FLOW, RECEIVERS, quarantine_key, store_notification
+from ..store import quarantine
+from .notifications import FLOW, INTAKES, SellerDirectory, quarantine_key, store_notification
 
 __all__ = [
     "FLOW",
     "IDLE_INTERVAL",
     "POISON_RECEIVES",
-    "RECEIVERS",
+    "INTAKES",
     "PollResult",
     "parse_message_body",
     "poll_sqs",
@@ -124,23 +124,33 @@ async def _quarantine(conn: AsyncConnection[Any], payload: Any, reason: str, mes
 
 
 async def receive_batch(pool: AsyncConnectionPool[Any], client: SqsClient, *, max_messages: int = 10,
-                        wait_seconds: int = 20, visibility_timeout: int | None = None) -> PollResult:
-    """One ``ReceiveMessage``; store what came, then delete what is stored or quarantined."""
+                        wait_seconds: int = 20, visibility_timeout: int | None = None,
+                        sellers: SellerDirectory | None = None) -> PollResult:
+    """One ``ReceiveMessage``; store what came (one transaction for the batch), then delete
+    what is stored or quarantined."""
     result = PollResult(batches=1)
     messages = await client.receive_messages(max_messages=max_messages, wait_seconds=wait_seconds,
                                              visibility_timeout=visibility_timeout)
     result.received = len(messages)
     if not messages:
         return result
+    sellers = sellers or SellerDirectory()
     done: list[str] = []
+    readable: list[tuple[SqsMessage, dict[str, Any]]] = []
     async with _autocommit(pool) as conn:
-        sellers = {a.seller_id: a.name for a in await accounts.list_accounts(conn) if a.seller_id}
         for message in messages:
             if not message.md5_ok:  # damaged on the way: SQS has an intact copy, take it next time
                 _log.warning("sqs.md5_mismatch", message_id=message.message_id)
                 result.kept += 1
                 continue
-            outcome = await _store_one(conn, message, sellers.get)
+            try:
+                readable.append((message, parse_message_body(message.body)))
+            except DataError as exc:
+                await _quarantine(conn, {"raw": message.body[:10000]}, exc.message, message)
+                _log.warning("sqs.notification_quarantined", message_id=message.message_id, reason=exc.message)
+                result.quarantined += 1
+                done.append(message.receipt_handle)
+        for message, outcome in await _store(conn, sellers, readable):
             if outcome == "kept":
                 result.kept += 1
                 continue
@@ -163,17 +173,38 @@ async def receive_batch(pool: AsyncConnectionPool[Any], client: SqsClient, *, ma
     return result
 
 
-async def _store_one(conn: AsyncConnection[Any], message: SqsMessage,
-                     account_for_seller: Callable[[str], str | None]) -> str:
-    """``stored`` / ``duplicates`` / ``quarantined`` (all three: delete it) or ``kept``."""
+async def _store(conn: AsyncConnection[Any], sellers: SellerDirectory,
+                 readable: list[tuple[SqsMessage, dict[str, Any]]]) -> list[tuple[SqsMessage, str]]:
+    """Store the batch in one transaction: per message ``stored`` / ``duplicates`` /
+    ``quarantined`` (all three: delete it) or ``kept``. An unexpected error is retried message
+    by message, so only the message that causes it is kept (and in the end quarantined)."""
+    if not readable:
+        return []
     try:
-        notification = parse_message_body(message.body)
-    except DataError as exc:
-        await _quarantine(conn, {"raw": message.body[:10000]}, exc.message, message)
-        _log.warning("sqs.notification_quarantined", message_id=message.message_id, reason=exc.message)
-        return "quarantined"
+        outcomes = await sellers.store_many(conn, [notification for _, notification in readable])
+    except (RetryableError, psycopg.OperationalError) as exc:
+        _log.warning("sqs.store_failed", messages=len(readable), error=str(exc))
+        return [(message, "kept") for message, _ in readable]
+    except Exception:
+        if len(readable) == 1:
+            return [(readable[0][0], await _store_alone(conn, sellers, *readable[0]))]
+        return [(message, await _store_alone(conn, sellers, message, notification))
+                for message, notification in readable]
+    out = []
+    for (message, notification), outcome in zip(readable, outcomes, strict=True):
+        if isinstance(outcome, DataError):
+            await _quarantine(conn, notification, outcome.message, message)
+            _log.warning("sqs.notification_quarantined", message_id=message.message_id, reason=outcome.message)
+            out.append((message, "quarantined"))
+        else:
+            out.append((message, "stored" if outcome else "duplicates"))
+    return out
+
+
+async def _store_alone(conn: AsyncConnection[Any], sellers: SellerDirectory, message: SqsMessage,
+                       notification: dict[str, Any]) -> str:
     try:
-        stored = await store_notification(conn, notification, account_for_seller)
+        stored = await sellers.store(conn, notification)
     except DataError as exc:
         await _quarantine(conn, notification, exc.message, message)
         _log.warning("sqs.notification_quarantined", message_id=message.message_id, reason=exc.message)
@@ -200,13 +231,14 @@ async def poll_sqs(pool: AsyncConnectionPool[Any], client: SqsClient, *, max_mes
     clock = clock or SystemClock()
     deadline = clock.monotonic() + run_seconds
     total = PollResult()
+    sellers = SellerDirectory()  # read once per run, and again for a seller it does not know
     while True:
         remaining = deadline - clock.monotonic()
         if remaining <= 0:
             break
         batch = await receive_batch(pool, client, max_messages=max_messages,
                                     wait_seconds=max(0, min(wait_seconds, int(remaining))),
-                                    visibility_timeout=visibility_timeout)
+                                    visibility_timeout=visibility_timeout, sellers=sellers)
         total.merge(batch)
         if batch.received == 0:
             break

@@ -14,7 +14,7 @@ Functions never commit: the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -23,8 +23,8 @@ from psycopg import AsyncConnection
 
 from ._sql import cursor, jsonb
 
-__all__ = ["InboxItem", "InboxState", "get", "mark_failed", "mark_processed", "mark_quarantined",
-           "pending", "put", "put_many", "requeue"]
+__all__ = ["InboxItem", "InboxState", "get", "mark_failed", "mark_processed", "mark_processed_many",
+           "mark_quarantined", "pending", "put", "put_many", "requeue"]
 
 InboxState = Literal["pending", "processed", "failed", "quarantined"]
 
@@ -51,6 +51,11 @@ MARK_PROCESSED = f"""
 UPDATE inbox SET state = 'processed', attempts = attempts + 1, last_error = NULL,
                  processed_at = now()
 WHERE id = %(id)s RETURNING {_COLUMNS}
+"""
+# No RETURNING: a drain marks a hundred documents at once and has them already.
+MARK_PROCESSED_MANY = """
+UPDATE inbox SET state = 'processed', attempts = attempts + 1, last_error = NULL, processed_at = now()
+WHERE id = ANY(%(ids)s)
 """
 MARK_FAILED = f"""
 UPDATE inbox SET state = %(state)s, attempts = attempts + 1, last_error = %(error)s
@@ -132,6 +137,16 @@ async def _update(conn: AsyncConnection[Any], sql: str, params: dict[str, Any]) 
 
 async def mark_processed(conn: AsyncConnection[Any], item_id: int) -> InboxItem:
     return await _update(conn, MARK_PROCESSED, {"id": item_id})
+
+
+async def mark_processed_many(conn: AsyncConnection[Any], item_ids: Iterable[int]) -> int:
+    """Mark many items processed in one statement; returns how many rows there were."""
+    ids = sorted(set(item_ids))
+    if not ids:
+        return 0
+    async with cursor(conn) as cur:
+        await cur.execute(MARK_PROCESSED_MANY, {"ids": ids})
+        return cur.rowcount
 
 
 async def mark_failed(conn: AsyncConnection[Any], item_id: int, error: str) -> InboxItem:

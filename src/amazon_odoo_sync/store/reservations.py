@@ -15,7 +15,7 @@ from psycopg import AsyncConnection
 
 from ._sql import cursor
 
-__all__ = ["Reservation", "release", "reserve", "reserve_many", "reserved_units"]
+__all__ = ["Reservation", "apply", "release", "reserve", "reserve_many", "reserved_units"]
 
 RESERVE_MANY = """
 INSERT INTO order_reservations (account, amazon_order_id, sku, marketplace_id, quantity, amazon_status)
@@ -27,6 +27,12 @@ ON CONFLICT (account, amazon_order_id, sku) DO UPDATE
 SET quantity = EXCLUDED.quantity, amazon_status = EXCLUDED.amazon_status, updated_at = now()
 """
 RELEASE = "DELETE FROM order_reservations WHERE account = %(account)s AND amazon_order_id = ANY(%(ids)s)"
+# Row locks in key order, as RESERVE_MANY takes them: a DELETE ... = ANY locks in scan order, which
+# deadlocked against an intake reserving an overlapping set of orders.
+LOCK_ORDERS = """
+SELECT 1 FROM order_reservations WHERE account = %(account)s AND amazon_order_id = ANY(%(ids)s)
+ORDER BY amazon_order_id, sku FOR UPDATE
+"""
 RESERVED = """
 SELECT sku, sum(quantity)::int AS units FROM order_reservations
 WHERE account = %(account)s AND (%(marketplace_id)s::text IS NULL OR marketplace_id = %(marketplace_id)s)
@@ -69,6 +75,25 @@ async def reserve_many(conn: AsyncConnection[Any], account: str, orders: Iterabl
 async def release(conn: AsyncConnection[Any], account: str, order_ids: Iterable[str]) -> None:
     async with cursor(conn) as cur:
         await cur.execute(RELEASE, {"account": account, "ids": list(order_ids)})
+
+
+async def apply(conn: AsyncConnection[Any], account: str, *, reserve: Iterable[Reservation] = (),
+                release: Iterable[str] = ()) -> None:
+    """A batch's reservation changes at once, at the end of its transaction: the rows of every
+    order concerned are locked first, in key order, then the released ones deleted and the
+    others written. Taking them one by one during a long import (which waits on Odoo) and
+    another transaction taking an overlapping set in a different order is a deadlock."""
+    reserve = list(reserve)
+    reserved_ids = {r.order_id for r in reserve}
+    released = sorted(set(release) - reserved_ids)
+    everything = sorted(reserved_ids | set(released))
+    if not everything:
+        return
+    async with cursor(conn) as cur:
+        await cur.execute(LOCK_ORDERS, {"account": account, "ids": everything})
+        if released:
+            await cur.execute(RELEASE, {"account": account, "ids": released})
+    await reserve_many(conn, account, reserve)
 
 
 async def reserved_units(conn: AsyncConnection[Any], account: str,

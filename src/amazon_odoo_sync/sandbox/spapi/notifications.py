@@ -18,6 +18,7 @@ loop in the app, or a test calling it directly); failed HTTP deliveries are retr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import json
@@ -393,9 +394,18 @@ class SqsMessage:
     message_id: str
     body: str
     md5: str
+    sent_at: datetime
     receipt_handle: str = ""
     visible_at: datetime | None = None
     receive_count: int = 0
+    first_received_at: datetime | None = None
+
+    def attributes(self) -> dict[str, str]:
+        """SQS's system attributes (epoch milliseconds, counts as strings, as SQS sends them)."""
+        def ms(at: datetime | None) -> str:
+            return str(int(at.timestamp() * 1000)) if at else "0"
+        return {"ApproximateReceiveCount": str(self.receive_count), "SentTimestamp": ms(self.sent_at),
+                "ApproximateFirstReceiveTimestamp": ms(self.first_received_at)}
 
 
 class SqsQueues:
@@ -405,6 +415,8 @@ class SqsQueues:
         self._clock = clock
         self._queues: dict[str, deque[SqsMessage]] = {}
         self._handles = itertools.count(1)
+        #: Set when a message is sent: a long poll waiting on that queue wakes up.
+        self._arrived: dict[str, asyncio.Event] = {}
 
     @staticmethod
     def name_for_arn(arn: str) -> str:
@@ -412,9 +424,10 @@ class SqsQueues:
         return f"{parts[4]}/{parts[5]}" if len(parts) >= 6 else arn
 
     def send(self, queue: str, body: str) -> SqsMessage:
-        msg = SqsMessage(message_id=str(uuid.uuid4()), body=body,
+        msg = SqsMessage(message_id=str(uuid.uuid4()), body=body, sent_at=self._clock.now(),
                          md5=hashlib.md5(body.encode()).hexdigest())  # SQS reports MD5 of the body
         self._queues.setdefault(queue, deque()).append(msg)
+        self._arrived.setdefault(queue, asyncio.Event()).set()
         return msg
 
     def receive(self, queue: str, *, max_messages: int = 1,
@@ -429,8 +442,27 @@ class SqsQueues:
             msg.visible_at = now + timedelta(seconds=visibility_timeout)
             msg.receipt_handle = f"{msg.message_id}#{next(self._handles)}"
             msg.receive_count += 1
+            msg.first_received_at = msg.first_received_at or now
             out.append(msg)
         return out
+
+    async def receive_waiting(self, queue: str, *, max_messages: int = 1, visibility_timeout: float = 30.0,
+                              wait_seconds: float = 0.0) -> list[SqsMessage]:
+        """``ReceiveMessage`` with long polling: when nothing is visible, wait up to
+        ``wait_seconds`` (real seconds, as SQS) and answer as soon as something is."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_seconds
+        while True:
+            arrived = self._arrived.setdefault(queue, asyncio.Event())
+            arrived.clear()
+            got = self.receive(queue, max_messages=max_messages, visibility_timeout=visibility_timeout)
+            remaining = deadline - loop.time()
+            if got or remaining <= 0:
+                return got
+            # A send wakes us; a visibility timeout running out (simulated clock) is seen by
+            # looking again now and then.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(arrived.wait(), min(remaining, 0.25))
 
     def delete(self, queue: str, receipt_handle: str) -> bool:
         messages = self._queues.get(queue, deque())

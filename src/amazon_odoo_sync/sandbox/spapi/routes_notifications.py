@@ -6,7 +6,9 @@ SQS ARN is delivered to is configured with ``POST /_sim/notifications/routes``
 (``{"targets": {"<arn>": "http://connector/notifications" | "sqs+http://host/acct/queue"}}``);
 unrouted ARNs land in the simulator's own queue, readable with SQS's ``ReceiveMessage`` /
 ``DeleteMessage`` (query API, form-encoded, XML answers; or the JSON protocol with
-``X-Amz-Target: AmazonSQS.ReceiveMessage``) at ``/_sqs/<account>/<queue>``.
+``X-Amz-Target: AmazonSQS.ReceiveMessage``, which also has ``DeleteMessageBatch``, long polling
+with ``WaitTimeSeconds`` and the system attributes ``ApproximateReceiveCount``,
+``SentTimestamp``, ``ApproximateFirstReceiveTimestamp``) at ``/_sqs/<account>/<queue>``.
 """
 
 from __future__ import annotations
@@ -206,17 +208,40 @@ async def sqs(account: str, queue: str, request: Request) -> Response:
         return _xml("SendMessage", f"<MessageId>{msg.message_id}</MessageId>"
                     f"<MD5OfMessageBody>{msg.md5}</MD5OfMessageBody>")
     if action == "ReceiveMessage":
-        got = queues.receive(name, max_messages=max(1, min(10, int(params.get(
-            "MaxNumberOfMessages", 1)))), visibility_timeout=float(params.get(
-                "VisibilityTimeout", 30)))
+        got = await queues.receive_waiting(
+            name, max_messages=max(1, min(10, int(params.get("MaxNumberOfMessages", 1)))),
+            visibility_timeout=float(params.get("VisibilityTimeout", 30)),
+            wait_seconds=max(0.0, min(20.0, float(params.get("WaitTimeSeconds", 0)))))
         if as_json:
-            return json_response(200, {"Messages": [
-                {"MessageId": m.message_id, "ReceiptHandle": m.receipt_handle,
-                 "MD5OfBody": m.md5, "Body": m.body} for m in got]})
+            wanted = {str(n) for n in [*(params.get("MessageSystemAttributeNames") or []),
+                                       *(params.get("AttributeNames") or [])]}
+            messages = []
+            for m in got:
+                message: dict[str, Any] = {"MessageId": m.message_id, "ReceiptHandle": m.receipt_handle,
+                                           "MD5OfBody": m.md5, "Body": m.body}
+                attributes = {k: v for k, v in m.attributes().items() if "All" in wanted or k in wanted}
+                if attributes:
+                    message["Attributes"] = attributes
+                messages.append(message)
+            return json_response(200, {"Messages": messages})
         inner = "".join(f"<Message><MessageId>{m.message_id}</MessageId><ReceiptHandle>"
                         f"{escape(m.receipt_handle)}</ReceiptHandle><MD5OfBody>{m.md5}</MD5OfBody>"
                         f"<Body>{escape(m.body)}</Body></Message>" for m in got)
         return _xml("ReceiveMessage", inner)
+    if action == "DeleteMessageBatch" and as_json:
+        entries = params.get("Entries") or []
+        if not entries or len(entries) > 10:
+            return json_response(400, {"__type": "com.amazonaws.sqs#TooManyEntriesInBatchRequest"
+                                       if entries else "com.amazonaws.sqs#EmptyBatchRequest",
+                                       "message": "A batch holds 1 to 10 entries."})
+        successful, failed = [], []
+        for entry in entries:
+            if queues.delete(name, str(entry.get("ReceiptHandle", ""))):
+                successful.append({"Id": entry.get("Id")})
+            else:
+                failed.append({"Id": entry.get("Id"), "SenderFault": True, "Code": "ReceiptHandleIsInvalid",
+                               "Message": "The input receipt handle is invalid."})
+        return json_response(200, {"Successful": successful, "Failed": failed})
     if action == "DeleteMessage":
         ok = queues.delete(name, str(params.get("ReceiptHandle", "")))
         if not ok:

@@ -1,0 +1,91 @@
+"""Notification intake in batches (what an SQS receive brings): one transaction, one inbox statement
+per flow and account, each notification's own outcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+
+from amazon_odoo_sync.exceptions import DataError
+from amazon_odoo_sync.flows import fba_inventory
+from amazon_odoo_sync.flows import notifications as intake
+from amazon_odoo_sync.store import inbox, reservations
+
+pytestmark = pytest.mark.db
+
+SELLERS = {"A2US": "shop-us", "A2EU": "shop-eu"}
+
+
+def order_change(seller: str, notification_id: str, order_id: str, *, status: str = "Unshipped",
+                 channel: str = "MFN", items: list[tuple[str, int]] | None = None) -> dict[str, Any]:
+    return {
+        "NotificationVersion": "1.0", "NotificationType": "ORDER_CHANGE", "PayloadVersion": "1.0",
+        "EventTime": "2026-07-14T00:01:00Z",
+        "Payload": {"OrderChangeNotification": {
+            "SellerId": seller, "AmazonOrderId": order_id,
+            "Summary": {"MarketplaceId": "ATVPDKIKX0DER", "OrderStatus": status, "FulfillmentType": channel,
+                        "OrderItems": [{"SellerSKU": sku, "Quantity": qty, "QuantityShipped": 0}
+                                       for sku, qty in (items or [("SKU-1", 1)])]}}},
+        "NotificationMetadata": {"NotificationId": notification_id},
+    }
+
+
+def fba_change(seller: str, notification_id: str) -> dict[str, Any]:
+    return {"NotificationType": fba_inventory.NOTIFICATION_TYPE,
+            "NotificationMetadata": {"NotificationId": notification_id},
+            "Payload": {"SellerId": seller, "SKU": "SKU-9", "FulfillmentInventoryByMarketplace": []}}
+
+
+async def waiting_jobs(conn: psycopg.AsyncConnection[Any]) -> list[tuple[str, str]]:
+    cur = await conn.execute("SELECT task_name, args->>'account' FROM procrastinate_jobs "
+                             "WHERE status = 'todo' ORDER BY 1, 2")
+    return [(str(a), str(b)) for a, b in await cur.fetchall()]
+
+
+async def test_a_mixed_batch_gets_one_outcome_per_notification(db_url: str) -> None:
+    batch = [
+        order_change("A2US", "n-1", "111-1", items=[("SKU-1", 2), ("SKU-2", 1)]),
+        order_change("A2EU", "n-2", "028-1", status="Pending"),
+        order_change("A2US", "n-1", "111-1"),  # the same notification twice in one batch
+        order_change("A2NOBODY", "n-3", "111-3"),  # unknown seller
+        {"NotificationType": "ORDER_CHANGE"},  # unreadable
+        fba_change("A2EU", "f-1"),
+        order_change("A2US", "n-4", "111-4", channel="AFN"),  # FBA: nothing to reserve
+    ]
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+        outcomes = await intake.store_notifications(conn, batch, SELLERS.get)
+        assert outcomes[:3] == [True, True, False] and outcomes[5:] == [True, True]
+        assert isinstance(outcomes[3], DataError) and "unknown seller A2NOBODY" in outcomes[3].message
+        assert isinstance(outcomes[4], DataError)
+
+        stored = await inbox.pending(conn, 20)
+        assert sorted((i.source, i.key, i.account) for i in stored) == [
+            ("notification", "n-1", "shop-us"), ("notification", "n-2", "shop-eu"),
+            ("notification", "n-4", "shop-us"), (fba_inventory.NOTIFICATION_SOURCE, "f-1", "shop-eu")]
+        assert await reservations.reserved_units(conn, "shop-us") == {"SKU-1": 2, "SKU-2": 1}
+        assert await reservations.reserved_units(conn, "shop-eu") == {"SKU-1": 1}
+        assert await waiting_jobs(conn) == [("fba_inventory.apply_notifications", "shop-eu"),
+                                            ("orders.fetch_notified", "shop-eu"),
+                                            ("orders.fetch_notified", "shop-us")]
+
+        # Delivered again (SQS redelivers after a lost delete): all duplicates, nothing new.
+        again = await intake.store_notifications(conn, batch, SELLERS.get)
+        assert again[:3] == [False, False, False] and again[5:] == [False, False]
+        assert len(await inbox.pending(conn, 20)) == 4
+
+
+async def test_a_database_failure_stores_nothing_of_the_batch(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(conn: psycopg.AsyncConnection[Any], account: str, read: list[Any]) -> None:
+        raise psycopg.OperationalError("connection lost")
+
+    monkeypatch.setitem(intake.INTAKES, fba_inventory.NOTIFICATION_TYPE,
+                        intake.Intake(fba_inventory.read_notification, broken))
+    batch = [order_change("A2US", "n-1", "111-1"), fba_change("A2EU", "f-1")]
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+        with pytest.raises(psycopg.OperationalError):
+            await intake.store_notifications(conn, batch, SELLERS.get)
+        assert await inbox.pending(conn, 20) == []
+        assert await reservations.reserved_units(conn, "shop-us") == {}
+        assert await waiting_jobs(conn) == []
