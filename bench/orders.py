@@ -75,6 +75,7 @@ from amazon_odoo_sync.flows.orders import (  # noqa: E402
 )
 from amazon_odoo_sync.flows.runtime import FlowRuntime, install_runtime  # noqa: E402
 from amazon_odoo_sync.flows.sqs_notifications import poll_sqs  # noqa: E402
+from amazon_odoo_sync.logs import configure_logging  # noqa: E402
 from amazon_odoo_sync.sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN  # noqa: E402
 from amazon_odoo_sync.sandbox.spapi.scenario import Scenario, load_scenario  # noqa: E402
 from amazon_odoo_sync.store import inbox  # noqa: E402
@@ -172,6 +173,8 @@ class Outcome:
     wall_seconds: float = 0.0
     latency_purchase: list[float] = field(default_factory=list)  # simulated seconds
     latency_ready: list[float] = field(default_factory=list)
+    trace: list[tuple[str, float]] = field(default_factory=list)  # (order id, latency from importable)
+    ready_at: list[tuple[str, datetime]] = field(default_factory=list)
     spapi_calls: Counter[str] = field(default_factory=Counter)
     spapi_429: Counter[str] = field(default_factory=Counter)
     odoo_calls: Counter[str] = field(default_factory=Counter)
@@ -311,11 +314,10 @@ class Bench:
         every = (self.args.poll_every or rt.settings.schedules.orders_poll) / self.speed
         while not self.stop.is_set():
             for account in rt.settings.accounts:
-                for marketplace_id in account.marketplaces:
-                    try:
-                        await poll_orders(rt, account.name, marketplace_id)
-                    except Exception as exc:
-                        self.error("poll_orders", exc)
+                try:
+                    await poll_orders(rt, account.name, account.marketplaces)
+                except Exception as exc:
+                    self.error("poll_orders", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), every)
 
@@ -426,6 +428,7 @@ class Bench:
         cpu0 = time.process_time()
         clock = (await admin.post(f"{sim.url}/_sim/speed", json={"speed": self.speed})).json()
         self.t0 = time.monotonic()
+        self.wall0 = time.time()
         self.sim0 = parse_time(clock["now"])
         orders_end = self.scenario.start + timedelta(hours=self.hours)
         final_at = orders_end + TAIL
@@ -485,6 +488,7 @@ class Bench:
         hub = (await admin.get(f"{sim.url}/_sim/notifications")).json()
         out.notifications = {"published": int(hub["published"]), **hub.get("outcomes", {})}
         self.results(truth, rows, done_at)
+        await self.trace_slowest(rt, truth)
         if profiler:
             buffer = io.StringIO()
             stats = pstats.Stats(profiler, stream=buffer)
@@ -492,6 +496,43 @@ class Bench:
             stats.sort_stats("tottime").print_stats(30)
             stats.sort_stats("cumulative").print_stats(45)
             print(buffer.getvalue())
+
+    async def trace_slowest(self, rt: FlowRuntime, truth: list[dict[str, Any]]) -> None:
+        """Where the slowest 1 % of orders (importable → confirmed) spent their time: when their
+        first notification was stored, when their first document was stored (and by whom:
+        notified fetch or polling), when they were confirmed. Simulated minutes after importable."""
+        out = self.out
+        if not out.trace:
+            return
+        slowest = sorted(out.trace, key=lambda t: -t[1])[:max(3, len(out.trace) // 100)]
+        ids = [order_id for order_id, _ in slowest]
+        async with rt.pool.connection() as conn, conn.cursor() as cur:
+            await cur.execute(
+                "SELECT payload->'Payload'->'OrderChangeNotification'->>'AmazonOrderId', min(received_at), count(*) "
+                "FROM inbox WHERE source = 'notification' AND payload->'Payload'->'OrderChangeNotification'"
+                "->>'AmazonOrderId' = ANY(%s) GROUP BY 1", (ids,))
+            notified = {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
+            await cur.execute("SELECT split_part(key, '@', 1), min(received_at), count(*) FROM inbox "
+                              "WHERE source LIKE 'orders/%%' AND split_part(key, '@', 1) = ANY(%s) GROUP BY 1", (ids,))
+            stored = {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
+        by_id = {o["amazonOrderId"]: o for o in truth}
+        ready_at = dict(out.ready_at)
+
+        def after_ready(order_id: str, wall: datetime | None) -> str:
+            if wall is None:
+                return "   never"
+            sim = self.sim0 + timedelta(seconds=self.speed * (wall.timestamp() - self.wall0))
+            return f"{(sim - ready_at[order_id]).total_seconds() / 60:+7.1f}"
+
+        print(f"  slowest {len(slowest)} (minutes after importable: 1st notification stored / 1st document "
+              f"stored / confirmed):")
+        for order_id, latency in slowest:
+            order = by_id.get(order_id, {})
+            n_at, n_count = notified.get(order_id, (None, 0))
+            d_at, d_count = stored.get(order_id, (None, 0))
+            print(f"    {order_id} {order.get('fulfillmentChannel')} {order.get('orderStatus'):<10} "
+                  f"{after_ready(order_id, n_at)} ({n_count} notif.) {after_ready(order_id, d_at)} ({d_count} docs) "
+                  f"{latency / 60:+7.1f}")
 
     def results(self, truth: list[dict[str, Any]], rows: list[dict[str, Any]], done_at: float | None) -> None:
         out = self.out
@@ -519,6 +560,8 @@ class Bench:
                 ready = purchase + pending
             out.latency_purchase.append((confirmed - purchase).total_seconds())
             out.latency_ready.append(max(0.0, (confirmed - ready).total_seconds()))
+            out.trace.append((order["amazonOrderId"], out.latency_ready[-1]))
+            out.ready_at.append((order["amazonOrderId"], ready))
         out.busy_seconds = union_seconds([(s, e) for s, e, ids in self.batches])
         out.batch_seconds = sum(e - s for s, e, ids in self.batches)
         out.batches = len(self.batches)
@@ -606,6 +649,7 @@ async def main() -> None:
     parser.add_argument("--timeout", type=float, default=900.0, help="real seconds per mode")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the connector; stats to FILE.<mode>")
     args = parser.parse_args()
+    configure_logging("warning", "console")  # the connector's info lines would bury the figures
     scenario = load_scenario(args.scenario)
     hours = procs.hours_for_orders(scenario, args.orders)
     simulated = timedelta(hours=hours) + TAIL

@@ -157,7 +157,8 @@ class OdooConfig(_Section):
 class Schedules(_Section):
     """Seconds between runs of each polling flow."""
 
-    orders_poll: float = Field(default=120, gt=0)
+    #: One searchOrders per account and poll: Amazon restores one call every 180 s (burst 20).
+    orders_poll: float = Field(default=180, gt=0)
     orders_overlap: float = Field(default=300, ge=0)
     #: Orders in quarantine (e.g. waiting for a SKU mapping) are tried again this often.
     orders_retry_quarantined: float = Field(default=600, gt=0)

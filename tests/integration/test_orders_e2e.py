@@ -11,9 +11,10 @@ import pytest
 from fastapi import FastAPI
 
 from amazon_odoo_sync.flows.orders import fetch_notified_orders, import_pending, poll_orders
+from amazon_odoo_sync.metrics import SPAPI_CALLS
 from amazon_odoo_sync.sandbox.spapi.notifications import DeliveryRoutes, NotificationFaults
 from amazon_odoo_sync.sandbox.spapi.selling import SellingSettings, attach
-from amazon_odoo_sync.store import inbox, quarantine
+from amazon_odoo_sync.store import cursors, inbox, quarantine
 from amazon_odoo_sync.web.notifications import notifications_router
 
 from .orders_env import OrdersEnv, orders_env
@@ -24,9 +25,14 @@ pytestmark = [pytest.mark.db, pytest.mark.slow]
 async def poll_all(env: OrdersEnv) -> int:
     stored = 0
     for account in env.settings.accounts:
-        for marketplace_id in account.marketplaces:
-            stored += (await poll_orders(env.runtime, account.name, marketplace_id)).stored
+        stored += (await poll_orders(env.runtime, account.name, account.marketplaces)).stored
     return stored
+
+
+def search_calls(account: str) -> float:
+    return sum(sample.value for metric in SPAPI_CALLS.collect() for sample in metric.samples
+               if sample.name.endswith("_total") and sample.labels["account"] == account
+               and sample.labels["operation"] == "orders.searchOrders")
 
 
 async def drain(env: OrdersEnv) -> None:
@@ -49,6 +55,25 @@ async def test_polling_alone_makes_odoo_match_amazon(db_url: str) -> None:
         await drain(env)
         again = await env.reconcile()
         assert again.differences == [] and again.lines == result.lines
+
+
+async def test_the_polling_backup_reads_all_marketplaces_of_an_account_in_one_search(db_url: str) -> None:
+    """searchOrders' quota (one call per 3 minutes after a burst of 20) is the seller's: a poll
+    per marketplace (5 in Europe) every 2 minutes spent it 12 times over."""
+    async with orders_env(db_url, faults=False) as env:
+        account = next(a for a in env.settings.accounts if len(a.marketplaces) > 1)
+        env.advance_to(env.scenario.start + timedelta(hours=20))
+        before = search_calls(account.name)
+        stored = (await poll_orders(env.runtime, account.name, account.marketplaces)).stored
+        assert stored > 0 and search_calls(account.name) - before == 1  # < 100 orders: one page
+        async with env.pool.connection() as conn:
+            moved = {m: await cursors.get(conn, account.name, "orders", marketplace=m) for m in account.marketplaces}
+        assert len({c.cursor for c in moved.values() if c}) == 1 and all(moved.values())
+        # Every marketplace's orders came with it.
+        placed = {o.marketplace_id for o in env.world.orders() if o.seller_id == account.seller_id}
+        async with env.pool.connection() as conn:
+            docs = await inbox.pending(conn, 500, source=f"orders/{account.name}")
+        assert {d.payload["salesChannel"]["marketplaceId"] for d in docs} == placed and len(placed) > 1
 
 
 async def test_duplicated_shuffled_notifications_and_two_workers_import_each_order_once(db_url: str) -> None:

@@ -62,6 +62,13 @@ async def test_inbox_mark_processed_many_marks_exactly_the_given_items(conn: psy
     assert await inbox.mark_processed_many(conn, [items[0].id, items[2].id, items[2].id]) == 2
     assert await inbox.mark_processed_many(conn, []) == 0
     assert [i.key for i in await inbox.pending(conn, source="orders/acme")] == ["o1", "o3"]
+    assert await inbox.any_pending(conn, source="orders/acme", account="acme")
+    assert not await inbox.any_pending(conn, source="orders/acme", account="other")
+    await inbox.mark_processed_many(conn, [items[1].id, items[3].id])
+    assert not await inbox.any_pending(conn, source="orders/acme")
+    await inbox.mark_failed(conn, items[3].id, "Odoo said no")
+    assert await inbox.any_pending(conn, source="orders/acme")  # failed ones wait for a retry
+    await inbox.mark_processed_many(conn, [items[3].id])
     done = await inbox.get(conn, items[2].id)
     assert done is not None and done.state == "processed" and done.attempts == 1 and done.processed_at
 

@@ -8,9 +8,9 @@ job drains the inbox in batches through :class:`~.order_import.OrderImporter`:
    :func:`read_notification`, stored by :mod:`.notifications`), deduplicated by notification id;
    their item summary reserves the units at once for the stock flow;
    :func:`fetch_notified_orders` then gets the orders.
-2. Polling backup: :func:`poll_orders`, ``searchOrders`` by last-update time per account and
-   marketplace with an overlap window; the cursor moves only after the pages are stored. This
-   alone keeps Odoo complete if notifications stop.
+2. Polling backup: :func:`poll_orders`, ``searchOrders`` by last-update time per account (all
+   its marketplaces in one search, cursors per marketplace) with an overlap window; the cursors
+   move only after the pages are stored. This alone keeps Odoo complete if notifications stop.
 3. Backfill / resync (:func:`backfill`) for a period; safe while workers run.
 4. Recover one (:func:`recover_order`).
 
@@ -21,7 +21,7 @@ one ``searchOrders`` page is cheaper than a ``getOrder`` each.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -178,6 +178,9 @@ async def notifications_stored(conn: AsyncConnection[Any], account: str,
 async def fetch_notified_orders(rt: FlowRuntime, account: str, *, limit: int = 200) -> int:
     """Get the orders that notifications announced and store them for import."""
     async with rt.pool.connection() as conn:
+        # The sweep runs every few seconds and mostly finds nothing: one read, no transaction.
+        if not await inbox.any_pending(conn, source=NOTIFICATION_SOURCE, account=account):
+            return 0
         async with conn.transaction():
             pending = await inbox.pending(conn, limit, source=NOTIFICATION_SOURCE, account=account, lock=True)
             if not pending:
@@ -194,7 +197,9 @@ async def fetch_notified_orders(rt: FlowRuntime, account: str, *, limit: int = 2
                 async for page in spapi.orders.search_orders_pages(
                         last_updated_after=since, included_data=INCLUDED_DATA, max_results_per_page=100,
                         marketplace_ids=_marketplaces(pending)):
-                    docs.extend(o for o in page.get("orders", []) if o.get("orderId") in wanted)
+                    # Every order of the page, not only the announced ones: one whose notification
+                    # was lost comes along now rather than with the next poll (the inbox dedupes).
+                    docs.extend(page.get("orders", []))
                     wanted -= {str(o.get("orderId")) for o in page.get("orders", [])}
                     if not wanted:
                         break
@@ -217,26 +222,34 @@ def _marketplaces(items: list[inbox.InboxItem]) -> list[str]:
 
 # -- 2. polling -------------------------------------------------------------------------------
 
-async def poll_orders(rt: FlowRuntime, account: str, marketplace_id: str, *,
+async def poll_orders(rt: FlowRuntime, account: str, marketplace_ids: Sequence[str] | str, *,
                       since: datetime | None = None, until: datetime | None = None,
                       move_cursor: bool = True, progress: Callable[[int], None] | None = None) -> StoreResult:
-    """Store every order of ``account`` in ``marketplace_id`` updated since the cursor (minus the
-    overlap window) or ``since``; moves the cursor once every page is stored.
+    """Store every order of ``account`` in ``marketplace_ids`` updated since their cursors (the
+    oldest, minus the overlap window) or ``since``; moves each marketplace's cursor once every
+    page is stored.
+
+    One ``searchOrders`` for all the marketplaces: its quota (one call per 3 minutes after a
+    burst of 20) is the seller's, whatever the marketplace, and a page is a call.
 
     Without ``until`` no upper bound is sent: Amazon then uses "two minutes ago" by its own clock
     and says which time it used (``lastUpdatedBefore`` of the response), and that becomes the
     cursor, so our clock never has to agree with Amazon's."""
+    marketplaces = [marketplace_ids] if isinstance(marketplace_ids, str) else list(marketplace_ids)
     total = StoreResult()
     upper: datetime | None = until
     async with rt.pool.connection() as conn:
         if since is None:
-            cursor = await cursors.get(conn, account, CURSOR_FLOW, marketplace=marketplace_id)
             overlap = timedelta(seconds=rt.settings.schedules.orders_overlap)
-            since = (cursor.cursor - overlap) if cursor and cursor.cursor else \
-                rt.clock.now() - AMAZON_LAG - INITIAL_LOOKBACK
+            starts = []
+            for marketplace_id in marketplaces:
+                cursor = await cursors.get(conn, account, CURSOR_FLOW, marketplace=marketplace_id)
+                starts.append((cursor.cursor - overlap) if cursor and cursor.cursor else
+                              rt.clock.now() - AMAZON_LAG - INITIAL_LOOKBACK)
+            since = min(starts)
         spapi = await rt.spapi(account, priority=rt.settings.priorities.orders)
         async for page in spapi.orders.search_orders_pages(
-                marketplace_ids=[marketplace_id], last_updated_after=since, last_updated_before=until,
+                marketplace_ids=marketplaces, last_updated_after=since, last_updated_before=until,
                 included_data=INCLUDED_DATA, max_results_per_page=100):
             if upper is None and page.get("lastUpdatedBefore"):
                 upper = _parse_time(str(page["lastUpdatedBefore"]))
@@ -251,7 +264,8 @@ async def poll_orders(rt: FlowRuntime, account: str, marketplace_id: str, *,
         if move_cursor:
             upper = upper or (rt.clock.now() - AMAZON_LAG)
             async with conn.transaction():
-                await cursors.advance(conn, account, CURSOR_FLOW, upper, marketplace=marketplace_id)
+                for marketplace_id in marketplaces:
+                    await cursors.advance(conn, account, CURSOR_FLOW, upper, marketplace=marketplace_id)
     return total
 
 
@@ -263,15 +277,10 @@ def _parse_time(value: str) -> datetime:
 
 async def backfill(rt: FlowRuntime, account: str, marketplace_ids: list[str], since: datetime,
                    until: datetime | None = None, progress: Callable[[int], None] | None = None) -> StoreResult:
-    """Re-read a period; the cursor stays where it is. Imports happen in the workers, or by
+    """Re-read a period; the cursors stay where they are. Imports happen in the workers, or by
     :func:`import_pending` when the caller runs it."""
-    total = StoreResult()
-    for marketplace_id in marketplace_ids:
-        result = await poll_orders(rt, account, marketplace_id, since=since, until=until, move_cursor=False,
-                                   progress=progress)
-        total.stored += result.stored
-        total.duplicates += result.duplicates
-    return total
+    return await poll_orders(rt, account, marketplace_ids, since=since, until=until, move_cursor=False,
+                             progress=progress)
 
 
 async def recover_order(rt: FlowRuntime, account: str, order_id: str) -> ImportResult:
@@ -329,12 +338,9 @@ async def fetch_notified_task(*, account: str) -> int:
 @task(queue="orders", name="orders.poll", queueing_lock_from="orders.poll:{account}",
       lock_from="orders.poll:{account}")
 async def poll_orders_task(*, account: str) -> int:
-    """The polling backup for every marketplace of the account."""
+    """The polling backup for every marketplace of the account (one search for all)."""
     rt = _runtime()
-    stored = 0
-    for marketplace_id in rt.settings.account(account).marketplaces:
-        stored += (await poll_orders(rt, account, marketplace_id)).stored
-    return stored
+    return (await poll_orders(rt, account, rt.settings.account(account).marketplaces)).stored
 
 
 async def retry_quarantined(rt: FlowRuntime, account: str, *, limit: int = 500) -> ImportResult:

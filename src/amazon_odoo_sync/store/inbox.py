@@ -23,7 +23,7 @@ from psycopg import AsyncConnection
 
 from ._sql import cursor, jsonb
 
-__all__ = ["InboxItem", "InboxState", "get", "mark_failed", "mark_processed", "mark_processed_many",
+__all__ = ["InboxItem", "InboxState", "any_pending", "get", "mark_failed", "mark_processed", "mark_processed_many",
            "mark_quarantined", "pending", "put", "put_many", "requeue"]
 
 InboxState = Literal["pending", "processed", "failed", "quarantined"]
@@ -62,6 +62,10 @@ UPDATE inbox SET state = %(state)s, attempts = attempts + 1, last_error = %(erro
 WHERE id = %(id)s RETURNING {_COLUMNS}
 """
 REQUEUE = f"UPDATE inbox SET state = 'pending' WHERE id = %(id)s RETURNING {_COLUMNS}"
+ANY_PENDING = """
+SELECT EXISTS (SELECT 1 FROM inbox WHERE state = ANY(%(states)s) AND source = %(source)s
+                                      AND (%(account)s::text IS NULL OR account = %(account)s))
+"""
 PENDING = f"""
 SELECT {_COLUMNS} FROM inbox
 WHERE state = ANY(%(states)s) AND (%(source)s::text IS NULL OR source = %(source)s)
@@ -162,6 +166,15 @@ async def mark_quarantined(conn: AsyncConnection[Any], item_id: int, error: str)
 async def requeue(conn: AsyncConnection[Any], item_id: int) -> InboxItem:
     """Replay: put a failed or quarantined item back to ``pending``."""
     return await _update(conn, REQUEUE, {"id": item_id})
+
+
+async def any_pending(conn: AsyncConnection[Any], *, source: str, account: str | None = None) -> bool:
+    """Whether items wait (pending or failed), without locking anything: one cheap read
+    before opening a transaction that would find nothing."""
+    async with cursor(conn) as cur:
+        await cur.execute(ANY_PENDING, {"states": ["pending", "failed"], "source": source, "account": account})
+        row = await cur.fetchone()
+    return bool(row and row["exists"])
 
 
 async def pending(conn: AsyncConnection[Any], limit: int = 100, *, source: str | None = None,
