@@ -499,8 +499,8 @@ class Bench:
 
     async def trace_slowest(self, rt: FlowRuntime, truth: list[dict[str, Any]]) -> None:
         """Where the slowest 1 % of orders (importable → confirmed) spent their time: when their
-        first notification was stored, when their first document was stored (and by whom:
-        notified fetch or polling), when they were confirmed. Simulated minutes after importable."""
+        last notification was stored, when their last document was stored, when they were
+        confirmed. Simulated minutes after importable."""
         out = self.out
         if not out.trace:
             return
@@ -508,11 +508,11 @@ class Bench:
         ids = [order_id for order_id, _ in slowest]
         async with rt.pool.connection() as conn, conn.cursor() as cur:
             await cur.execute(
-                "SELECT payload->'Payload'->'OrderChangeNotification'->>'AmazonOrderId', min(received_at), count(*) "
+                "SELECT payload->'Payload'->'OrderChangeNotification'->>'AmazonOrderId', max(received_at), count(*) "
                 "FROM inbox WHERE source = 'notification' AND payload->'Payload'->'OrderChangeNotification'"
                 "->>'AmazonOrderId' = ANY(%s) GROUP BY 1", (ids,))
             notified = {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
-            await cur.execute("SELECT split_part(key, '@', 1), min(received_at), count(*) FROM inbox "
+            await cur.execute("SELECT split_part(key, '@', 1), max(received_at), count(*) FROM inbox "
                               "WHERE source LIKE 'orders/%%' AND split_part(key, '@', 1) = ANY(%s) GROUP BY 1", (ids,))
             stored = {r[0]: (r[1], r[2]) for r in await cur.fetchall()}
         by_id = {o["amazonOrderId"]: o for o in truth}
@@ -524,13 +524,14 @@ class Bench:
             sim = self.sim0 + timedelta(seconds=self.speed * (wall.timestamp() - self.wall0))
             return f"{(sim - ready_at[order_id]).total_seconds() / 60:+7.1f}"
 
-        print(f"  slowest {len(slowest)} (minutes after importable: 1st notification stored / 1st document "
+        print(f"  slowest {len(slowest)} (minutes after importable: last notification stored / last document "
               f"stored / confirmed):")
         for order_id, latency in slowest:
             order = by_id.get(order_id, {})
             n_at, n_count = notified.get(order_id, (None, 0))
             d_at, d_count = stored.get(order_id, (None, 0))
-            print(f"    {order_id} {order.get('fulfillmentChannel')} {order.get('orderStatus'):<10} "
+            print(f"    {order_id} {order.get('fulfillmentChannel')} {order.get('marketplaceId')} "
+                  f"{order.get('status')!s:<10} "
                   f"{after_ready(order_id, n_at)} ({n_count} notif.) {after_ready(order_id, d_at)} ({d_count} docs) "
                   f"{latency / 60:+7.1f}")
 

@@ -1,8 +1,9 @@
 """``amazon-odoo-sync demo``: the connector as a seller runs it, against a simulated Prime Day.
 
 Real processes, as in production: the SP-API simulator and the Odoo emulator each serve HTTP on
-loopback; the connector runs as its web service (notifications endpoint + dashboard) and as
-worker processes sharing one PostgreSQL database (embedded unless ``DATABASE_URL`` is set).
+loopback; the connector runs as its web service (dashboard) and as worker processes sharing one
+PostgreSQL database (embedded unless ``DATABASE_URL`` is set); notifications reach the workers
+through the simulator's SQS queue, as Amazon delivers them.
 Setup goes through the same steps as for a real seller (accounts, ``odoo setup``, notification
 subscriptions). Then simulated time runs, orders pour in, and at the end a reconciliation
 compares every order and amount per marketplace in Amazon and in Odoo.
@@ -52,6 +53,8 @@ __all__ = ["DemoOptions", "run_demo"]
 T = TypeVar("T")
 DEMO_DATABASE_NAME = "aos_demo"
 NOTIFICATION_ARN = "arn:aws:sqs:us-east-1:000000000000:amazon-odoo-sync-demo"
+#: Where the simulator keeps that ARN's messages (its own SQS).
+NOTIFICATION_QUEUE_PATH = "/_sqs/000000000000/amazon-odoo-sync-demo"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,8 +141,10 @@ async def _retrying(call: Callable[[], Awaitable[T]], attempts: int = 6) -> T:
     raise AssertionError("unreachable")
 
 
-def _config_toml(settings: Settings, *, poll_seconds: float) -> str:
-    """The workers' configuration file (the demo's throwaway secret key included)."""
+def _config_toml(settings: Settings, *, poll_seconds: float, sqs_queue_url: str, speed: float) -> str:
+    """The workers' configuration file (the demo's throwaway secret key included). Notifications
+    come from the simulator's SQS queue, as Amazon delivers them; the simulator counts a
+    message's visibility timeout in simulated seconds, so it is scaled like time."""
     lines = ['log_level = "warning"', "", "[database]", f'url = "{settings.database.url}"', "",
              "[secrets]", f'key = "{settings.secrets.key}"', "",
              "[spapi]", f'token_url = "{settings.spapi.token_url}"', "max_token_wait_seconds = 20", "",
@@ -147,7 +152,9 @@ def _config_toml(settings: Settings, *, poll_seconds: float) -> str:
     lines += [f'{region} = "{url}"' for region, url in settings.spapi.endpoints.items()]
     lines += ["", "[odoo]", f'url = "{settings.odoo.url}"', f'database = "{settings.odoo.database}"',
               f'user = "{settings.odoo.user}"', "", "[schedules]", f"orders_poll = {poll_seconds}",
-              "orders_overlap = 120", ""]
+              "orders_overlap = 120", "",
+              "[notifications]", f'sqs_queue_url = "{sqs_queue_url}"', "poll_seconds = 1",
+              f"visibility_timeout_seconds = {min(43200, int(120 * max(1.0, speed)))}", ""]
     for account in settings.accounts:
         marketplaces = ", ".join(f'"{m}"' for m in account.marketplaces)
         lines += ["[[accounts]]", f'name = "{account.name}"', f'region = "{account.region}"',
@@ -219,7 +226,8 @@ async def _run(database_url: str, options: DemoOptions, console: Console, proces
     settings = sandbox_settings(scenario, sim_url=sim_url, odoo=odoo, database_url=database_url,
                                 secrets_key=Fernet.generate_key().decode())
     config_path = options.work_dir / "config.toml"
-    config_path.write_text(_config_toml(settings, poll_seconds=max(10.0, 600 / options.speed)))
+    config_path.write_text(_config_toml(settings, poll_seconds=max(10.0, 600 / options.speed),
+                                        sqs_queue_url=sim_url + NOTIFICATION_QUEUE_PATH, speed=options.speed))
     config_path.chmod(0o600)
     console.print(f"[bold]Scenario[/] {scenario.name}: {scenario.description}")
     console.print(f"Simulator {sim_url}, Odoo emulator {odoo_url}, database {DEMO_DATABASE_NAME}, "
@@ -243,10 +251,8 @@ async def _run(database_url: str, options: DemoOptions, console: Console, proces
                                stock_warehouse_id=(await refs.targets(first)).warehouse_id)
         console.print(f"Catalog: {len(products)} products in Odoo for {len(offers)} Amazon offers")
         await set_cursors(rt.pool, settings, scenario.start)
-        # Notifications: Amazon delivers to an SQS queue; in the demo the simulator posts them to
-        # our endpoint directly (what an SQS forwarder does in production).
-        await sim.post("/_sim/notifications/routes",
-                       json={"targets": {NOTIFICATION_ARN: f"{web_url}/notifications/spapi"}})
+        # Notifications: Amazon delivers to an SQS queue; the ARN is not routed anywhere, so the
+        # simulator keeps them in its own SQS queue, which the workers' SQS poll job reads.
         destination_id = None
         for account in settings.accounts:
             spapi = await rt.spapi(account.name)
