@@ -2,8 +2,9 @@
 
 N orders of the ``prime-day`` scenario (the first hours of the day that hold N orders) go from the
 SP-API simulator to the Odoo emulator, both run as subprocesses, so ``time.process_time()`` of
-this process measures the connector alone (its notification endpoint, fetches, polling backup,
-two drain loops standing in for two workers, the database client). The simulator's clock runs
+this process measures the connector alone (its SQS poller, or with ``--delivery http`` its
+notification endpoint; fetches, polling backup, two drain loops standing in for two workers,
+the database client). The simulator's clock runs
 ``--speed`` times real time; Amazon's usage plans are scaled by the same factor (so the quota per
 simulated second is Amazon's) unless ``--rate-limit-scale`` says otherwise. The emulator's
 latency model (``--latency-scale``, 1 = a real Odoo 18 on 2 cores) is the same for both modes.
@@ -12,10 +13,12 @@ Printed per mode: orders/s (import capacity = orders / time the drains spent imp
 end to end = orders / real time until the last one was confirmed), latency in simulated time
 (from Amazon's purchase date, and from the moment the order became importable: Unshipped for
 FBM, Shipped for FBA) p50/p95/p99, SP-API calls and 429s per order, Odoo calls per order,
-connector CPU ms per order, and the reconciliation with the simulator's ground truth.
+connector CPU ms per order, the reconciliation with the simulator's ground truth, and where the
+slowest 1 % of orders spent their time (last notification stored, last document stored, confirmed).
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/orders.py \
-        [--orders 5000] [--naive | --compare] [--latency-scale 1] [--speed S] [--profile FILE]
+        [--orders 5000] [--naive | --compare] [--delivery sqs|http] [--latency-scale 1] [--speed S] \
+        [--profile FILE]
 """
 
 from __future__ import annotations
