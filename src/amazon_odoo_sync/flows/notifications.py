@@ -22,8 +22,7 @@ from ..store import accounts, inbox
 from . import fba_inventory, orders
 from .intake import ReadNotification
 
-__all__ = ["FLOW", "INTAKES", "Intake", "SellerDirectory", "quarantine_key", "store_notification",
-           "store_notifications"]
+__all__ = ["FLOW", "INTAKES", "Intake", "SellerDirectory", "quarantine_key", "store_notifications"]
 
 #: Quarantine flow of unreadable notifications.
 FLOW = "notifications"
@@ -91,16 +90,6 @@ async def store_notifications(conn: AsyncConnection[Any], notifications: Sequenc
     return outcomes
 
 
-async def store_notification(conn: AsyncConnection[Any], notification: Mapping[str, Any],
-                             account_for_seller: Callable[[str], str | None]) -> bool:
-    """Store one notification (see :func:`store_notifications`). False for a duplicate;
-    raises DataError for one we cannot read."""
-    outcome = (await store_notifications(conn, [notification], account_for_seller))[0]
-    if isinstance(outcome, DataError):
-        raise outcome
-    return outcome
-
-
 class SellerDirectory:
     """Seller id → account name for notification intake, read from the database at most every
     ``max_age`` seconds rather than once per notification (Prime Day brings thousands a minute).
@@ -118,7 +107,8 @@ class SellerDirectory:
         self._read_at = self.clock()
 
     async def store(self, conn: AsyncConnection[Any], notification: Mapping[str, Any]) -> bool:
-        """:func:`store_notification` with this directory's map."""
+        """One notification (see :meth:`store_many`): False for a duplicate; raises DataError
+        for one we cannot read."""
         outcome = (await self.store_many(conn, [notification]))[0]
         if isinstance(outcome, DataError):
             raise outcome

@@ -42,7 +42,7 @@ from ..odoo.client import OdooClient
 from ..store import audit, external_ids, quarantine, reservations
 from .stock import mark_dirty
 
-__all__ = ["FLOW", "ImportResult", "OdooReferences", "OrderImporter", "SALE_ORDER", "open_units"]
+__all__ = ["FLOW", "ImportResult", "OdooReferences", "OrderImporter", "SALE_ORDER", "open_units", "waiting_units"]
 
 FLOW = "orders"
 REVIEW_FLOW = "orders-review"
@@ -356,7 +356,7 @@ class OrderImporter:
                              reason=exc.message, details=exc.context(), payload=dict(doc))
         await external_ids.set_state(conn, self.account, SALE_ORDER, order.order_id, "quarantined",
                                      amazon_updated_at=order.last_updated)
-        self._hold(order, fba_shipped_units(order) if order.is_fba else open_units(order))
+        self._hold(order, waiting_units(order))
         if isinstance(exc, UnknownSkuError):
             _log.warning("order.unknown_sku", account=self.account, amazon_order_id=order.order_id, skus=exc.skus)
 
@@ -425,6 +425,12 @@ def fba_shipped_units(order: AmazonOrder) -> dict[str, int]:
         if item.quantity_shipped > 0:
             units[item.sku] = units.get(item.sku, 0) + item.quantity_shipped
     return units
+
+
+def waiting_units(order: AmazonOrder) -> dict[str, int]:
+    """What an order not (yet) in Odoo keeps reserved: its shipped units for FBA, its open
+    units for FBM."""
+    return fba_shipped_units(order) if order.is_fba else open_units(order)
 
 
 def _skus(order: AmazonOrder) -> set[str]:

@@ -35,7 +35,7 @@ from ..logs import get_logger
 from ..mapping.amazon_order import AmazonOrder, parse_order_v2026
 from ..store import cursors, external_ids, inbox, quarantine, reservations
 from .intake import ReadNotification
-from .order_import import FLOW, SALE_ORDER, ImportResult, OrderImporter, fba_shipped_units, open_units
+from .order_import import FLOW, SALE_ORDER, ImportResult, OrderImporter, waiting_units
 from .runtime import FlowRuntime, get_runtime
 from .stock import mark_dirty
 
@@ -119,9 +119,8 @@ async def _reserve_queued(conn: AsyncConnection[Any], account: str, docs: list[M
         row = known.get(order_id)
         if row is not None and (row.odoo_id is not None or row.state == "cancelled"):
             continue
-        units = fba_shipped_units(order) if order.is_fba else open_units(order)
         wanted.append(reservations.Reservation(order_id=order_id, marketplace_id=order.marketplace_id,
-                                               status=order.status, units=units))
+                                               status=order.status, units=waiting_units(order)))
     await reservations.reserve_many(conn, account, wanted)
     await mark_dirty(conn, account, {sku for r in wanted if not open_docs[r.order_id].is_fba for sku in r.units})
 

@@ -43,7 +43,7 @@ from ..jobs.schedule import register_schedule
 from ..jobs.tasks import current_job, task
 from ..logs import get_logger
 from ..store import quarantine
-from .notifications import FLOW, INTAKES, SellerDirectory, quarantine_key, store_notification
+from .notifications import FLOW, INTAKES, SellerDirectory, quarantine_key
 
 __all__ = [
     "FLOW",
@@ -57,7 +57,6 @@ __all__ = [
     "receive_batch",
     "sqs_client",
     "sqs_poll_task",
-    "store_notification",
     "use_transport",
 ]
 
@@ -123,6 +122,12 @@ async def _quarantine(conn: AsyncConnection[Any], payload: Any, reason: str, mes
                          details={"source": "sqs", "message_id": message.message_id}, payload=payload)
 
 
+async def _refuse(conn: AsyncConnection[Any], payload: Any, error: DataError, message: SqsMessage) -> None:
+    """A message we cannot read: quarantined (then deleted by the caller), and said so."""
+    await _quarantine(conn, payload, error.message, message)
+    _log.warning("sqs.notification_quarantined", message_id=message.message_id, reason=error.message)
+
+
 async def receive_batch(pool: AsyncConnectionPool[Any], client: SqsClient, *, max_messages: int = 10,
                         wait_seconds: int = 20, visibility_timeout: int | None = None,
                         sellers: SellerDirectory | None = None) -> PollResult:
@@ -146,8 +151,7 @@ async def receive_batch(pool: AsyncConnectionPool[Any], client: SqsClient, *, ma
             try:
                 readable.append((message, parse_message_body(message.body)))
             except DataError as exc:
-                await _quarantine(conn, {"raw": message.body[:10000]}, exc.message, message)
-                _log.warning("sqs.notification_quarantined", message_id=message.message_id, reason=exc.message)
+                await _refuse(conn, {"raw": message.body[:10000]}, exc, message)
                 result.quarantined += 1
                 done.append(message.receipt_handle)
         for message, outcome in await _store(conn, sellers, readable):
@@ -186,15 +190,12 @@ async def _store(conn: AsyncConnection[Any], sellers: SellerDirectory,
         _log.warning("sqs.store_failed", messages=len(readable), error=str(exc))
         return [(message, "kept") for message, _ in readable]
     except Exception:
-        if len(readable) == 1:
-            return [(readable[0][0], await _store_alone(conn, sellers, *readable[0]))]
         return [(message, await _store_alone(conn, sellers, message, notification))
                 for message, notification in readable]
     out = []
     for (message, notification), outcome in zip(readable, outcomes, strict=True):
         if isinstance(outcome, DataError):
-            await _quarantine(conn, notification, outcome.message, message)
-            _log.warning("sqs.notification_quarantined", message_id=message.message_id, reason=outcome.message)
+            await _refuse(conn, notification, outcome, message)
             out.append((message, "quarantined"))
         else:
             out.append((message, "stored" if outcome else "duplicates"))
@@ -206,8 +207,7 @@ async def _store_alone(conn: AsyncConnection[Any], sellers: SellerDirectory, mes
     try:
         stored = await sellers.store(conn, notification)
     except DataError as exc:
-        await _quarantine(conn, notification, exc.message, message)
-        _log.warning("sqs.notification_quarantined", message_id=message.message_id, reason=exc.message)
+        await _refuse(conn, notification, exc, message)
         return "quarantined"
     except (RetryableError, psycopg.OperationalError) as exc:
         _log.warning("sqs.store_failed", message_id=message.message_id, error=str(exc))
