@@ -453,9 +453,9 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         problems = [_describe(error) for error in exc.errors()]
-        field = problems[0][0] if problems else None
-        lines = "; ".join(f"{f}: {m}" for f, m in problems)
-        raise ConfigurationError(lines, source=source, field=None if len(problems) != 1 else field
+        if len(problems) == 1:  # the field is named once, by ConfigurationError
+            raise ConfigurationError(problems[0][1], source=source, field=problems[0][0]) from None
+        raise ConfigurationError("; ".join(f"{f}: {m}" for f, m in problems), source=source
                                  ) from None
     finally:
         _config_file.reset(token)

@@ -186,7 +186,7 @@ def remove(
 
     if not asyncio.run(run()):
         err_console.print(f"No account named {name!r}.")
-        raise SystemExit(1)  # typer.Exit is swallowed by main(standalone_mode=False)
+        raise typer.Exit(1)
     console.print(f"Account [bold]{name}[/] removed.")
 
 

@@ -38,6 +38,14 @@ def _queues(value: str | None) -> list[str] | None:
     return names
 
 
+def _state(value: str) -> str:
+    from ..jobs.admin import STATES
+
+    if value not in STATES:
+        raise typer.BadParameter(f"unknown state {value!r}; expected one of {', '.join(STATES)}")
+    return value
+
+
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
@@ -61,11 +69,12 @@ def worker(
     from ..jobs.app import build_app
     from ..jobs.worker import run_worker
 
+    queue_list = _queues(queues)
     settings = settings_from(ctx)
     configure_logging(settings.log_level, settings.log_format)
     logging.basicConfig(level=logging.WARNING)  # procrastinate logs through the standard library
     app = build_app(settings)
-    asyncio.run(run_worker(app, settings, queues=_queues(queues), concurrency=concurrency,
+    asyncio.run(run_worker(app, settings, queues=queue_list, concurrency=concurrency,
                            wait=wait, name=name))
 
 
@@ -74,9 +83,9 @@ def list_command(
     ctx: typer.Context,
     queue: Annotated[str | None, typer.Option(help="Only this queue.")] = None,
     state: Annotated[str | None, typer.Option(
-        help="todo, doing, succeeded, failed, cancelled or aborted.")] = None,
+        parser=_state, help="todo, doing, succeeded, failed, cancelled or aborted.")] = None,
     task: Annotated[str | None, typer.Option(help="Only this task.")] = None,
-    limit: Annotated[int, typer.Option(min=1)] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many jobs.")] = 50,
 ) -> None:
     """Recent jobs, newest first."""
     from ..jobs.admin import list_jobs
@@ -91,10 +100,7 @@ def list_command(
                           _when(row.updated_at), f"{row.task} {_short(row.args, 60)}")
         console.print(table if rows else "No jobs.")
 
-    try:
-        asyncio.run(run())
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
+    asyncio.run(run())
 
 
 @jobs_app.command("failed")
@@ -102,7 +108,7 @@ def failed_command(
     ctx: typer.Context,
     queue: Annotated[str | None, typer.Option(help="Only this queue.")] = None,
     task: Annotated[str | None, typer.Option(help="Only this task.")] = None,
-    limit: Annotated[int, typer.Option(min=1)] = 100,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many jobs.")] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Failed jobs (dead letters) with the cause of their last failure."""

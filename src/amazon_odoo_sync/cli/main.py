@@ -1,12 +1,27 @@
-"""The ``amazon-odoo-sync`` command. Each command group lives in its own module with ``register``."""
+"""The ``amazon-odoo-sync`` command. Each command group lives in its own module with ``register``.
+
+Every way a command can end is decided here, once, so commands added later behave the same:
+usage errors (unknown command or option, a bad or missing value, ``typer.BadParameter`` raised by
+a command) print click's short message and exit 2; a :class:`ConfigurationError` prints one
+paragraph and exits 2 (the invocation or its configuration must change); any other
+:class:`SyncError` prints one paragraph and exits 1 (runtime failure). An unexpected exception
+prints one line naming it and exits 1; ``AOS_TRACEBACK=1`` shows its traceback instead. Help
+texts are shown as written: their brackets (``[jobs] concurrency``) are not rich markup.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator, Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.main
+from rich.markup import escape
+from rich.text import Text
 
 from ..exceptions import ConfigurationError, SyncError
 from . import (
@@ -23,10 +38,12 @@ from . import (
 )
 from .common import CliState, err_console
 
-__all__ = ["app", "main"]
+__all__ = ["PROG_NAME", "app", "click_command", "main", "run", "walk_commands"]
+
+PROG_NAME = "amazon-odoo-sync"
 
 app = typer.Typer(
-    name="amazon-odoo-sync",
+    name=PROG_NAME,
     help="Amazon Seller Central (SP-API) <-> Odoo connector.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -36,11 +53,29 @@ sandbox_app = typer.Typer(help="Stand-ins for Amazon and Odoo (demo and tests)."
 app.add_typer(sandbox_app, name="sandbox")
 
 
+def _version() -> str:
+    try:
+        return version(PROG_NAME)
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        from .. import __version__
+
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"{PROG_NAME} {_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
     config: Annotated[Path | None, typer.Option("--config", "-c", envvar="AOS_CONFIG",
                                                 help="TOML configuration file.")] = None,
+    _version_flag: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_print_version,
+        help="Print the version and exit.")] = False,
 ) -> None:
     ctx.obj = CliState(config_path=config)
 
@@ -51,28 +86,59 @@ for module in (sandbox_spapi, sandbox_odoo):
     module.register(sandbox_app)
 
 
-def main() -> None:
-    """Console entry point: known errors become one clear line and exit code 2, not a traceback."""
-    try:
-        # Without standalone mode click returns typer.Exit's code instead of exiting.
-        returned = app(standalone_mode=False)
-        if isinstance(returned, int) and not isinstance(returned, bool):
-            sys.exit(returned)
-    except ConfigurationError as exc:
-        err_console.print(f"[bold red]Configuration error[/] {exc}")
-        sys.exit(2)
-    except SyncError as exc:
-        err_console.print(f"[bold red]{type(exc).__name__}[/] {exc.message}")
-        sys.exit(2)
-    except (typer.Abort, KeyboardInterrupt):
-        err_console.print("Aborted.")
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
+def walk_commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every (command path, click command) of the tree, groups included, depth first."""
+    yield path, command
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from walk_commands(sub, (*path, name))
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+
+def click_command() -> Any:
+    """The click command tree of ``app``, its help texts escaped for rich."""
+    root = typer.main.get_command(app)
+    for _, command in walk_commands(root):
+        for attr in ("help", "short_help", "epilog"):
+            if getattr(command, attr, None):
+                setattr(command, attr, escape(getattr(command, attr)))
+        for param in command.params:
+            if getattr(param, "help", None):
+                param.help = escape(param.help)
+    return root
+
+
+def _fail(label: str, message: str) -> None:
+    # Messages carry user input and regular expressions ("[a-z0-9]"): never read them as markup.
+    err_console.print(Text.assemble((label, "bold red"), " ", message), highlight=False)
+
+
+def run(args: Sequence[str] | None = None) -> int:
+    """Run one command line (default: ``sys.argv``); print any failure; return the exit code."""
+    try:
+        click_command().main(args=list(args) if args is not None else None, prog_name=PROG_NAME,
+                             standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code
+        err_console.print(str(code), markup=False, highlight=False)
+        return 1
+    except ConfigurationError as exc:
+        _fail("Configuration error", str(exc))
+        return 2
+    except SyncError as exc:
+        _fail(f"{type(exc).__name__}:", exc.message)
+        return 1
+    except Exception as exc:
+        if os.environ.get("AOS_TRACEBACK"):
+            raise
+        _fail("Unexpected error:", f"{type(exc).__name__}: {exc}. This is a bug of amazon-odoo-sync; "
+                                   "run again with AOS_TRACEBACK=1 to see where it happened.")
+        return 1
+    return 0
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run())

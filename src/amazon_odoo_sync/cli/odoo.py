@@ -70,8 +70,7 @@ def _setup_command(
     if result.missing_modules:
         console.print("[red]Install these apps in Odoo first:[/] " + ", ".join(result.missing_modules))
     if not result.ok:
-        # SystemExit, not typer.Exit: with standalone_mode=False click would swallow the code.
-        raise SystemExit(1)
+        raise typer.Exit(1)
 
 
 async def _store_key(settings: Settings, api_key: str) -> None:

@@ -19,7 +19,7 @@ __all__ = ["register"]
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8080,
 ) -> None:
     """Serve the dashboard, the SP-API notification endpoint, /healthz and /metrics over HTTP."""
     import uvicorn

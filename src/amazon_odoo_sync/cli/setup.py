@@ -43,7 +43,7 @@ def init(
     """Write a commented example configuration file (every setting, explained)."""
     if path.exists() and not force:
         err_console.print(f"[bold red]{path} exists[/]; use --force to overwrite it.")
-        raise SystemExit(1)  # typer.Exit is swallowed by main(standalone_mode=False)
+        raise typer.Exit(1)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(config_template())
     console.print(f"Wrote {path}. Next: edit it, then `amazon-odoo-sync db upgrade` and "

@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ..amazon.marketplaces import by_code, by_id
-from .common import console, settings_from
+from ..amazon.marketplaces import Marketplace
+from .common import console, iso_datetime, marketplace, settings_from
 
 __all__ = ["register"]
 
@@ -19,29 +19,24 @@ sync_app = typer.Typer(help="Resynchronise Amazon data on demand (safe while wor
                        no_args_is_help=True)
 
 
-def _date(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not an ISO date like 2026-11-01 or 2026-11-01T12:00") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 @sync_app.command("orders")
 def sync_orders(
     ctx: typer.Context,
     account: Annotated[str, typer.Option("--account", "-a", help="Seller account name.")],
-    since: Annotated[str, typer.Option(help="Orders updated since (ISO date, UTC).")],
-    until: Annotated[str | None, typer.Option(help="... and until (default: now).")] = None,
-    marketplace: Annotated[list[str] | None, typer.Option("--marketplace", "-m", help="Code or id; repeatable.")
-                           ] = None,
+    since: Annotated[datetime, typer.Option(parser=iso_datetime,
+                                            help="Orders updated since (ISO date, UTC).")],
+    until: Annotated[datetime | None, typer.Option(parser=iso_datetime,
+                                                   help="... and until (default: now).")] = None,
+    marketplaces: Annotated[list[Marketplace] | None, typer.Option(
+        "--marketplace", "-m", parser=marketplace,
+        help="Code or id, one of the account's; repeatable (default: all of them).")] = None,
     import_now: Annotated[bool, typer.Option("--import/--no-import",
                                              help="Import here too instead of leaving it to workers.")] = True,
 ) -> None:
     """Re-read Amazon orders of a period into Odoo; duplicates are harmless."""
     settings = settings_from(ctx)
     configured = settings.account(account).marketplaces
-    wanted = [by_id(m).id if len(m) > 3 else by_code(m).id for m in (marketplace or [])] or configured
+    wanted = [m.id for m in (marketplaces or [])] or configured
 
     async def run() -> None:
         from ..flows.orders import backfill, import_pending
@@ -51,7 +46,7 @@ def sync_orders(
             with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                           TextColumn("{task.completed} orders"), TimeElapsedColumn(), console=console) as bar:
                 reading = bar.add_task(f"Reading {account} from Amazon", total=None)
-                stored = await backfill(rt, account, wanted, _date(since), _date(until) if until else None,
+                stored = await backfill(rt, account, wanted, since, until,
                                         progress=lambda n: bar.advance(reading, n))
                 bar.update(reading, total=bar.tasks[0].completed)
                 if import_now:
@@ -71,7 +66,7 @@ def sync_orders(
 def sync_order(
     ctx: typer.Context,
     order_id: Annotated[str, typer.Argument(help="Amazon order id, e.g. 028-1234567-1234567.")],
-    account: Annotated[str, typer.Option("--account", "-a")],
+    account: Annotated[str, typer.Option("--account", "-a", help="Seller account name.")],
 ) -> None:
     """Fetch one Amazon order and import it now."""
     settings = settings_from(ctx)

@@ -13,34 +13,26 @@ Registration (lead): ``sync_shipments.register(sync_app)`` on the ``sync`` group
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from .common import console, settings_from
+from .common import console, iso_datetime, settings_from
 
 __all__ = ["register", "sync_shipments"]
-
-
-def _date(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not an ISO date like 2026-11-01 or 2026-11-01T12:00") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def sync_shipments(
     ctx: typer.Context,
     account: Annotated[str, typer.Option("--account", "-a", help="Seller account name.")],
-    since: Annotated[str | None, typer.Option(help="Re-read deliveries done since (ISO date, UTC).")] = None,
+    since: Annotated[datetime | None, typer.Option(
+        parser=iso_datetime, help="Re-read deliveries done since (ISO date, UTC).")] = None,
 ) -> None:
     """Confirm validated FBM deliveries to Amazon now, resending those that failed."""
     settings = settings_from(ctx)
     settings.account(account)
-    start = _date(since) if since else None
 
     async def run() -> int:
         from ..flows.runtime import open_runtime
@@ -54,7 +46,7 @@ def sync_shipments(
                 def progress(done: int, total: int) -> None:
                     bar.update(sending, completed=done, total=total)
 
-                result = await poll_shipments(rt, account, since=start, move_cursor=start is None,
+                result = await poll_shipments(rt, account, since=since, move_cursor=since is None,
                                               retry_failed=True, progress=progress)
         console.print(f"{result.scanned} deliveries read, {result.confirmed} confirmed, {result.rejected} refused "
                       f"by Amazon, {result.invalid} not mappable, {result.waiting} waiting for tracking, "
