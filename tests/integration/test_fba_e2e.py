@@ -99,8 +99,9 @@ async def test_fba_sales_imported_take_units_from_the_fulfillable_location(db_ur
         fr = next(m for m in account.marketplaces if by_id(m).code == "FR")
         offer = next(o for o in env.world.offers(seller, fr) if o.channel == "AFN")
         buyer = Buyer(name="Claire", email="c@marketplace.amazon.fr")
+        # With a phone: Odoo's stock_sms would answer the validation with a wizard unless told skip_sms.
         address = Address(name="Claire", line1="1 rue de Rivoli", city="Paris", postal_code="75001",
-                          country_code="FR")
+                          country_code="FR", phone="+33 1 23 45 67 89")
         order = env.world.place_order(seller, fr, [OrderLine(sku=offer.sku, quantity=2)], buyer=buyer,
                                       address=address)
         env.advance_to(env.world.clock.now() + timedelta(hours=4))  # Amazon ships it
@@ -118,7 +119,9 @@ async def test_fba_sales_imported_take_units_from_the_fulfillable_location(db_ur
                               (order.amazon_order_id,))
             assert await cur.fetchone() == (0,)
         odoo = await rt.odoo()
-        assert await odoo.search("sale.order", [("client_order_ref", "=", order.amazon_order_id)])
+        [sale_id] = await odoo.search("sale.order", [("client_order_ref", "=", order.amazon_order_id)])
+        pickings = await odoo.search_read("stock.picking", [("sale_id", "=", sale_id)], ["state"])
+        assert [p["state"] for p in pickings] == ["done"]
 
         # Odoo took every imported FBA sale of the pan-EU pool (ours and the simulated buyers')
         # off the account's Fulfillable location, not off the warehouse's stock location.

@@ -267,10 +267,12 @@ class OrderImporter:
         # order's own in one call (Odoo's import; ``write`` takes one value for all ids).
         await self.odoo.write_each(SALE_ORDER, {odoo_ids[o]: {"date_order": plans[o].date_order} for o in confirmed},
                                    context=QUIET)
-        fba = [odoo_ids[o] for o in confirmed if orders[o].is_fba]
+        done = [o for o in plans if states[o] == "sale" or o in confirmed]
+        # Every FBA order of the batch, adopted ones too: a worker that died after Odoo's confirm left the
+        # delivery open, and only pickings not yet done are validated.
+        fba = [odoo_ids[o] for o in done if orders[o].is_fba]
         if fba:
             await self._validate_fba_deliveries(fba)
-        done = [o for o in plans if states[o] == "sale" or o in confirmed]
         await external_ids.record_many(conn, self.account, SALE_ORDER,
                                        [(o, odoo_ids[o], orders[o].last_updated) for o in done], state="confirmed")
         await quarantine.resolve_many(conn, FLOW, [f"{self.account}:{o}" for o in done], "imported")
@@ -334,8 +336,15 @@ class OrderImporter:
             rows = await self.odoo.read("stock.move", moves, ["product_uom_qty"])
             await self.odoo.write_many("stock.move", {int(r["id"]): {"quantity": r["product_uom_qty"], "picked": True}
                                                       for r in rows}, context=QUIET)
-        await self.odoo.call_method("stock.picking", "button_validate", ids,
-                                    context={**QUIET, "skip_backorder": True, "skip_sms": True})
+        # skip_sms: with stock_sms installed Odoo would otherwise answer with its "text the customer?" wizard
+        # (and later text Amazon's buyers); skip_backorder: the whole quantity left Amazon's warehouse.
+        outcome = await self.odoo.call_method("stock.picking", "button_validate", ids,
+                                              context={**QUIET, "skip_backorder": True, "skip_sms": True})
+        if outcome is not True:
+            # A wizard instead of a validation would leave the deliveries open without a word.
+            wizard = outcome.get("res_model") if isinstance(outcome, dict) else outcome
+            raise RemoteRuleError(f"Odoo did not validate the FBA deliveries {ids}: it answered {wizard!r}",
+                                  system="odoo", operation="stock.picking.button_validate", account=self.account)
 
     def _hold(self, order: AmazonOrder, units: Mapping[str, int]) -> None:
         """Keep ``units`` of ``order`` reserved (written at the end of the batch)."""

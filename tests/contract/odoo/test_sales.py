@@ -133,6 +133,46 @@ async def test_validate_picking_with_tracking_ref(odoo: OdooClient, basics: Basi
     assert stock["qty_available"] == 3.0
 
 
+async def test_validating_a_delivery_to_a_phone_asks_about_sms_unless_skip_sms(
+        odoo: OdooClient, basics: Basics, unique: Callable[[str], str]) -> None:
+    """With stock_sms installed, the first delivery to a partner with a phone returns a wizard instead of validating;
+    the connector passes ``skip_sms`` wherever it validates (and so never texts Amazon's buyers)."""
+    sms_fields = ["stock_move_sms_validation", "has_received_warning_stock_sms"]
+    [company] = await odoo.search_read("res.company", [], sms_fields, limit=1)
+    await odoo.write("res.company", [company["id"]], {"stock_move_sms_validation": True,
+                                                      "has_received_warning_stock_sms": False})
+    try:
+        [partner] = await odoo.create("res.partner", [{"name": unique("Sms"), "phone": "+49 30 1234567"}])
+        product = await make_product(odoo, unique("S"))
+        await set_stock(odoo, product, basics.stock_location_id, 5)
+        pickings = []
+        for _ in range(2):
+            order = await make_order(odoo, partner, [{"product_id": product, "product_uom_qty": 1, "price_unit": 3.0}])
+            await odoo.call_method("sale.order", "action_confirm", [order])
+            pickings += await odoo.search("stock.picking", [["sale_id", "=", order]])
+        first, second = pickings
+        action = await odoo.call_method("stock.picking", "button_validate", [first])
+        assert isinstance(action, dict) and action["res_model"] == "confirm.stock.sms"
+        [row] = await odoo.read("stock.picking", [first], ["state"])
+        assert row["state"] == "assigned"
+        assert await odoo.call_method("stock.picking", "button_validate", [first], context={"skip_sms": True}) is True
+        [row] = await odoo.read("stock.picking", [first], ["state"])
+        assert row["state"] == "done"
+        # Answering the wizard records the company's choice and validates; it is not asked again.
+        action = await odoo.call_method("stock.picking", "button_validate", [second])
+        assert action["res_model"] == "confirm.stock.sms"
+        assert await odoo.call_method("confirm.stock.sms", "dont_send_sms", [action["res_id"]],
+                                      context={"button_validate_picking_ids": [second]}) is True
+        [row] = await odoo.read("stock.picking", [second], ["state"])
+        assert row["state"] == "done"
+        [after] = await odoo.read("res.company", [company["id"]], sms_fields)
+        assert after["has_received_warning_stock_sms"] is True and after["stock_move_sms_validation"] is False
+    finally:
+        await odoo.write("res.company", [company["id"]], {
+            "stock_move_sms_validation": company["stock_move_sms_validation"],
+            "has_received_warning_stock_sms": company["has_received_warning_stock_sms"]})
+
+
 async def test_validate_without_stock_is_refused(odoo: OdooClient, unique: Callable[[str], str]) -> None:
     partner = await make_partner(odoo, unique("NoStock"))
     product = await make_product(odoo, unique("N"))

@@ -49,6 +49,9 @@ class ResCompany(Model):
         "account_sale_tax_id": many2one("account.tax"),
         "account_purchase_tax_id": many2one("account.tax"),
         "active": boolean(default=True),
+        # stock_sms: deliveries text the customer; the first validation asks once per company (see stock.py).
+        "stock_move_sms_validation": boolean(default=True),
+        "has_received_warning_stock_sms": boolean(default=False),
     }
 
 

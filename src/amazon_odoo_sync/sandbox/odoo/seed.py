@@ -25,7 +25,7 @@ DEMO_PASSWORD = "admin"
 DEMO_API_KEY = "a0b1c2d3e4f5061728394a5b6c7d8e9f00112233"
 
 INSTALLED_MODULES = ("base", "web", "contacts", "uom", "product", "sale", "sale_management", "stock", "account",
-                     "delivery", "sale_stock", "stock_delivery", "stock_account", "sales_team")
+                     "delivery", "sale_stock", "stock_delivery", "stock_account", "sales_team", "sms", "stock_sms")
 
 # (code, name, currency) -- currency None: EUR is not implied, the country keeps no currency.
 COUNTRIES = (

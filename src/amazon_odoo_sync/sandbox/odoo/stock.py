@@ -26,6 +26,7 @@ from .orm import (
     datetime_field,
     floating,
     integer,
+    many2many,
     many2one,
     normalize_ids,
     one2many,
@@ -581,11 +582,31 @@ class StockPicking(MailThread, Model):
                 "context": {**{k: v for k, v in ctx.items() if not k.startswith("default_")},
                             "button_validate_picking_ids": ids, "default_pick_ids": [[4, i] for i in need_wizard]},
             }
+        sms_warning = [] if ctx.get("skip_sms") else [pid for pid in ids if self._warns_sms(env, pid)]
+        if sms_warning:
+            wizard = env["confirm.stock.sms"]._create_one(env, {"pick_ids": sms_warning})
+            return {
+                "name": "SMS", "type": "ir.actions.act_window", "view_mode": "form", "res_model": "confirm.stock.sms",
+                "views": [[False, "form"]], "target": "new", "res_id": wizard,
+                "context": {**ctx, "button_validate_picking_ids": ids},
+            }
         for pid in ids:
             ptype = env.row("stock.picking.type", env.row(self._name, pid)["picking_type_id"])
             cancel_rest = pid in no_backorder or ptype.get("create_backorder") == "never"
             self._done(env, pid, backorder=not cancel_rest)
         return True
+
+    def _warns_sms(self, env: Env, pid: int) -> bool:
+        """stock_sms: a delivery to a partner with a phone asks once per company whether to text customers,
+        unless the caller passes ``skip_sms`` (Odoo 18's ``_check_warn_sms``)."""
+        picking = env.row(self._name, pid)
+        company = env.row("res.company", picking.get("company_id") or env.company_id)
+        if not company.get("stock_move_sms_validation") or company.get("has_received_warning_stock_sms"):
+            return False
+        if env.row("stock.picking.type", picking["picking_type_id"]).get("code") != "outgoing":
+            return False
+        partner = env.row("res.partner", picking["partner_id"]) if picking.get("partner_id") else {}
+        return bool(partner.get("mobile") or partner.get("phone"))
 
     def _done(self, env: Env, pid: int, backorder: bool) -> None:
         picking = env.row(self._name, pid)
@@ -828,6 +849,32 @@ class StockMoveLine(Model):
             env.row("stock.move", r["move_id"]).get("state") if r.get("move_id") else "draft")
 
 
+class ConfirmStockSms(Model):
+    """stock_sms's wizard: either answer records the company's choice, then validates the pickings."""
+
+    _name = "confirm.stock.sms"
+    _description = "Confirm Stock SMS"
+    _transient = True
+    _rec_name = None
+    FIELDS = {"pick_ids": many2many("stock.picking")}
+
+    def send_sms(self, env: Env, ids: Any) -> Any:
+        return self._answer(env, ids, {"has_received_warning_stock_sms": True})
+
+    def dont_send_sms(self, env: Env, ids: Any) -> Any:
+        return self._answer(env, ids, {"has_received_warning_stock_sms": True, "stock_move_sms_validation": False})
+
+    def _answer(self, env: Env, ids: Any, company_vals: dict[str, Any]) -> Any:
+        [wizard_id] = self._existing(env, normalize_ids(ids))
+        pickings = env.rows("stock.picking", env.row(self._name, wizard_id).get("pick_ids") or [])
+        for company_id in {p.get("company_id") or env.company_id for p in pickings}:
+            if not env.row("res.company", company_id).get("has_received_warning_stock_sms"):
+                env.db.update("res.company", company_id, company_vals)
+        return env["stock.picking"].button_validate(  # type: ignore[attr-defined]
+            env, list(env.context.get("button_validate_picking_ids") or []))
+
+
 MODELS: list[type[Model]] = [
     StockLocation, StockWarehouse, StockPickingType, StockLot, StockQuant, StockPicking, StockMove, StockMoveLine,
+    ConfirmStockSms,
 ]
