@@ -64,18 +64,35 @@ def worker(
     wait: Annotated[bool, typer.Option(
         "--wait/--no-wait", help="Keep waiting for jobs, or stop once none is ready.")] = True,
     name: Annotated[str | None, typer.Option(help="Worker name, in the logs.")] = None,
+    metrics_port: Annotated[int | None, typer.Option(
+        min=1, max=65535, help="Serve this worker's Prometheus metrics on this port (for workers on "
+        "another machine than `serve`; on the same one, share PROMETHEUS_MULTIPROC_DIR).")] = None,
+    metrics_host: Annotated[str, typer.Option(help="Address for --metrics-port.")] = "127.0.0.1",
 ) -> None:
     """Run jobs, highest priority first (stock > shipments > orders > reports > housekeeping)."""
     from ..jobs.app import build_app
     from ..jobs.worker import run_worker
+    from ..metrics import prepare_process, process_exited
 
     queue_list = _queues(queues)
     settings = settings_from(ctx)
     configure_logging(settings.log_level, settings.log_format)
     logging.basicConfig(level=logging.WARNING)  # procrastinate logs through the standard library
+    prepare_process()
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        try:
+            start_http_server(metrics_port, addr=metrics_host)
+        except OSError as exc:
+            err_console.print(f"--metrics-port {metrics_port}: cannot listen on {metrics_host}: {exc.strerror}")
+            raise SystemExit(1) from None
     app = build_app(settings)
-    asyncio.run(run_worker(app, settings, queues=queue_list, concurrency=concurrency,
-                           wait=wait, name=name))
+    try:
+        asyncio.run(run_worker(app, settings, queues=queue_list, concurrency=concurrency,
+                               wait=wait, name=name))
+    finally:
+        process_exited()
 
 
 @jobs_app.command("list")

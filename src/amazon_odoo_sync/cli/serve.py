@@ -25,11 +25,16 @@ def serve(
     import uvicorn
 
     from ..logs import configure_logging
+    from ..metrics import prepare_process, process_exited
 
     settings = settings_from(ctx)
     configure_logging(settings.log_level, settings.log_format)
-    uvicorn.run(service_app(settings), host=host, port=port, log_level=settings.log_level,
-                access_log=False)
+    prepare_process()
+    try:
+        uvicorn.run(service_app(settings), host=host, port=port, log_level=settings.log_level,
+                    access_log=False)
+    finally:
+        process_exited()
 
 
 def service_app(settings: Settings) -> FastAPI:

@@ -27,17 +27,20 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from psycopg import AsyncConnection
 
+from ..clock import Clock, SystemClock
 from ..exceptions import DataError, PermanentError, RemoteRuleError
 from ..logs import get_logger
 from ..mapping.amazon_order import AmazonOrder, parse_order_v2026
 from ..mapping.order_status import OrderAction, decide
 from ..mapping.partner import PartnerPlan, PartnerSpec, plan_partners
 from ..mapping.sale_order import OdooTargets, SaleOrderPlan, UnknownSkuError, plan_sale_order
+from ..metrics import ORDER_CONFIRM_LATENCY
 from ..odoo.client import OdooClient
 from ..store import audit, external_ids, quarantine, reservations
 from .stock import mark_dirty
@@ -93,13 +96,24 @@ def _partner_ref(key: str) -> str:
     return "amz:" + hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
+def _observe_latency(account: str, confirmed: Iterable[AmazonOrder], now: datetime) -> None:
+    """Purchase → confirmed and last Amazon update → confirmed, per fulfilment channel. A clock
+    behind Amazon's would give negative times: counted as 0."""
+    for order in confirmed:
+        channel = "AFN" if order.is_fba else "MFN"
+        for since, at in (("purchase", order.purchase_date), ("last_update", order.last_updated)):
+            ORDER_CONFIRM_LATENCY.labels(account, channel, since).observe(max(0.0, (now - at).total_seconds()))
+
+
 def _payload_hash(doc: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class OrderImporter:
-    def __init__(self, *, odoo: OdooClient, account: str, refs: OdooReferences, actor: str = "flow:orders"):
+    def __init__(self, *, odoo: OdooClient, account: str, refs: OdooReferences, actor: str = "flow:orders",
+                 clock: Clock | None = None):
         self.odoo = odoo
+        self.clock = clock or SystemClock()
         self.account = account
         self.refs = refs
         self.actor = actor
@@ -263,6 +277,7 @@ class OrderImporter:
         await self._fix_totals(plans, odoo_ids, states)
         drafts = [order_id for order_id in plans if states[order_id] in ("draft", "sent")]
         confirmed = await self._confirm(conn, drafts, odoo_ids, orders, result)
+        _observe_latency(self.account, [orders[o] for o in confirmed], self.clock.now())
         # action_confirm wrote "now" into date_order: put Amazon's purchase date back, every
         # order's own in one call (Odoo's import; ``write`` takes one value for all ids).
         await self.odoo.write_each(SALE_ORDER, {odoo_ids[o]: {"date_order": plans[o].date_order} for o in confirmed},

@@ -19,7 +19,7 @@ from ..config import Settings
 from ..exceptions import ConfigurationError
 from .queues import configure_priorities
 from .retry import SyncRetryStrategy
-from .tasks import registered_tasks
+from .tasks import RetryLog, registered_tasks
 
 __all__ = ["DEFAULT_TASK_MODULES", "build_app", "import_task_modules"]
 
@@ -68,8 +68,9 @@ def build_app(settings: Settings, *, url: str | None = None,
     pool_args: dict[str, Any] = {"conninfo": url, "min_size": 1, "max_size": size,
                                  "name": "aos-jobs"}
     app = App(connector=PsycopgConnector(**pool_args))
+    logged = RetryLog(strategy)
     for declared in registered_tasks().values():
         app.task(name=declared.name, queue=declared.queue, priority=declared.job_priority(),
-                 lock=None, queueing_lock=None, retry=strategy, pass_context=True,
+                 lock=None, queueing_lock=None, retry=logged, pass_context=True,
                  )(declared.runner(settings, strategy))
     return app

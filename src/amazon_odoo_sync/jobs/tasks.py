@@ -27,9 +27,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from procrastinate import App, JobContext, PsycopgConnector
+from procrastinate import App, BaseRetryStrategy, JobContext, PsycopgConnector, RetryDecision
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Job
 
+from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..exceptions import SyncError
 from ..logs import bind, get_logger
@@ -46,6 +48,7 @@ __all__ = [
     "JobRuntime",
     "JobTask",
     "LockFrom",
+    "RetryLog",
     "app_pool",
     "current_job",
     "failure_context",
@@ -202,8 +205,7 @@ class JobTask:
                         final = not strategy.will_retry(exc, job.attempts)
                         outcome = "failed" if final else "retry"
                         JOB_RUNS.labels(self.name, job.queue, outcome).inc()
-                        log.warning("job failed", outcome=outcome, attempt=job.attempts + 1,
-                                    **failure_context(exc))
+                        # Logged by RetryLog, where the time of the next run is known.
                         await _record_failure(context.app, job.id, job.attempts + 1, final, exc)
                         raise
                     JOB_RUNS.labels(self.name, job.queue, "succeeded").inc()
@@ -214,6 +216,30 @@ class JobTask:
 
         run.__name__ = run.__qualname__ = self.name
         return run
+
+
+class RetryLog(BaseRetryStrategy):
+    """Procrastinate asks its retry strategy, after a run raised, whether and when the job runs
+    again. This one passes the question to ``strategy`` and logs the answer: "job retried" with
+    the attempt and the seconds until the next run, or "job failed" when there is none."""
+
+    def __init__(self, strategy: BaseRetryStrategy) -> None:
+        self.strategy = strategy
+        self.clock: Clock = getattr(strategy, "clock", None) or SystemClock()
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        decision = self.strategy.get_retry_decision(exception=exception, job=job)
+        fields: dict[str, Any] = {"job_id": job.id, "task": job.task_name, "queue": job.queue,
+                                  "attempt": job.attempts + 1}
+        if isinstance(job.task_kwargs.get("account"), str):
+            fields["account"] = job.task_kwargs["account"]
+        fields |= failure_context(exception)
+        if decision is None:
+            log.warning("job failed", outcome="failed", **fields)
+        else:
+            wait = (decision.retry_at - self.clock.now()).total_seconds() if decision.retry_at else 0.0
+            log.warning("job retried", outcome="retry", next_in_seconds=round(max(0.0, wait), 1), **fields)
+        return decision
 
 
 async def _record_failure(app: App, job_id: int, attempt: int, final: bool,

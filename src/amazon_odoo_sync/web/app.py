@@ -13,11 +13,12 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from prometheus_client.core import Metric
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from ..config import Settings
-from .metrics import CONTENT_TYPE_LATEST, collect_job_metrics, render_metrics
+from .metrics import CONTENT_TYPE_LATEST, database_metrics, render_metrics
 
 __all__ = ["Database", "create_app"]
 
@@ -88,13 +89,14 @@ def create_app(settings: Settings, extra_routers: Iterable[APIRouter] = (), *,
 
     @app.get("/metrics")
     async def metrics(request: Request) -> Response:
+        families: list[Metric] = []
         try:
             pool = await database.pool()
             async with pool.connection() as conn:
-                await collect_job_metrics(conn)
+                families = await database_metrics(conn)
         except Exception:  # still export process metrics when the database is away
             pass
-        return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)
+        return Response(render_metrics(families), media_type=CONTENT_TYPE_LATEST)
 
     for router in extra_routers:
         app.include_router(router)

@@ -1,37 +1,75 @@
-"""Prometheus exposition: job counts and FBA drift are read from the database at scrape time.
+"""Prometheus exposition for ``/metrics``: every process's series plus the database's view.
 
-Gauges that only some processes could keep current (jobs by queue and state) are refreshed by
-the process serving ``/metrics``; counters and histograms recorded in this process (SP-API calls,
-job runs of an in-process worker) are exported as they are.
+Process series (SP-API calls and 429s, Odoo calls and latency, job runs, order latency...) come
+from the multiprocess directory when ``PROMETHEUS_MULTIPROC_DIR`` is set, so the workers' calls
+show here too (see :mod:`amazon_odoo_sync.metrics`); without it, from this process only.
+What every process shares only through the database is read at scrape time: jobs by queue and
+state, the age of the oldest ready job per queue (queue depth and lag), FBA drift.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from psycopg import AsyncConnection
 
 from ..jobs.admin import STATES, queue_depths
 from ..jobs.queues import QUEUES
-from ..metrics import FBA_DRIFT_SKUS, FBA_DRIFT_UNITS, JOBS
+from ..metrics import multiprocess_dir
 from ..store import fba_drift
 
-__all__ = ["CONTENT_TYPE_LATEST", "collect_job_metrics", "render_metrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "database_metrics", "render_metrics"]
 
 
-async def collect_job_metrics(conn: AsyncConnection[Any]) -> None:
-    """Set ``aos_jobs{queue,state}``; known queue/state pairs without jobs read 0."""
+async def database_metrics(conn: AsyncConnection[Any]) -> list[Metric]:
+    """``aos_jobs{queue,state}`` (known pairs without jobs read 0), ``aos_job_oldest_ready_seconds
+    {queue}`` and the FBA drift of every pulled network, as read now."""
     depths = await queue_depths(conn)
     counts = {(d.queue, d.state): d.jobs for d in depths}
-    for queue in set(QUEUES) | {q for q, _ in counts}:
+    jobs = GaugeMetricFamily("aos_jobs", "Jobs by queue and state", labels=["queue", "state"])
+    oldest = GaugeMetricFamily("aos_job_oldest_ready_seconds",
+                               "Age of the oldest job ready to run, per queue (0: none waiting)",
+                               labels=["queue"])
+    ready = {d.queue: d.oldest_ready_seconds or 0.0 for d in depths if d.state == "todo"}
+    for queue in sorted(set(QUEUES) | {q for q, _ in counts}):
         for state in STATES:
-            JOBS.labels(queue, state).set(counts.get((queue, state), 0))
+            jobs.add_metric([queue, state], counts.get((queue, state), 0))
+        oldest.add_metric([queue], float(ready.get(queue, 0.0)))
     # Written by whichever worker pulled last: the database is the only place they all share.
-    for account, network, lines, units in await fba_drift.totals(conn):
-        FBA_DRIFT_SKUS.labels(account, network).set(lines)
-        FBA_DRIFT_UNITS.labels(account, network).set(float(units))
+    skus = GaugeMetricFamily("aos_fba_drift_skus", "SKUs whose Amazon FBA total differs from Odoo's "
+                             "expectation beyond stock.fba_drift_tolerance (last complete pull)",
+                             labels=["account", "network"])
+    units = GaugeMetricFamily("aos_fba_drift_units", "Sum of the absolute FBA drift of those SKUs",
+                              labels=["account", "network"])
+    for account, network, lines, total in await fba_drift.totals(conn):
+        skus.add_metric([account, network], lines)
+        units.add_metric([account, network], float(total))
+    return [jobs, oldest, skus, units]
 
 
-def render_metrics(registry: CollectorRegistry = REGISTRY) -> bytes:
-    return generate_latest(registry)
+class _Collect:
+    def __init__(self, source: Callable[[], Iterable[Metric]]) -> None:
+        self._source = source
+
+    def collect(self) -> Iterable[Metric]:
+        return self._source()
+
+
+def render_metrics(database: Sequence[Metric] = (), *, directory: Path | None = None,
+                   registry: CollectorRegistry = REGISTRY) -> bytes:
+    """The exposition text: process series (all processes' in multiprocess mode, else
+    ``registry``'s) followed by ``database``'s families."""
+    directory = directory or multiprocess_dir()
+    combined = CollectorRegistry(auto_describe=False)
+    if directory is not None and directory.is_dir():
+        MultiProcessCollector(combined, path=str(directory))  # type: ignore[no-untyped-call]
+    else:
+        combined.register(_Collect(registry.collect))
+    families = list(database)
+    combined.register(_Collect(lambda: families))
+    return generate_latest(combined)
