@@ -51,6 +51,9 @@ async def test_metrics_count_jobs_by_queue_and_state(db_url: str) -> None:
     assert 'aos_jobs{queue="reports",state="todo"} 3.0' in lines
     assert 'aos_jobs{queue="stock",state="todo"} 1.0' in lines
     assert 'aos_jobs{queue="orders",state="todo"} 0.0' in lines
+    assert 'aos_job_oldest_ready_seconds{queue="orders"} 0.0' in lines  # none waiting
+    waited = next(line for line in lines if line.startswith('aos_job_oldest_ready_seconds{queue="reports"}'))
+    assert 0 <= float(waited.split()[-1]) < 60
     assert 'aos_fba_drift_skus{account="shop-eu",network="EU"} 2.0' in lines
     assert 'aos_fba_drift_units{account="shop-eu",network="EU"} 3.0' in lines
     assert health.status_code == 200 and health.json() == {"status": "ok", "database": "ok"}
