@@ -7,11 +7,12 @@ Environment variables override the file. A bad file fails at start with
 expected. Secrets (LWA client secret, refresh tokens, Odoo API key) do not belong in this file:
 they are stored encrypted in the database (see ``amazon_odoo_sync.store.secrets``).
 
-Precedence between this file and the database: the database is the source of truth for seller
-accounts and their credentials (``accounts add`` stores them; the service works the accounts
-stored there). An ``[[accounts]]`` entry here is a declaration of the non-secret parts: it
-supplies the defaults of ``accounts add`` (region, seller id, marketplaces) and is listed by
-``accounts list`` until added. The mapping of marketplaces to Odoo (``[marketplaces.XX]``),
+Precedence between this file and the database: the database is the one source of truth for
+seller accounts and their credentials; every command and worker works the accounts stored there.
+An ``[[accounts]]`` entry here is a declaration of the non-secret parts (region, seller id,
+marketplaces): ``accounts import`` stores it, ``accounts add`` takes its defaults from it, and
+``accounts list`` shows it until it is stored. Commands see ``Settings.accounts`` replaced by the
+stored accounts (``cli.common``). The mapping of marketplaces to Odoo (``[marketplaces.XX]``),
 schedules, priorities and limits live only here. ``amazon-odoo-sync init`` writes a commented
 example of every setting.
 """
@@ -98,8 +99,8 @@ class SpapiConfig(_Section):
 
 
 class AccountConfig(_Section):
-    """A seller account's non-secret parts (defaults for ``amazon-odoo-sync accounts add``,
-    which stores the account and its credentials in the database, the source of truth)."""
+    """A seller account's non-secret parts: declared in the file (stored by ``accounts import``,
+    defaults of ``accounts add``) or read from the database, the source of truth."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")
     region: Region
@@ -401,8 +402,10 @@ class Settings(BaseSettings):
         for account in self.accounts:
             if account.name == name:
                 return account
-        known = ", ".join(a.name for a in self.accounts) or "none configured"
-        raise ConfigurationError(f"unknown account {name!r} (known: {known})", field="accounts")
+        known = ", ".join(a.name for a in self.accounts) or "none"
+        raise ConfigurationError(f"unknown account {name!r} (known: {known}); `amazon-odoo-sync "
+                                 "accounts list` shows the stored accounts, `accounts import` "
+                                 "stores those of the configuration file", field="accounts")
 
     def marketplace(self, code_or_id: str) -> MarketplaceConfig:
         """Odoo targets for a marketplace; unmapped marketplaces get the defaults."""

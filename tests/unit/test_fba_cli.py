@@ -64,8 +64,9 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Any:
 def _run(app: Any, results: list[FbaResult], *args: str) -> Any:
     root, calls = app
     calls["results"] = results
-    state = CliState(_settings=Settings(accounts=[{"name": "acme", "region": "EU", "marketplaces": ["DE", "UK"]}],
-                                        stock={"fba_drift_tolerance": 2}))
+    settings = Settings(accounts=[{"name": "acme", "region": "EU", "marketplaces": ["DE", "UK"]}],
+                        stock={"fba_drift_tolerance": 2})
+    state = CliState(_settings=settings, _stored_accounts=list(settings.accounts))
     return CliRunner().invoke(root, ["sync", "fba", "--account", "acme", *args], obj=state,
                               env={"COLUMNS": "200"}), calls
 

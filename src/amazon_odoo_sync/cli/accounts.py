@@ -1,4 +1,11 @@
-"""Commands: ``accounts add|list|remove`` (seller accounts and their SP-API credentials).
+"""Commands: ``accounts add|import|list|remove`` (seller accounts and their SP-API credentials).
+
+The database is the one source of truth for accounts: every command and worker works the accounts
+stored there. ``accounts import`` stores the configuration file's ``[[accounts]]`` declarations
+(region, seller id, marketplaces; idempotent, credentials kept); commands never import them on
+their own (a file edited later must not silently change what a running seller sells), they say
+to run it. ``accounts add`` stores an account with its credentials, its defaults taken from the
+file's declaration of the same name.
 
 Secrets are read from environment variables named on the command line
 (``--lwa-client-secret-env VAR``) or prompted with hidden input; they are never accepted as
@@ -102,14 +109,15 @@ def add(
             client_id = lwa_client_id or (existing.lwa_client_id if existing else "")
             if not client_id:
                 if not sys.stdin.isatty():
-                    raise ConfigurationError("--lwa-client-id is required for a new account",
-                                             source="accounts add")
+                    raise ConfigurationError(f"--lwa-client-id is required: account {name} has none "
+                                             "stored yet", source="accounts add")
                 client_id = typer.prompt("LWA client id")
-            required = existing is None
+            # Required when none is stored (a new account, or one stored by `accounts import`).
             secret = _secret(lwa_client_secret_env, "LWA client secret",
-                             option="--lwa-client-secret-env", required=required)
+                             option="--lwa-client-secret-env",
+                             required=existing is None or not existing.has_lwa_client_secret)
             token = _secret(refresh_token_env, "Refresh token", option="--refresh-token-env",
-                            required=required)
+                            required=existing is None or not existing.has_refresh_token)
             async with conn.transaction():
                 account = await store_accounts.upsert(
                     conn, cipher, name=config.name, region=config.region,
@@ -156,12 +164,62 @@ def list_(ctx: typer.Context) -> None:
                       "set" if not missing else "missing " + ", ".join(missing),
                       "database" if account.active else "database (inactive)")
     known = {a.name for a in stored}
-    for declared in settings.accounts:
-        if declared.name not in known:
-            table.add_row(declared.name, declared.region, declared.seller_id or "-",
-                          _codes(declared.marketplaces), "-", "not added (run accounts add)",
-                          "config")
+    declared_only = [d for d in settings.accounts if d.name not in known]
+    for declared in declared_only:
+        table.add_row(declared.name, declared.region, declared.seller_id or "-",
+                      _codes(declared.marketplaces), "-", "-", "config file only")
     console.print(table)
+    if declared_only:
+        console.print(f"Not used until stored: run `amazon-odoo-sync accounts import` for "
+                      f"{', '.join(d.name for d in declared_only)}.", highlight=False)
+    incomplete = [a.name for a in stored if not a.has_credentials]
+    if incomplete:
+        console.print("Credentials missing: `amazon-odoo-sync accounts add NAME --lwa-client-id ... "
+                      "--lwa-client-secret-env VAR --refresh-token-env VAR` for "
+                      f"{', '.join(incomplete)}.", highlight=False, markup=False)
+
+
+@accounts_app.command("import")
+def import_(
+    ctx: typer.Context,
+    names: Annotated[list[str] | None, typer.Argument(
+        help="Accounts to import (default: every [[accounts]] entry of the configuration file).",
+        show_default=False)] = None,
+) -> None:
+    """Store the configuration file's [[accounts]] in the database (idempotent; credentials kept)."""
+    settings = settings_from(ctx)
+    declared = list(settings.accounts)
+    if names:
+        unknown = sorted(set(names) - {d.name for d in declared})
+        if unknown:
+            raise typer.BadParameter(
+                f"not declared in the configuration file: {', '.join(unknown)} (declared: "
+                f"{', '.join(d.name for d in declared) or 'none'})", param_hint="NAMES")
+        declared = [d for d in declared if d.name in names]
+    if not declared:
+        raise ConfigurationError("no [[accounts]] entry to import (see `amazon-odoo-sync init` for "
+                                 "an example), or add one with `amazon-odoo-sync accounts add`",
+                                 field="accounts")
+    url = database_url(settings)
+
+    async def run() -> tuple[dict[str, str], list[store_accounts.Account]]:
+        async with connect(url) as conn, conn.transaction():
+            outcome = await store_accounts.import_declared(conn, declared)
+            changed = {n: o for n, o in outcome.items() if o != "unchanged"}
+            if changed:
+                await audit.record(conn, actor=audit.cli_actor(), action="accounts.import",
+                                   object_type="account", details={"accounts": changed})
+            return outcome, [a for a in await store_accounts.list_accounts(conn) if a.name in outcome]
+
+    outcome, stored = asyncio.run(run())
+    for account in stored:
+        console.print(f"{account.name}: {outcome[account.name]} ({account.region}: "
+                      f"{_codes(account.marketplaces)}); credentials "
+                      f"{'complete' if account.has_credentials else 'missing'}.", highlight=False)
+    incomplete = [a.name for a in stored if not a.has_credentials]
+    if incomplete:
+        console.print("Store their credentials with `amazon-odoo-sync accounts add NAME --lwa-client-id "
+                      "... --lwa-client-secret-env VAR --refresh-token-env VAR`.", markup=False)
 
 
 @accounts_app.command("remove")

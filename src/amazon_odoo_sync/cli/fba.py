@@ -21,7 +21,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..amazon.marketplaces import by_id
-from .common import console, settings_from
+from .common import account_settings, console
 
 if TYPE_CHECKING:
     from ..flows.fba_inventory import FbaResult
@@ -62,8 +62,7 @@ def sync_fba(
         "--fail-on-drift", help="Exit with code 1 when drift is found (for monitoring).")] = False,
 ) -> None:
     """Pull FBA inventory into Odoo now (every fulfilment network) and print the drift."""
-    settings = settings_from(ctx)
-    settings.account(account)
+    settings, _ = account_settings(ctx, account)
 
     async def run() -> list[FbaResult]:
         from ..flows.fba_inventory import pull_account

@@ -20,7 +20,7 @@ from ..jobs.queues import QUEUES
 from ..logs import configure_logging
 from ..store import audit
 from ..store.database import connect, database_url
-from .common import console, err_console, settings_from
+from .common import console, err_console, settings_from, settings_with_accounts
 
 __all__ = ["register"]
 
@@ -75,7 +75,8 @@ def worker(
     from ..metrics import prepare_process, process_exited
 
     queue_list = _queues(queues)
-    settings = settings_from(ctx)
+    # The accounts stored in the database, read once: restart workers after `accounts add`.
+    settings = settings_with_accounts(ctx)
     configure_logging(settings.log_level, settings.log_format)
     logging.basicConfig(level=logging.WARNING)  # procrastinate logs through the standard library
     prepare_process()

@@ -13,7 +13,7 @@ from rich.table import Table
 from ..config import Settings
 from ..odoo.factory import API_KEY_ENV, client_from_settings, resolve_api_key
 from ..odoo.setup import SetupResult, ensure_odoo_setup
-from .common import console, settings_from
+from .common import console, settings_from, settings_with_accounts
 
 __all__ = ["register", "render_checklist"]
 
@@ -61,7 +61,7 @@ def _setup_command(
 
     Apps (sale_management, stock, account) are reported, never installed.
     """
-    settings = settings_from(ctx)
+    settings = settings_with_accounts(ctx)
     result = asyncio.run(_setup(settings, check))
     console.print(render_checklist(result))
     summary = (f"{result.count('present')} present, {result.count('created')} created, "

@@ -11,12 +11,18 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..amazon.marketplaces import Marketplace
-from .common import console, iso_datetime, marketplace, settings_from
+from .common import account_settings, console, iso_datetime, marketplace, marketplace_ids, use_stored_accounts
 
 __all__ = ["register"]
 
 sync_app = typer.Typer(help="Resynchronise Amazon data on demand (safe while workers run).",
                        no_args_is_help=True)
+
+
+@sync_app.callback()
+def _accounts_from_database(ctx: typer.Context) -> None:
+    # Every sync command (those added later too) works the accounts stored in the database.
+    use_stored_accounts(ctx)
 
 
 @sync_app.command("orders")
@@ -34,9 +40,8 @@ def sync_orders(
                                              help="Import here too instead of leaving it to workers.")] = True,
 ) -> None:
     """Re-read Amazon orders of a period into Odoo; duplicates are harmless."""
-    settings = settings_from(ctx)
-    configured = settings.account(account).marketplaces
-    wanted = [m.id for m in (marketplaces or [])] or configured
+    settings, config = account_settings(ctx, account)
+    wanted = marketplace_ids(config, marketplaces)
 
     async def run() -> None:
         from ..flows.orders import backfill, import_pending
@@ -69,8 +74,7 @@ def sync_order(
     account: Annotated[str, typer.Option("--account", "-a", help="Seller account name.")],
 ) -> None:
     """Fetch one Amazon order and import it now."""
-    settings = settings_from(ctx)
-    settings.account(account)
+    settings, _ = account_settings(ctx, account)
 
     async def run() -> None:
         from ..flows.orders import recover_order

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from .common import console, iso_datetime, settings_from
+from .common import account_settings, console, iso_datetime
 
 __all__ = ["register", "sync_shipments"]
 
@@ -31,8 +31,7 @@ def sync_shipments(
         parser=iso_datetime, help="Re-read deliveries done since (ISO date, UTC).")] = None,
 ) -> None:
     """Confirm validated FBM deliveries to Amazon now, resending those that failed."""
-    settings = settings_from(ctx)
-    settings.account(account)
+    settings, _ = account_settings(ctx, account)
 
     async def run() -> int:
         from ..flows.runtime import open_runtime

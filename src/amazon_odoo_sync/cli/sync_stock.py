@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from .common import console, settings_from
+from .common import account_settings, console
 
 __all__ = ["register", "sync_stock"]
 
@@ -28,8 +28,7 @@ def sync_stock(
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for Amazon's feed reports.")] = False,
 ) -> None:
     """Send FBM stock to Amazon now (deltas only; --full recomputes everything)."""
-    settings = settings_from(ctx)
-    settings.account(account)
+    settings, _ = account_settings(ctx, account)
 
     async def run() -> None:
         from ..flows.runtime import open_runtime

@@ -1,10 +1,11 @@
-"""Seller accounts and their marketplaces, as stored by ``accounts add``.
+"""Seller accounts and their marketplaces: the one source of truth for which accounts exist.
 
-Precedence: the database is the source of truth for accounts and their credentials (LWA client
-id and secret, refresh token). An ``[[accounts]]`` entry in the configuration file is a template
-for ``accounts add`` (region, seller id, marketplaces) and is listed by ``accounts list`` until it
-is added; the mapping of marketplaces to Odoo (``[marketplaces.XX]``) lives only in the
-configuration. Secrets are never returned by this module except through
+Every command and worker works the accounts stored here (``accounts add``, ``accounts import``),
+with their credentials (LWA client id and secret, refresh token). An ``[[accounts]]`` entry of
+the configuration file is a declaration of the non-secret parts: ``accounts import`` stores it
+here (:func:`import_declared`, idempotent) and ``accounts add`` takes its defaults from it; it is
+never used directly. The mapping of marketplaces to Odoo (``[marketplaces.XX]``) lives only in
+the configuration. Secrets are never returned by this module except through
 :func:`~.credentials.get_account_credentials`, wrapped in :class:`~.secrets.Secret`.
 
 Functions never commit: the caller owns the transaction.
@@ -17,12 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, errors
 
+from ..config import AccountConfig
+from ..exceptions import ConfigurationError
 from ._sql import cursor
 from .secrets import Cipher, Secret
 
-__all__ = ["Account", "get", "list_accounts", "remove", "upsert"]
+__all__ = ["Account", "get", "import_declared", "list_accounts", "remove", "upsert"]
 
 _COLUMNS = """a.id, a.name, a.region, a.seller_id, a.lwa_client_id, a.active, a.created_at,
 a.updated_at, a.lwa_client_secret IS NOT NULL AS has_lwa_client_secret,
@@ -35,8 +38,9 @@ INSERT INTO accounts (name, region, seller_id, lwa_client_id, lwa_client_secret,
 VALUES (%(name)s, %(region)s, %(seller_id)s, %(lwa_client_id)s, %(lwa_client_secret)s,
         %(refresh_token)s)
 ON CONFLICT (name) DO UPDATE
-SET region = EXCLUDED.region, seller_id = EXCLUDED.seller_id,
-    lwa_client_id = EXCLUDED.lwa_client_id,
+SET region = EXCLUDED.region,
+    seller_id = COALESCE(NULLIF(EXCLUDED.seller_id, ''), accounts.seller_id),
+    lwa_client_id = COALESCE(NULLIF(EXCLUDED.lwa_client_id, ''), accounts.lwa_client_id),
     lwa_client_secret = COALESCE(EXCLUDED.lwa_client_secret, accounts.lwa_client_secret),
     refresh_token = COALESCE(EXCLUDED.refresh_token, accounts.refresh_token),
     active = true, updated_at = now()
@@ -78,18 +82,25 @@ class Account:
     def from_row(cls, row: dict[str, Any]) -> Account:
         return cls(**(row | {"marketplaces": tuple(row["marketplaces"])}))
 
+    def as_config(self) -> AccountConfig:
+        """What flows read (``settings.account(name)``): region, seller id, marketplaces."""
+        return AccountConfig(name=self.name, region=self.region,
+                             seller_id=self.seller_id, marketplaces=list(self.marketplaces))
 
-async def upsert(conn: AsyncConnection[Any], cipher: Cipher, *, name: str, region: str,
+
+async def upsert(conn: AsyncConnection[Any], cipher: Cipher | None, *, name: str, region: str,
                  marketplaces: Sequence[str], seller_id: str = "", lwa_client_id: str = "",
                  lwa_client_secret: Secret | None = None,
                  refresh_token: Secret | None = None) -> Account:
-    """Add or update an account; ``None`` secrets keep the stored ones. Marketplace ids are
-    replaced by ``marketplaces``. Validation (region, marketplace ids) is the caller's
-    (``config.AccountConfig`` does it)."""
+    """Add or update an account; ``None`` secrets and empty ids keep the stored ones.
+    Marketplace ids are replaced by ``marketplaces``. Validation (region, marketplace ids) is the
+    caller's (``config.AccountConfig`` does it). ``cipher`` may be None when no secret is given."""
+    if cipher is None and (lwa_client_secret or refresh_token):
+        raise ValueError("a cipher is needed to store secrets")
     params = {"name": name, "region": region, "seller_id": seller_id,
               "lwa_client_id": lwa_client_id,
-              "lwa_client_secret": cipher.encrypt(lwa_client_secret) if lwa_client_secret else None,
-              "refresh_token": cipher.encrypt(refresh_token) if refresh_token else None}
+              "lwa_client_secret": cipher.encrypt(lwa_client_secret) if cipher and lwa_client_secret else None,
+              "refresh_token": cipher.encrypt(refresh_token) if cipher and refresh_token else None}
     async with cursor(conn) as cur:
         await cur.execute(UPSERT, params)
         row = await cur.fetchone()
@@ -110,10 +121,33 @@ async def get(conn: AsyncConnection[Any], name: str) -> Account | None:
 
 
 async def list_accounts(conn: AsyncConnection[Any], *, active_only: bool = False) -> list[Account]:
-    async with cursor(conn) as cur:
-        await cur.execute(LIST, {"active_only": active_only})
-        rows = await cur.fetchall()
+    """Every account by name; ConfigurationError when the database has no tables yet."""
+    try:
+        async with cursor(conn) as cur:
+            await cur.execute(LIST, {"active_only": active_only})
+            rows = await cur.fetchall()
+    except errors.UndefinedTable:
+        raise ConfigurationError("the database has no tables yet: run `amazon-odoo-sync db upgrade`",
+                                 source="database") from None
     return [Account.from_row(row) for row in rows]
+
+
+async def import_declared(conn: AsyncConnection[Any], declared: Sequence[AccountConfig]) -> dict[str, str]:
+    """Store declared accounts (region, seller id, marketplaces; credentials are kept): name →
+    "added", "updated" or "unchanged". Running it again changes nothing."""
+    outcome: dict[str, str] = {}
+    for item in declared:
+        existing = await get(conn, item.name)
+        wanted = tuple(sorted(dict.fromkeys(item.marketplaces)))
+        if (existing is not None and existing.active and existing.region == item.region
+                and existing.marketplaces == wanted
+                and (not item.seller_id or existing.seller_id == item.seller_id)):
+            outcome[item.name] = "unchanged"
+            continue
+        await upsert(conn, None, name=item.name, region=item.region, marketplaces=wanted,
+                     seller_id=item.seller_id)
+        outcome[item.name] = "added" if existing is None else "updated"
+    return outcome
 
 
 async def remove(conn: AsyncConnection[Any], name: str) -> bool:
