@@ -390,11 +390,20 @@ class OrderImporter:
         """Odoo partner id per partner key: customers first, then their address children."""
         ids: dict[str, int] = {}
         customers = {p.customer.key: p.customer for p in plans}
-        await self._ensure(conn, customers, ids, parent=None)
+        created = await self._ensure(conn, customers, ids, parent=None)
+        # A customer created here carries its order's delivery address: that delivery is the customer itself
+        # (recorded under the delivery's key, so the buyer's next order to the same address finds it too).
+        same = {plan.delivery.key: ids[plan.customer.key] for plan in plans
+                if plan.delivery is not None and plan.customer.key in created
+                and plan.delivery.address == customers[plan.customer.key].address}
+        if same:
+            await external_ids.claim_many(conn, self.account, PARTNER, [(key, None, None) for key in same])
+            await external_ids.record_many(conn, self.account, PARTNER, [(key, same[key], None) for key in same])
+            ids.update(same)
         children: dict[str, tuple[PartnerSpec, str]] = {}
         for plan in plans:
             for child in (plan.delivery, plan.invoice):
-                if child is not None:
+                if child is not None and child.key not in same:
                     children[child.key] = (child, plan.customer.key)
         if children:
             await self._ensure(conn, {k: spec for k, (spec, _) in children.items()}, ids,
@@ -402,7 +411,8 @@ class OrderImporter:
         return ids
 
     async def _ensure(self, conn: AsyncConnection[Any], specs: dict[str, PartnerSpec], ids: dict[str, int],
-                      parent: dict[str, int] | None) -> None:
+                      parent: dict[str, int] | None) -> set[str]:
+        """Odoo ids of ``specs`` into ``ids``, creating the partners nobody created yet; the keys created."""
         missing: list[str] = []
         rows = await external_ids.claim_many(conn, self.account, PARTNER, [(key, None, None) for key in specs])
         for key in sorted(specs):
@@ -412,7 +422,7 @@ class OrderImporter:
             else:
                 missing.append(key)
         if not missing:
-            return
+            return set()
         refs = {_partner_ref(k): k for k in missing}
         found = await self.odoo.search_read(PARTNER, [("ref", "in", sorted(refs))], ["ref"],
                                             context={"active_test": False})
@@ -429,6 +439,7 @@ class OrderImporter:
             for key, odoo_id in zip(create, await self.odoo.create(PARTNER, values, context=QUIET), strict=True):
                 ids[key] = odoo_id
         await external_ids.record_many(conn, self.account, PARTNER, [(key, ids[key], None) for key in missing])
+        return set(create)
 
 
 def open_units(order: AmazonOrder) -> dict[str, int]:

@@ -23,6 +23,9 @@ class PartnerSpec:
     #: Unique key in our external-id map (kind ``res.partner``).
     key: str
     values: dict[str, Any]
+    #: Fingerprint of the address ``values`` carry: a delivery address equal to the one its customer was
+    #: created with is that customer (one partner per buyer and address, as Odoo does for its own orders).
+    address: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,7 +91,7 @@ def plan_partners(
     plan_delivery = None
     if address is not None:
         plan_delivery = PartnerSpec(
-            key=f"{key}|delivery:{address.fingerprint()}",
+            key=f"{key}|delivery:{address.fingerprint()}", address=address.fingerprint(),
             values={"type": "delivery", "name": address.name or display,
                     **_address_values(address, countries, states)})
     plan_invoice = None
@@ -101,5 +104,6 @@ def plan_partners(
                 values={"type": "invoice",
                         "name": (registration.legal_name if registration else None) or display,
                         **_address_values(invoice_address, countries, states)})
-    return PartnerPlan(customer=PartnerSpec(key=key, values=customer), delivery=plan_delivery,
+    customer_spec = PartnerSpec(key=key, values=customer, address=address.fingerprint() if address else None)
+    return PartnerPlan(customer=customer_spec, delivery=plan_delivery,
                        invoice=plan_invoice)
