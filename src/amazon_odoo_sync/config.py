@@ -172,7 +172,11 @@ class Schedules(_Section):
     stock_poll: float = Field(default=5, gt=0)
     shipments_poll: float = Field(default=10, gt=0)
     fba_inventory_poll: float = Field(default=1800, gt=0)
+    #: Buyer personal data is removed from our database this many days after the order's
+    #: delivery (or the row's last use, if later): Amazon's Data Protection Policy says 30.
     pii_retention_days: int = Field(default=30, ge=1)
+    #: How often the personal data purge runs.
+    privacy_purge: float = Field(default=86400, gt=0)
 
 
 class Priorities(_Section):

@@ -29,6 +29,7 @@ from . import (
     demo,
     jobs,
     odoo,
+    privacy,
     sandbox_odoo,
     sandbox_spapi,
     serve,
@@ -80,7 +81,7 @@ def _root(
     ctx.obj = CliState(config_path=config)
 
 
-for module in (setup, accounts, jobs, status, serve, odoo, sync, demo):
+for module in (setup, accounts, jobs, status, serve, odoo, sync, demo, privacy):
     module.register(app)
 for module in (sandbox_spapi, sandbox_odoo):
     module.register(sandbox_app)

@@ -114,11 +114,14 @@ inbox = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text, nullable=True),
     _ts("processed_at", nullable=True, default=False),
+    # When the buyer personal data of the payload was removed (0011; see store.personal_data).
+    _ts("purged_at", nullable=True, default=False),
     UniqueConstraint("source", "key"),
     CheckConstraint("state IN ('pending', 'processed', 'failed', 'quarantined')", name="state"),
     # Workers look for pending/failed items oldest first.
     Index("ix_inbox_state_pending", "state", "id",
           postgresql_where=text("state IN ('pending', 'failed')")),
+    Index("ix_inbox_received_at", "received_at", postgresql_where=text("purged_at IS NULL")),
 )
 
 external_ids = Table(
@@ -154,10 +157,12 @@ quarantine = Table(
     Column("attempts", Integer, nullable=False, server_default="1"),
     _ts("resolved_at", nullable=True, default=False),
     Column("resolution", Text, nullable=True),
+    _ts("purged_at", nullable=True, default=False),
     # One open item per (flow, key); resolved items stay as history.
     Index("uq_quarantine_open_flow_key", "flow", "key", unique=True,
           postgresql_where=text("resolved_at IS NULL")),
     Index("ix_quarantine_open_account", "account", postgresql_where=text("resolved_at IS NULL")),
+    Index("ix_quarantine_first_seen", "first_seen", postgresql_where=text("purged_at IS NULL")),
 )
 
 audit_log = Table(
@@ -169,6 +174,8 @@ audit_log = Table(
     Column("object_type", Text, nullable=True),
     Column("object_key", Text, nullable=True),
     Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    _ts("purged_at", nullable=True, default=False),
     Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_at_unpurged", "at", postgresql_where=text("purged_at IS NULL")),
     Index("ix_audit_log_object", "object_type", "object_key"),
 )

@@ -1,0 +1,86 @@
+"""Buyer personal data leaves our database once its retention is over.
+
+Amazon's Data Protection Policy: personal data no longer than 30 days after the order's
+delivery. Every day (``[schedules] privacy_purge``) the rows that keep Amazon documents and
+were last of use more than ``[schedules] pii_retention_days`` ago lose their personal fields
+(``mapping.personal_data``), table by table, in batches of one statement each; each run that
+removed something is audited with the count per table (never the data). ``amazon-odoo-sync
+privacy purge [--dry-run]`` runs the same now.
+
+What the connector keeps after that (ids, amounts, SKUs, dates, marketplace, city/postal code/
+country) is what replays and reconciliations need; a purged order document still imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from ..clock import utcnow
+from ..jobs.schedule import register_schedule
+from ..jobs.tasks import current_job, task
+from ..logs import get_logger
+from ..mapping.personal_data import RESTRICTED_FIELDS
+from ..store import audit, personal_data
+from .stock import autocommit
+
+__all__ = ["BATCH", "PurgeResult", "purge_personal_data", "purge_task"]
+
+_log = get_logger(__name__)
+
+#: Rows per statement: short transactions next to the workers' imports.
+BATCH = 500
+ACTOR = "flow:privacy"
+
+
+@dataclass(kw_only=True)
+class PurgeResult:
+    cutoff: datetime
+    dry_run: bool = False
+    #: Table → rows redacted (or, in a dry run, due).
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.rows.values())
+
+
+async def purge_personal_data(conn: AsyncConnection[Any], *, retention_days: int, now: datetime | None = None,
+                              dry_run: bool = False, batch: int = BATCH, actor: str = ACTOR) -> PurgeResult:
+    """Redact every due row of every table keeping Amazon documents. ``conn`` in autocommit
+    mode: each batch commits on its own, so a long first run never holds locks for long."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    result = PurgeResult(cutoff=cutoff, dry_run=dry_run)
+    for table in personal_data.TABLES:
+        if dry_run:
+            result.rows[table.name] = await personal_data.count_due(conn, table, cutoff)
+            continue
+        done = 0
+        while True:
+            async with conn.transaction():
+                count = await personal_data.purge_batch(conn, table, cutoff, RESTRICTED_FIELDS, limit=batch)
+            done += count
+            if count < batch:
+                break
+        result.rows[table.name] = done
+    if result.total and not dry_run:
+        async with conn.transaction():
+            await audit.record(conn, actor=actor, action="privacy.purge", object_type="personal_data",
+                               details={"retention_days": retention_days, "cutoff": cutoff, "rows": result.rows})
+    _log.info("privacy.purged", dry_run=dry_run, retention_days=retention_days, **result.rows)
+    return result
+
+
+@task(queue="housekeeping", name="privacy.purge", queueing_lock_from=lambda _: "all",
+      lock_from=lambda _: "privacy.purge")
+async def purge_task() -> dict[str, int]:
+    job = current_job()
+    async with autocommit(job.pool) as conn:
+        result = await purge_personal_data(conn, retention_days=job.settings.schedules.pii_retention_days)
+    return result.rows
+
+
+register_schedule("privacy.purge", purge_task, every="privacy_purge")
