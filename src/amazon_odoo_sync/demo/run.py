@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -29,7 +30,15 @@ import platformdirs
 import psycopg
 from cryptography.fernet import Fernet
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from ..config import Settings
@@ -38,6 +47,7 @@ from ..sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN
 from ..sandbox.spapi.scenario import load_scenario
 from ..store.migrate import upgrade
 from .reconcile import Reconciliation, expected_in_odoo, reconcile
+from .summary import count_orders, summarise_metrics
 from .wiring import (
     OdooTarget,
     prepare_odoo,
@@ -197,8 +207,17 @@ def _embedded_or_given(base: Settings, console: Console) -> Iterator[tuple[str, 
             stop_embedded_postgres(directory)
 
 
+def _output(console: Console) -> Console:
+    """Without a terminal (a pipe, a file) lines are not wrapped at 80 columns and tables get
+    the width they need: the output is read later, whole."""
+    if console.is_terminal:
+        return console
+    return Console(file=console.file, width=max(console.width, 160), soft_wrap=True, highlight=False)
+
+
 async def run_demo(base: Settings, options: DemoOptions, console: Console) -> bool:
     """Run the demo; True when Odoo reconciles with Amazon to the cent."""
+    console = _output(console)
     options.work_dir.mkdir(parents=True, exist_ok=True)
     with _embedded_or_given(base, console) as (server_url, _):
         with psycopg.connect(server_url, autocommit=True) as conn:
@@ -269,7 +288,12 @@ async def _run(database_url: str, options: DemoOptions, console: Console, proces
                 "ORDER_CHANGE", destination_id=dest, payload_version="1.0"))
 
         # DATABASE_URL (the server the demo database lives on) must not win over the demo database.
-        env = {"AOS_CONFIG": str(config_path), "AOS_DATABASE__URL": database_url}
+        # The web process's /metrics adds up what the workers count (multiprocess mode).
+        metrics_dir = options.work_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir()
+        env = {"AOS_CONFIG": str(config_path), "AOS_DATABASE__URL": database_url,
+               "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
         processes.start("web", "serve", "--port", str(web_port), env=env)
         for index in range(options.workers):
             processes.start(f"worker-{index + 1}", "worker", "--concurrency", "4", "--name", f"demo-{index + 1}",
@@ -285,19 +309,34 @@ async def _run(database_url: str, options: DemoOptions, console: Console, proces
         ok = await _follow(sim, rt.pool, scenario.start, options.hours * 3600, options.hours * 3600 + settle * 60,
                            console, processes)
         await sim.post("/_sim/speed", json={"speed": 0})
-        result = await _drain(sim, client, options, console, processes)
+        result, orders, rows = await _drain(sim, client, options, console, processes)
         elapsed = time.monotonic() - started
         _print_reconciliation(result, console)
+        console.print(count_orders(orders, rows).sentence())
         stats = (await sim.get("/_sim/stats")).json()
-        console.print(f"{stats['orders']} Amazon orders, {result.pending} still Pending on Amazon (no prices yet), "
-                      f"{stats['oversells']} oversells, {sum(stats['faultsInjected'].values()) if isinstance(stats['faultsInjected'], dict) else stats['faultsInjected']} "  # noqa: E501
-                      f"faults injected; {elapsed:.0f} s")
-        console.print(f"Dashboard: [bold cyan]{web_url}/[/]")
+        faults = stats["faultsInjected"]
+        console.print(f"{stats['oversells']} oversells, "
+                      f"{sum(faults.values()) if isinstance(faults, dict) else faults} faults injected; "
+                      f"{elapsed:.0f} s")
+        console.print(f"{web_url}/metrics (web and workers): {await _metrics(web_url)}")
         if options.keep_running:
-            console.print("Everything keeps running; press Ctrl-C to stop.")
+            console.print(f"Dashboard: [bold cyan]{web_url}/[/]  Everything keeps running; press Ctrl-C to stop.")
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.Event().wait()  # until Ctrl-C cancels the run
+        else:
+            console.print(f"The dashboard ({web_url}/) stops with the demo now; --keep-running keeps it up.")
         return ok and result.ok
+
+
+async def _metrics(web_url: str) -> str:
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            response = await http.get(f"{web_url}/metrics")
+    except httpx.HTTPError as exc:
+        return f"not read ({type(exc).__name__})"
+    if response.status_code != 200:
+        return f"not read (HTTP {response.status_code})"
+    return summarise_metrics(response.text).sentence()
 
 
 async def _imported(pool: Any) -> int:
@@ -312,12 +351,7 @@ async def _follow(sim: httpx.AsyncClient, pool: Any, start: Any, window: float, 
                   processes: Processes) -> bool:
     from ..sandbox.spapi.clock import parse_iso
 
-    columns = (SpinnerColumn(), TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
-        clock_task = progress.add_task("Simulated minutes", total=round(run_for / 60))
-        amazon_task = progress.add_task("Orders placed on Amazon", total=None)
-        odoo_task = progress.add_task("Confirmed in Odoo", total=None)
+    with _Meter(console) as meter:
         while True:
             processes.check()
             clock = (await sim.get("/_sim/clock")).json()
@@ -325,21 +359,26 @@ async def _follow(sim: httpx.AsyncClient, pool: Any, start: Any, window: float, 
             orders = (await sim.get("/_sim/orders")).json()["orders"]
             expected = sum(1 for o in orders if expected_in_odoo(o))
             phase = "orders" if elapsed < window else "settling"
-            progress.update(clock_task, completed=round(min(elapsed, run_for) / 60),
-                            description=f"Simulated minutes ({phase})")
-            progress.update(amazon_task, completed=len(orders), total=len(orders))
-            progress.update(odoo_task, completed=min(await _imported(pool), expected), total=expected)
-            if elapsed >= run_for:
+            confirmed = min(await _imported(pool), expected)
+            done = elapsed >= run_for
+            meter.update("clock", f"Simulated minutes ({phase})", round(min(elapsed, run_for) / 60),
+                         round(run_for / 60))
+            meter.update("amazon", "Orders placed on Amazon", len(orders), len(orders))
+            meter.update("odoo", "Confirmed in Odoo", confirmed, expected)
+            meter.line(f"simulated minute {round(min(elapsed, run_for) / 60)} of {round(run_for / 60)} ({phase}): "
+                       f"{len(orders)} orders placed on Amazon, {expected} to import, {confirmed} confirmed in Odoo",
+                       final=done)
+            if done:
                 return True
             await asyncio.sleep(1.0)
 
 
 async def _drain(sim: httpx.AsyncClient, odoo: Any, options: DemoOptions, console: Console,
-                 processes: Processes) -> Reconciliation:
-    deadline = time.monotonic() + options.drain_timeout
-    with Progress(SpinnerColumn(), TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task("Catching up", total=None)
+                 processes: Processes) -> tuple[Reconciliation, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Wait until Odoo matches Amazon (or the drain timeout): the reconciliation, and the Amazon
+    and Odoo rows it was made from."""
+    started = time.monotonic()
+    with _Meter(console) as meter:
         while True:
             processes.check()
             orders = (await sim.get("/_sim/orders")).json()["orders"]
@@ -347,11 +386,59 @@ async def _drain(sim: httpx.AsyncClient, odoo: Any, options: DemoOptions, consol
                                           ["client_order_ref", "amount_total", "state"])
             result = reconcile(orders, rows)
             expected = sum(line.amazon_orders for line in result.lines)
-            present = sum(line.odoo_orders for line in result.lines)
-            progress.update(task, completed=min(present, expected), total=expected)
-            if result.ok or time.monotonic() > deadline:
-                return result
+            present = min(sum(line.odoo_orders for line in result.lines), expected)
+            waited = time.monotonic() - started
+            timed_out = waited > options.drain_timeout
+            meter.update("drain", "Catching up", present, expected)
+            if result.ok:
+                meter.line(f"caught up: {present} of {expected} orders in Odoo after {waited:.0f} s", final=True)
+            elif timed_out:
+                meter.line(f"not caught up after {waited:.0f} s: {present} of {expected} orders in Odoo",
+                           final=True)
+            else:
+                meter.line(f"catching up: {present} of {expected} orders in Odoo")
+            if result.ok or timed_out:
+                return result, orders, rows
             await asyncio.sleep(2.0)
+
+
+class _Meter:
+    """Progress: bars on a terminal; elsewhere (a pipe, a log file) a plain line every
+    ``every`` seconds and the last one at the end. Rich's bars there would only print their final
+    frame, after the fact, one bar above the next, each frozen where its loop ended."""
+
+    def __init__(self, console: Console, every: float = 10.0) -> None:
+        self.console = console
+        self.every = every
+        self._progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+        self._printed = float("-inf")
+
+    def __enter__(self) -> _Meter:
+        if self.console.is_terminal:
+            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description:<28}"), BarColumn(),
+                                      MofNCompleteColumn(), TimeElapsedColumn(), console=self.console)
+            self._progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def update(self, key: str, description: str, completed: int, total: int) -> None:
+        if self._progress is None:
+            return
+        if key not in self._tasks:
+            self._tasks[key] = self._progress.add_task(description, total=total)
+        self._progress.update(self._tasks[key], description=description, completed=completed, total=total)
+
+    def line(self, text: str, *, final: bool = False) -> None:
+        if self._progress is not None:
+            return
+        now = time.monotonic()
+        if final or now - self._printed >= self.every:
+            self.console.print(text, markup=False)
+            self._printed = now
 
 
 def _print_reconciliation(result: Reconciliation, console: Console) -> None:
