@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -153,6 +153,9 @@ class OdooConfig(_Section):
     timeout_seconds: float = Field(default=60.0, gt=0)
     max_concurrency: int = Field(default=8, ge=1, le=256)
     batch_size: int = Field(default=50, ge=1, le=1000)
+    #: From ``AOS_ODOO__API_KEY`` only (CI, containers): never in the file. Without it, the key
+    #: stored by ``odoo set-key`` is used.
+    api_key: SecretStr | None = Field(default=None, repr=False)
 
 
 class Schedules(_Section):
@@ -448,9 +451,14 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
             raise ConfigurationError("configuration file not found", source=source)
         try:
             with path.open("rb") as handle:
-                tomllib.load(handle)
+                document = tomllib.load(handle)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigurationError(f"not valid TOML: {exc}", source=source) from exc
+        odoo = document.get("odoo")
+        if isinstance(odoo, dict) and "api_key" in odoo:
+            raise ConfigurationError("secrets do not belong in this file: store the key with "
+                                     "`amazon-odoo-sync odoo set-key` (or set AOS_ODOO__API_KEY)",
+                                     source=source, field="odoo.api_key")
     if os.environ.get("DATABASE_URL") and not os.environ.get("AOS_DATABASE__URL"):
         overrides.setdefault("database", {})
         if isinstance(overrides["database"], dict):

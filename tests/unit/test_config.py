@@ -123,3 +123,14 @@ def test_secrets_key_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AOS_SECRETS__KEY", "k1,k2")
     monkeypatch.delenv("AOS_CONFIG", raising=False)
     assert load_settings(None).secrets.key == "k1,k2"
+
+
+def test_odoo_api_key_comes_from_the_environment_never_the_file(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AOS_ODOO__API_KEY", "k-from-env")
+    settings = load_settings(write(tmp_path, "[odoo]\ndatabase = 'db'\n"))
+    assert settings.odoo.api_key is not None and settings.odoo.api_key.get_secret_value() == "k-from-env"
+    assert "k-from-env" not in repr(settings)
+    with pytest.raises(ConfigurationError, match="secrets do not belong in this file") as info:
+        load_settings(write(tmp_path, "[odoo]\napi_key = 'k-in-file'\n"))
+    assert "k-in-file" not in str(info.value)

@@ -27,7 +27,7 @@ from rich.console import Console
 from ..amazon.marketplaces import Marketplace, by_code, by_id
 from ..config import AccountConfig, Settings, load_settings
 
-__all__ = ["CliState", "account_settings", "console", "err_console", "iso_datetime", "marketplace",
+__all__ = ["CliState", "account_settings", "cli_state", "console", "err_console", "iso_datetime", "marketplace",
            "marketplace_ids", "settings_from", "settings_with_accounts", "use_stored_accounts"]
 
 console = Console()
@@ -70,7 +70,7 @@ async def _read_accounts(settings: Settings) -> list[AccountConfig]:
     return [account.as_config() for account in stored]
 
 
-def _state(ctx: typer.Context) -> CliState:
+def cli_state(ctx: typer.Context) -> CliState:
     state = ctx.find_root().obj
     if not isinstance(state, CliState):
         state = CliState()
@@ -80,24 +80,24 @@ def _state(ctx: typer.Context) -> CliState:
 
 def settings_from(ctx: typer.Context) -> Settings:
     """The validated settings of this invocation (ConfigurationError is reported by ``main``)."""
-    return _state(ctx).settings()
+    return cli_state(ctx).settings()
 
 
 def use_stored_accounts(ctx: typer.Context) -> None:
     """From now on :func:`settings_from` gives the database's accounts (a group callback)."""
-    _state(ctx).stored_accounts_only = True
+    cli_state(ctx).stored_accounts_only = True
 
 
 def settings_with_accounts(ctx: typer.Context) -> Settings:
     """The settings with the accounts stored in the database (the file's are declarations)."""
-    return _state(ctx).settings_with_accounts()
+    return cli_state(ctx).settings_with_accounts()
 
 
 def account_settings(ctx: typer.Context, name: str, *, option: str = "--account"
                      ) -> tuple[Settings, AccountConfig]:
     """The settings with the stored accounts, and the account ``name``; a usage error naming
     what to run when it is not stored."""
-    state = _state(ctx)
+    state = cli_state(ctx)
     settings = state.settings_with_accounts()
     for account in settings.accounts:
         if account.name == name:

@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from ..exceptions import ConfigurationError, SyncError
+from ..logs import configure_logging
 from . import (
     accounts,
     demo,
@@ -114,6 +115,8 @@ def _fail(label: str, message: str) -> None:
 
 def run(args: Sequence[str] | None = None) -> int:
     """Run one command line (default: ``sys.argv``); print any failure; return the exit code."""
+    # Warnings and errors on stderr; commands that log more (worker, serve) configure their own.
+    configure_logging("warning", "console")
     try:
         click_command().main(args=list(args) if args is not None else None, prog_name=PROG_NAME,
                              standalone_mode=True)

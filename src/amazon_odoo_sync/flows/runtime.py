@@ -9,7 +9,6 @@ whose clients talk to the in-process simulator and emulator (``transport=``).
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -74,13 +73,14 @@ class FlowRuntime:
     async def odoo(self) -> OdooClient:
         if self._odoo is None:
             config = self.settings.odoo
+            from ..odoo.factory import API_KEY_ENV, api_key_from_environment, governor_from_settings
+
             async with self.pool.connection() as conn:
                 stored = await credentials.get_odoo_credentials(conn, self.cipher)
-            api_key = stored.api_key.reveal() if stored else os.environ.get("AOS_ODOO_API_KEY", "")
+            api_key = stored.api_key.reveal() if stored else api_key_from_environment(self.settings)
             if not api_key:
                 raise ConfigurationError("no Odoo API key: run `amazon-odoo-sync odoo set-key` or set "
-                                         "AOS_ODOO_API_KEY", field="odoo.api_key")
-            from ..odoo.factory import governor_from_settings
+                                         f"{API_KEY_ENV}", field="odoo.api_key")
 
             # Every worker shares one adaptive concurrency limit per Odoo through PostgreSQL: a
             # Prime-Day burst slows the connector down instead of taking Odoo down.

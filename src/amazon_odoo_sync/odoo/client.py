@@ -132,7 +132,7 @@ class OdooClient:
             raise ConfigurationError("the Odoo URL is empty", field="odoo.url")
         if not api_key:
             raise ConfigurationError("no Odoo API key (run `amazon-odoo-sync odoo set-key` or set "
-                                     "AOS_ODOO_API_KEY)", field="odoo.api_key")
+                                     "AOS_ODOO__API_KEY)", field="odoo.api_key")
         self.url = url.rstrip("/")
         self.database = database
         self.user = user

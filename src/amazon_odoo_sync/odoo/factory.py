@@ -1,8 +1,9 @@
 """Build the Odoo client the way every worker and command does: settings + stored API key.
 
-The API key is read from ``AOS_ODOO_API_KEY`` when set (CI, containers), else from the encrypted
-credentials store (``amazon-odoo-sync odoo set-key``). URL, database and user come from
-``[odoo]`` in the settings.
+The API key is read from ``AOS_ODOO__API_KEY`` when set (CI, containers; ``[odoo] api_key`` in
+the ``AOS_<SECTION>__<KEY>`` convention of every other setting), else from the encrypted
+credentials store (``amazon-odoo-sync odoo set-key``). The old name ``AOS_ODOO_API_KEY`` still
+works, with a deprecation warning. URL, database and user come from ``[odoo]`` in the settings.
 """
 
 from __future__ import annotations
@@ -14,18 +15,37 @@ import httpx
 
 from ..config import Settings
 from ..exceptions import ConfigurationError
+from ..logs import get_logger
 from .client import OdooClient
 from .governor import AdaptiveGovernor, PostgresCapacityStore
 
-__all__ = ["API_KEY_ENV", "client_from_settings", "governor_from_settings", "resolve_api_key"]
+__all__ = ["API_KEY_ENV", "LEGACY_API_KEY_ENV", "api_key_from_environment", "client_from_settings",
+           "governor_from_settings", "resolve_api_key"]
 
-API_KEY_ENV = "AOS_ODOO_API_KEY"
+API_KEY_ENV = "AOS_ODOO__API_KEY"
+#: Deprecated: broke the ``AOS_<SECTION>__<KEY>`` convention.
+LEGACY_API_KEY_ENV = "AOS_ODOO_API_KEY"
+LEGACY_API_KEY_WARNING = (f"{LEGACY_API_KEY_ENV} is deprecated and will stop working: rename it "
+                          f"{API_KEY_ENV}")
+
+_log = get_logger(__name__)
+
+
+def api_key_from_environment(settings: Settings) -> str | None:
+    """``$AOS_ODOO__API_KEY`` (read into the settings), else the deprecated ``$AOS_ODOO_API_KEY``."""
+    if settings.odoo.api_key is not None and settings.odoo.api_key.get_secret_value():
+        return settings.odoo.api_key.get_secret_value()
+    legacy = os.environ.get(LEGACY_API_KEY_ENV)
+    if legacy:
+        _log.warning(LEGACY_API_KEY_WARNING)
+        return legacy
+    return None
 
 
 async def resolve_api_key(settings: Settings, db_url: str | None = None, *,
                           instance: str = "default") -> str:
-    """The Odoo API key: ``$AOS_ODOO_API_KEY``, else the stored one. ConfigurationError if none."""
-    env = os.environ.get(API_KEY_ENV)
+    """The Odoo API key: from the environment, else the stored one. ConfigurationError if none."""
+    env = api_key_from_environment(settings)
     if env:
         return env
     if db_url is not None:
@@ -33,7 +53,8 @@ async def resolve_api_key(settings: Settings, db_url: str | None = None, *,
         from ..store.database import connect
         from ..store.secrets import load_cipher
 
-        cipher = load_cipher(settings.secrets, create=False)
+        # The key file is created on first use: without one, nothing is stored yet.
+        cipher = load_cipher(settings.secrets)
         async with connect(db_url) as conn:
             credentials = await get_odoo_credentials(conn, cipher, instance)
         if credentials is not None:
