@@ -16,24 +16,20 @@ file's ``odoo`` command). :meth:`SandboxProcess.cpu_seconds` reads the child's C
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-# bench/ holds modules named like the standard library's (queue.py): keep it off the path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass, field, replace  # noqa: E402
-
-import httpx  # noqa: E402
+import httpx
 
 __all__ = ["SandboxProcess", "expected_orders", "free_port", "hours_for_orders", "start_odoo", "start_spapi"]
 

@@ -26,9 +26,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# bench/ holds modules named like the standard library's (queue.py): keep it off the path.
 _BENCH = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH]
 sys.path.insert(0, str(_BENCH.parent / "src"))
 
 import argparse  # noqa: E402

@@ -21,33 +21,31 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# bench/ holds modules named like the standard library's (queue.py): keep it off the path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import asyncio
+import time
+from collections import Counter
+from typing import Any
 
-import httpx  # noqa: E402
-from bench._db import scratch_database  # noqa: E402
-from psycopg_pool import AsyncConnectionPool  # noqa: E402
+import httpx
+from bench._db import scratch_database
+from psycopg_pool import AsyncConnectionPool
 
-from amazon_odoo_sync.amazon.client import SpApiClient  # noqa: E402
-from amazon_odoo_sync.amazon.lwa import LwaCredentials  # noqa: E402
-from amazon_odoo_sync.config import ShipmentsConfig, SpapiConfig  # noqa: E402
-from amazon_odoo_sync.flows.orders import order_source  # noqa: E402
-from amazon_odoo_sync.flows.shipments import ShipmentResult, ShipmentSync  # noqa: E402
-from amazon_odoo_sync.odoo import OdooClient  # noqa: E402
-from amazon_odoo_sync.sandbox.odoo.app import create_app as create_odoo_app  # noqa: E402
-from amazon_odoo_sync.sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE  # noqa: E402
-from amazon_odoo_sync.sandbox.odoo.service import OdooEmulator  # noqa: E402
-from amazon_odoo_sync.sandbox.spapi import make_simulator  # noqa: E402
-from amazon_odoo_sync.sandbox.spapi.orders_json import v2026_order  # noqa: E402
-from amazon_odoo_sync.sandbox.spapi.world import Address, Buyer, OrderLine  # noqa: E402
-from amazon_odoo_sync.store._sql import jsonb  # noqa: E402
+from amazon_odoo_sync.amazon.client import SpApiClient
+from amazon_odoo_sync.amazon.lwa import LwaCredentials
+from amazon_odoo_sync.config import ShipmentsConfig, SpapiConfig
+from amazon_odoo_sync.flows.orders import order_source
+from amazon_odoo_sync.flows.shipments import ShipmentResult, ShipmentSync
+from amazon_odoo_sync.odoo import OdooClient
+from amazon_odoo_sync.sandbox.odoo.app import create_app as create_odoo_app
+from amazon_odoo_sync.sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE
+from amazon_odoo_sync.sandbox.odoo.service import OdooEmulator
+from amazon_odoo_sync.sandbox.spapi import make_simulator
+from amazon_odoo_sync.sandbox.spapi.orders_json import v2026_order
+from amazon_odoo_sync.sandbox.spapi.world import Address, Buyer, OrderLine
+from amazon_odoo_sync.store._sql import jsonb
 
 ACCOUNT = "eu"
 SELLER = "A2SIMDEMOEU01"

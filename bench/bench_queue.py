@@ -7,29 +7,24 @@ process at concurrency 4, and 2 processes. Processing rate is measured from the 
 
 Uses its own database on the server of ``DATABASE_URL`` (created, then dropped).
 
-    .venv/bin/python bench/queue.py [--jobs 1000]
+    .venv/bin/python bench/bench_queue.py [--jobs 1000]
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import os
+import subprocess
 import sys
+import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-# This file is named queue.py, like the standard library module psycopg imports: take the
-# script's own directory off the import path first.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+import psycopg
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-from urllib.parse import urlsplit, urlunsplit  # noqa: E402
-
-import psycopg  # noqa: E402
-
-from amazon_odoo_sync.jobs.outbox import defer_in_transaction  # noqa: E402
-from amazon_odoo_sync.store.migrate import upgrade  # noqa: E402
+from amazon_odoo_sync.jobs.outbox import defer_in_transaction
+from amazon_odoo_sync.store.migrate import upgrade
 
 CLI = Path(sys.executable).with_name("amazon-odoo-sync")
 BATCH = """
