@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -77,8 +76,8 @@ def worker(
     queue_list = _queues(queues)
     # The accounts stored in the database, read once: restart workers after `accounts add`.
     settings = settings_with_accounts(ctx)
+    # One JSON line per event, procrastinate's (standard library logging) included.
     configure_logging(settings.log_level, settings.log_format)
-    logging.basicConfig(level=logging.WARNING)  # procrastinate logs through the standard library
     prepare_process()
     if metrics_port is not None:
         from prometheus_client import start_http_server

@@ -31,8 +31,9 @@ def serve(
     configure_logging(settings.log_level, settings.log_format)
     prepare_process()
     try:
+        # log_config=None: uvicorn's records reach our JSON handler instead of its own text one.
         uvicorn.run(service_app(settings), host=host, port=port, log_level=settings.log_level,
-                    access_log=False)
+                    access_log=False, log_config=None)
     finally:
         process_exited()
 
