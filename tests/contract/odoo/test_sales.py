@@ -67,6 +67,56 @@ async def test_totals_with_included_and_excluded_taxes(odoo: OdooClient, unique:
     assert (row["amount_untaxed"], row["amount_tax"], row["amount_total"]) == expected
 
 
+@pytest.mark.parametrize(("method", "lines", "expected"), [
+    # Two items shipped at 3.99 each, German VAT included: Amazon's 0.64 + 0.64 per line...
+    ("round_per_line", [(3.99, 1.0), (3.99, 1.0)], (6.70, 1.28, 7.98)),
+    # ...the document's round(2 × 0.63706) = 1.27 when rounding globally.
+    ("round_globally", [(3.99, 1.0), (3.99, 1.0)], (6.71, 1.27, 7.98)),
+])
+async def test_order_tax_follows_the_company_rounding_method(
+        odoo: OdooClient, unique: Callable[[str], str], method: str, lines: list[tuple[float, float]],
+        expected: tuple[float, float, float]) -> None:
+    tax = await make_tax(odoo, unique("VAT19 incl"), 19.0, included=True)
+    partner = await make_partner(odoo, unique("Rounding"))
+    product = await make_product(odoo, unique("R"), product_type="service", price=0.0)
+    [user] = await odoo.read("res.users", [await odoo.authenticate()], ["company_id"])
+    company = user["company_id"][0]
+    [before] = await odoo.read("res.company", [company], ["tax_calculation_rounding_method"])
+    await odoo.write("res.company", [company], {"tax_calculation_rounding_method": method})
+    try:
+        order = await make_order(odoo, partner, [{"product_id": product, "product_uom_qty": qty, "price_unit": price,
+                                                  "tax_id": [[6, 0, [tax]]]} for price, qty in lines])
+        [row] = await odoo.read("sale.order", [order], ["amount_untaxed", "amount_tax", "amount_total"])
+    finally:
+        await odoo.write("res.company", [company],
+                         {"tax_calculation_rounding_method": before["tax_calculation_rounding_method"]})
+    assert (row["amount_untaxed"], row["amount_tax"], row["amount_total"]) == expected
+
+
+@pytest.mark.parametrize(("method", "expected"), [
+    # Odoo's own example (_round_base_lines_tax_details): two lines of 12.12 × 12.12 at 23 %.
+    ("round_per_line", (293.78, 67.56)),  # each line: round(146.89 × 0.23)
+    ("round_globally", (293.79, 67.57)),
+])
+async def test_round_globally_rounds_the_documents_sums(odoo: OdooClient, unique: Callable[[str], str],
+                                                        method: str, expected: tuple[float, float]) -> None:
+    tax = await make_tax(odoo, unique("VAT23 excl"), 23.0, included=False)
+    partner = await make_partner(odoo, unique("Globally"))
+    product = await make_product(odoo, unique("G"), product_type="service", price=0.0)
+    [user] = await odoo.read("res.users", [await odoo.authenticate()], ["company_id"])
+    company = user["company_id"][0]
+    [before] = await odoo.read("res.company", [company], ["tax_calculation_rounding_method"])
+    await odoo.write("res.company", [company], {"tax_calculation_rounding_method": method})
+    try:
+        order = await make_order(odoo, partner, [{"product_id": product, "product_uom_qty": 12.12,
+                                                  "price_unit": 12.12, "tax_id": [[6, 0, [tax]]]}] * 2)
+        [row] = await odoo.read("sale.order", [order], ["amount_untaxed", "amount_tax"])
+    finally:
+        await odoo.write("res.company", [company],
+                         {"tax_calculation_rounding_method": before["tax_calculation_rounding_method"]})
+    assert (row["amount_untaxed"], row["amount_tax"]) == expected
+
+
 async def test_confirm_overwrites_date_order_and_creates_the_delivery(
         odoo: OdooClient, basics: Basics, unique: Callable[[str], str]) -> None:
     partner = await make_partner(odoo, unique("Confirm"))

@@ -1,7 +1,9 @@
 """Accounting (``addons/account``): taxes, accounts, journals, moves and their lines, bank lines.
 
 Reproduced from Odoo 18: ``price_include`` is computed from ``price_include_override`` and the
-company's ``account_price_include`` (default tax-excluded); line totals are rounded per line;
+company's ``account_price_include`` (default tax-excluded); taxes are rounded per line or per
+document after the company's ``tax_calculation_rounding_method`` (sale orders; invoices round
+per line);
 unbalanced moves raise a UserError at create/write (unless ``check_move_validity=False``);
 ``action_post`` returns False, numbers the move per journal and refuses a second post ("must be
 in draft"); a bank statement line creates and posts its move, with the counterpart on the
@@ -36,7 +38,7 @@ from .orm import (
     text,
 )
 
-__all__ = ["ACCOUNT_TYPES", "MODELS", "compute_line_taxes", "tax_is_included"]
+__all__ = ["ACCOUNT_TYPES", "MODELS", "compute_line_taxes", "document_amounts", "rounding_method", "tax_is_included"]
 
 ACCOUNT_TYPES = (
     "asset_receivable", "asset_cash", "asset_current", "asset_non_current", "asset_prepayments", "asset_fixed",
@@ -57,9 +59,20 @@ def tax_is_included(env: Env, tax: Record) -> bool:
     return company.get("account_price_include") == "tax_included"
 
 
-def _tax_amounts(env: Env, tax_ids: list[int], price_unit: float, quantity: float, discount: float
-                 ) -> tuple[float, list[tuple[int, float]], float]:
-    """(untaxed, [(tax id, amount)], total), each amount rounded to the cent (round per line)."""
+def rounding_method(env: Env, company_id: int | None = None) -> str:
+    """The company's ``tax_calculation_rounding_method`` (Odoo's default: round per line)."""
+    company = env.db.table("res.company").get(company_id or env.company_id) or {}
+    return str(company.get("tax_calculation_rounding_method") or "round_per_line")
+
+
+def _tax_amounts(env: Env, tax_ids: list[int], price_unit: float, quantity: float, discount: float,
+                 round_line: bool = True) -> tuple[float, list[tuple[int, float]], float]:
+    """(untaxed, [(tax id, amount)], total) of one line, as Odoo 18's ``_get_tax_details``:
+    each amount rounded to the cent when ``round_line`` (company rounding "round per line"),
+    raw otherwise ("round globally": the document rounds the sums, see :func:`document_amounts`)."""
+    def rnd(value: float) -> float:
+        return float_round(value) if round_line else value
+
     taxes_table = env.db.table("account.tax")
     taxes = sorted((taxes_table[t] for t in tax_ids if t in taxes_table), key=lambda t: (t.get("sequence", 1), t["id"]))
     flat: list[Record] = []
@@ -73,24 +86,26 @@ def _tax_amounts(env: Env, tax_ids: list[int], price_unit: float, quantity: floa
     excluded = [t for t in flat if not tax_is_included(env, t)]
     amounts: list[tuple[int, float]] = []
     if included:
-        total_included = float_round(raw)
+        total_included = rnd(raw)
         fixed = sum(t.get("amount", 0.0) * quantity for t in included if t.get("amount_type") == "fixed")
         division = [t for t in included if t.get("amount_type") == "division"]
         percents = [t for t in included if t.get("amount_type", "percent") == "percent"]
-        rate = sum(t.get("amount", 0.0) for t in percents)
+        rate = sum(t.get("amount", 0.0) for t in percents) / 100.0
         remaining = total_included - fixed - sum(total_included * t.get("amount", 0.0) / 100.0 for t in division)
-        base = remaining / (1 + rate / 100.0)
+        # Odoo 18's _eval_tax_amount_price_included, in the same float operations.
+        to_price_excluded_factor = 1 / (1 + rate) if rate != -1 else 0.0
         for t in included:
             kind = t.get("amount_type", "percent")
             if kind == "fixed":
-                amounts.append((t["id"], float_round(t.get("amount", 0.0) * quantity)))
+                amounts.append((t["id"], rnd(t.get("amount", 0.0) * quantity)))
             elif kind == "division":
-                amounts.append((t["id"], float_round(total_included * t.get("amount", 0.0) / 100.0)))
+                amounts.append((t["id"], rnd(total_included * t.get("amount", 0.0) / 100.0)))
             else:
-                amounts.append((t["id"], float_round(base * t.get("amount", 0.0) / 100.0)))
-        untaxed = float_round(total_included - sum(a for _, a in amounts))
+                amounts.append((t["id"], rnd(remaining * to_price_excluded_factor * t.get("amount", 0.0) / 100.0)))
+        untaxed = total_included - sum(a for _, a in amounts)
+        untaxed = float_round(untaxed) if round_line else untaxed
     else:
-        untaxed = float_round(raw)
+        untaxed = rnd(raw)
     for t in excluded:
         kind = t.get("amount_type", "percent")
         amount = t.get("amount", 0.0)
@@ -100,16 +115,37 @@ def _tax_amounts(env: Env, tax_ids: list[int], price_unit: float, quantity: floa
             value = untaxed / (1 - amount / 100.0) - untaxed if amount != 100 else 0.0
         else:
             value = untaxed * amount / 100.0
-        amounts.append((t["id"], float_round(value)))
-    tax_total = float_round(sum(a for _, a in amounts))
-    return untaxed, amounts, float_round(untaxed + tax_total)
+        amounts.append((t["id"], rnd(value)))
+    tax_total = sum(a for _, a in amounts)
+    return untaxed, amounts, rnd(untaxed + tax_total)
 
 
-def compute_line_taxes(env: Env, tax_ids: list[int], price_unit: float, quantity: float, discount: float
-                       ) -> tuple[float, float, float]:
-    """(price_subtotal, price_tax, price_total) of one line."""
-    untaxed, amounts, total = _tax_amounts(env, tax_ids, price_unit, quantity, discount)
+def compute_line_taxes(env: Env, tax_ids: list[int], price_unit: float, quantity: float, discount: float,
+                       round_line: bool = True) -> tuple[float, float, float]:
+    """(price_subtotal, price_tax, price_total) of one line: rounded to the cent (Odoo stores the
+    monetary subtotal and total rounded; ``price_tax`` is their difference)."""
+    untaxed, _amounts, total = _tax_amounts(env, tax_ids, price_unit, quantity, discount, round_line)
+    untaxed, total = float_round(untaxed), float_round(total)
     return untaxed, float_round(total - untaxed), total
+
+
+def document_amounts(env: Env, lines: list[tuple[list[int], float, float, float]], method: str
+                     ) -> tuple[float, float]:
+    """(amount_untaxed, amount_tax) of a document whose lines are (tax ids, price unit,
+    quantity, discount), as Odoo 18's ``_round_base_lines_tax_details``: the raw amounts are
+    summed and the sums rounded, the untaxed amount once for the document and the tax once per
+    tax. With "round per line" the raw amounts are already rounded per line; with "round
+    globally" they are not, so a document of two 3.99 shipping lines at 19 % included carries
+    round(2 × 0.63706) = 1.27 of VAT, not 0.64 + 0.64."""
+    round_line = method != "round_globally"
+    untaxed = 0.0
+    per_tax: dict[int, float] = {}
+    for tax_ids, price_unit, quantity, discount in lines:
+        line_untaxed, amounts, _total = _tax_amounts(env, tax_ids, price_unit, quantity, discount, round_line)
+        untaxed += line_untaxed
+        for tax_id, amount in amounts:
+            per_tax[tax_id] = per_tax.get(tax_id, 0.0) + amount
+    return float_round(untaxed), float_round(sum(float_round(amount) for amount in per_tax.values()))
 
 
 class AccountTax(Model):

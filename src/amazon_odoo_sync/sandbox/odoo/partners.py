@@ -46,6 +46,8 @@ class ResCompany(Model):
         "country_id": many2one("res.country"),
         "partner_id": many2one("res.partner"),
         "account_price_include": selection(("tax_included", "tax_excluded"), default="tax_excluded"),
+        "tax_calculation_rounding_method": selection(("round_per_line", "round_globally"),
+                                                     default="round_per_line"),
         "account_sale_tax_id": many2one("account.tax"),
         "account_purchase_tax_id": many2one("account.tax"),
         "active": boolean(default=True),

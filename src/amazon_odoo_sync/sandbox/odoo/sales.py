@@ -7,15 +7,16 @@ confirmation."), writes ``state='sale'`` **and ``date_order`` = now**, and creat
 picking for goods lines; ``action_cancel`` returns the ``sale.order.cancel`` wizard action for
 non-draft orders unless the context has ``disable_cancel_warning``; locked orders refuse
 cancellation and line edits; only draft/cancelled orders can be deleted; line totals follow the
-taxes (price excluded unless the tax is configured as included); ``client_order_ref`` and
-``origin`` are not unique.
+taxes (price excluded unless the tax is configured as included); the order's untaxed amount and
+tax round per line or per document after the company's ``tax_calculation_rounding_method``
+(``accounting.document_amounts``); ``client_order_ref`` and ``origin`` are not unique.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .accounting import compute_line_taxes
+from .accounting import compute_line_taxes, document_amounts, rounding_method
 from .database import Record
 from .errors import UserError
 from .mail import MailThread
@@ -27,6 +28,7 @@ from .orm import (
     char,
     date_field,
     datetime_field,
+    float_round,
     floating,
     html,
     integer,
@@ -150,12 +152,13 @@ class SaleOrder(MailThread, Model):
 
     def _amount(self, name: str) -> Any:
         def compute(env: Env, row: Record) -> float:
-            line = env["sale.order.line"]
             table = env.db.table("sale.order.line")
-            key = {"amount_untaxed": "price_subtotal", "amount_tax": "price_tax", "amount_total": "price_total"}[name]
-            total = sum(line._get(env, table[i], key) for i in env.db.lookup("sale.order.line", "order_id", row["id"])
-                        or ())
-            return float(round(total, 2))
+            lines = [table[i] for i in env.db.lookup("sale.order.line", "order_id", row["id"]) or ()]
+            untaxed, tax = document_amounts(
+                env, [(line.get("tax_id") or [], line.get("price_unit", 0.0), line.get("product_uom_qty", 0.0),
+                       line.get("discount", 0.0)) for line in lines if not line.get("display_type")],
+                rounding_method(env, row.get("company_id")))
+            return {"amount_untaxed": untaxed, "amount_tax": tax, "amount_total": float_round(untaxed + tax)}[name]
         return compute
 
     def _invoices(self, env: Env, row: Record) -> list[int]:
@@ -426,8 +429,10 @@ class SaleOrderLine(Model):
     def _taxes(self, env: Env, row: Record) -> tuple[float, float, float]:
         if row.get("display_type"):
             return (0.0, 0.0, 0.0)
+        order = env.row("sale.order", row["order_id"])
         return compute_line_taxes(env, row.get("tax_id") or [], row.get("price_unit", 0.0),
-                                  row.get("product_uom_qty", 0.0), row.get("discount", 0.0))
+                                  row.get("product_uom_qty", 0.0), row.get("discount", 0.0),
+                                  rounding_method(env, order.get("company_id")) != "round_globally")
 
     def _amount(self, name: str) -> Any:
         index = {"price_subtotal": 0, "price_tax": 1, "price_total": 2}[name]
