@@ -22,8 +22,10 @@ def order_item(
     shipping: Decimal | str = "0",
     shipping_tax: Decimal | str = "0",
     gift_wrap: Decimal | str = "0",
+    gift_wrap_tax: Decimal | str = "0",
     discount: Decimal | str = "0",
     shipping_discount: Decimal | str = "0",
+    discount_tax: Decimal | str = "0",
     gift_message: str | None = None,
     facilitator: bool = False,
     item_id: str | None = None,
@@ -35,7 +37,9 @@ def order_item(
         breakdowns.append({"type": "SHIPPING", "subtotal": money(shipping, currency)})
     if Decimal(str(gift_wrap)):
         breakdowns.append({"type": "GIFT_WRAP", "subtotal": money(gift_wrap, currency)})
-    taxes = [("ITEM", tax), ("SHIPPING", shipping_tax)]
+    # Amazon reports the tax of discounts as a negative DISCOUNT subtype of TAX.
+    taxes = [("ITEM", tax), ("SHIPPING", shipping_tax), ("GIFT_WRAP", gift_wrap_tax),
+             ("DISCOUNT", -Decimal(str(discount_tax)))]
     tax_details = [{"subtype": s, "value": money(v, currency)} for s, v in taxes if Decimal(str(v))]
     if tax_details:
         total_tax = sum(Decimal(str(v)) for _, v in taxes)

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from ..amazon.marketplaces import by_code
 from ..config import Settings
+from ..mapping.money import RoundingMethod
 from ..mapping.sale_order import OdooTargets, TaxRef
 from ..odoo.client import OdooClient
 from ..odoo.setup import ensure_odoo_setup
@@ -25,6 +26,12 @@ async def load_targets(odoo: OdooClient, settings: Settings) -> Mapping[str, Odo
     products = setup.products
     tax_ids = [t.tax_id for t in setup.marketplaces.values() if t.tax_id]
     taxes = {int(row["id"]): row for row in await odoo.read("account.tax", tax_ids, ["amount", "price_include"])}
+    # The plan predicts Odoo's tax amounts, which depend on how the company rounds them.
+    company_ids = sorted({t.company_id for t in setup.marketplaces.values() if t.company_id})
+    rounding_methods: dict[int, RoundingMethod] = {
+        int(row["id"]): "round_globally" if row.get("tax_calculation_rounding_method") == "round_globally"
+        else "round_per_line"
+        for row in await odoo.read("res.company", company_ids, ["tax_calculation_rounding_method"])}
     result: dict[str, OdooTargets] = {}
     for code, found in setup.marketplaces.items():
         service = [products.get(c) for c in ("AMZ-SHIP", "AMZ-GIFT", "AMZ-PROMO", "AMZ-ROUND")]
@@ -38,5 +45,6 @@ async def load_targets(odoo: OdooClient, settings: Settings) -> Mapping[str, Odo
         result[by_code(code).id] = OdooTargets(
             company_id=found.company_id, warehouse_id=found.warehouse_id, fba_warehouse_id=found.fba_warehouse_id,
             pricelist_id=found.pricelist_id, team_id=found.team_id, tax=tax, shipping_product_id=ship,
-            gift_wrap_product_id=gift, discount_product_id=promo, rounding_product_id=rounding)
+            gift_wrap_product_id=gift, discount_product_id=promo, rounding_product_id=rounding,
+            tax_rounding=rounding_methods.get(found.company_id, "round_per_line"))
     return result

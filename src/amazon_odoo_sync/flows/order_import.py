@@ -39,7 +39,7 @@ from ..logs import get_logger
 from ..mapping.amazon_order import AmazonOrder, parse_order_v2026
 from ..mapping.order_status import OrderAction, decide
 from ..mapping.partner import PartnerPlan, PartnerSpec, plan_partners
-from ..mapping.sale_order import OdooTargets, SaleOrderPlan, UnknownSkuError, plan_sale_order
+from ..mapping.sale_order import ROUNDING_LABEL, OdooTargets, SaleOrderPlan, UnknownSkuError, plan_sale_order
 from ..metrics import ORDER_CONFIRM_LATENCY
 from ..odoo.client import OdooClient
 from ..store import audit, external_ids, quarantine, reservations
@@ -299,10 +299,13 @@ class OrderImporter:
     async def _fix_totals(self, plans: dict[str, SaleOrderPlan], odoo_ids: dict[str, int],
                           states: dict[str, str]) -> None:
         """Odoo's total must equal Amazon's to the cent. The plan predicts Odoo's rounding; if
-        this Odoo rounds differently, one more rounding line makes the difference explicit."""
+        this Odoo rounds differently, one more rounding line makes the difference explicit. A
+        tax that is still not Amazon's (a rate that differs from Amazon's, a rounding this
+        model does not know) is logged with both amounts: nothing here may hide it."""
         if not odoo_ids:
             return
-        rows = await self.odoo.read(SALE_ORDER, list(odoo_ids.values()), ["amount_total", "client_order_ref"])
+        rows = await self.odoo.read(SALE_ORDER, list(odoo_ids.values()),
+                                    ["amount_total", "amount_tax", "client_order_ref"])
         by_ref = {row["client_order_ref"]: row for row in rows}
         for order_id, plan in plans.items():
             row = by_ref.get(order_id)
@@ -311,9 +314,14 @@ class OrderImporter:
             difference = plan.amazon_total - Decimal(str(row["amount_total"])).quantize(Decimal("0.01"))
             if difference:
                 await self.odoo.write(SALE_ORDER, [odoo_ids[order_id]], {"order_line": [(0, 0, {
-                    "product_id": plan.rounding_product_id, "name": "Rounding difference with Amazon's total",
+                    "product_id": plan.rounding_product_id, "name": ROUNDING_LABEL,
                     "product_uom_qty": 1, "price_unit": float(difference), "tax_id": [(6, 0, [])]})]},
                     context=QUIET)
+            odoo_tax = Decimal(str(row["amount_tax"])).quantize(Decimal("0.01"))
+            if odoo_tax != plan.amazon_tax:
+                _log.warning("order.tax_differs", account=self.account, amazon_order_id=order_id,
+                             amazon_tax=str(plan.amazon_tax), odoo_tax=str(odoo_tax),
+                             predicted_tax=str(plan.expected_tax))
 
     async def _confirm(self, conn: AsyncConnection[Any], drafts: list[str], odoo_ids: dict[str, int],
                        orders: dict[str, AmazonOrder], result: ImportResult) -> list[str]:

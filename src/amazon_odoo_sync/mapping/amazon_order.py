@@ -136,6 +136,12 @@ class AmazonOrder:
         """Pending orders carry no prices yet."""
         return self.status not in ("PENDING", "PENDING_AVAILABILITY")
 
+    def seller_tax(self) -> Decimal:
+        """The tax in :meth:`seller_total`: what the seller owes of Amazon's tax (all of it on
+        tax-included marketplaces, none of what Amazon collects as marketplace facilitator)."""
+        include = self.marketplace.prices_include_tax
+        return sum((item.tax for item in self.items if include or not item.marketplace_facilitator_tax), ZERO)
+
     def seller_total(self) -> Decimal:
         """What the order is worth to the seller, VAT included where the seller owes it.
 

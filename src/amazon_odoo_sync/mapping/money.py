@@ -1,17 +1,26 @@
-"""Money as ``Decimal`` with an explicit currency, and Odoo's rounding rules for order totals."""
+"""Money as ``Decimal`` with an explicit currency, and Odoo 18's rounding of a sale order's
+untaxed amount and tax in either of its rounding methods (:func:`odoo_order_amounts`)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from fractions import Fraction
+from typing import Any, Literal
 
 from ..exceptions import DataError
 
-__all__ = ["CENT", "ZERO", "Money", "line_amounts", "parse_money", "round_money"]
+__all__ = ["CENT", "ROUNDING_METHODS", "ZERO", "Money", "OdooLine", "RoundingMethod", "odoo_order_amounts",
+           "parse_money", "round_money"]
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
+
+#: Odoo's company setting ``tax_calculation_rounding_method``.
+RoundingMethod = Literal["round_per_line", "round_globally"]
+ROUNDING_METHODS: tuple[RoundingMethod, ...] = ("round_per_line", "round_globally")
 
 
 def round_money(value: Decimal, precision: Decimal = CENT) -> Decimal:
@@ -53,15 +62,54 @@ def parse_money(value: Any, where: str, currency: str | None = None) -> Money | 
     return Money(amount=amount, currency=str(code))
 
 
-def line_amounts(price_unit: Decimal, quantity: Decimal, tax_rate: Decimal,
-                 price_include: bool) -> tuple[Decimal, Decimal]:
-    """(subtotal, tax) of one sale order line as Odoo 18 computes them with one percent tax,
-    currency rounding 0.01 and the default "round per line" method. Odoo's order total is the
-    sum of both over all lines."""
-    base = price_unit * quantity
-    if price_include:
-        total = round_money(base)
-        tax = round_money(total - total / (1 + tax_rate / 100)) if tax_rate else ZERO
-        return total - tax, tax
-    subtotal = round_money(base)
-    return subtotal, round_money(subtotal * tax_rate / 100)
+@dataclass(frozen=True, kw_only=True)
+class OdooLine:
+    """One sale order line as Odoo's tax engine sees it: one percent tax or none."""
+
+    price_unit: Decimal
+    quantity: Decimal = Decimal(1)
+    tax_rate: Decimal | None = None  # percent; None: no tax on the line
+    price_include: bool = False
+
+
+def _round_exact(value: Fraction) -> Decimal:
+    """Half-up (away from zero) to the cent of an exact value."""
+    cents = math.floor(abs(value) * 100 + Fraction(1, 2))
+    return Decimal(cents if value >= 0 else -cents) * CENT
+
+
+def _raw_line(line: OdooLine, method: RoundingMethod) -> tuple[Fraction, Fraction]:
+    """(untaxed, tax) of one line before the document's rounding: rounded to the cent with
+    ``round_per_line``, exact with ``round_globally`` (Odoo 18's ``_get_tax_details``)."""
+    def rnd(value: Fraction) -> Fraction:
+        return Fraction(_round_exact(value)) if method == "round_per_line" else value
+
+    base = rnd(Fraction(line.price_unit) * Fraction(line.quantity))
+    if line.tax_rate is None:
+        return base, Fraction(0)
+    rate = Fraction(line.tax_rate)
+    tax = rnd(base * rate / (100 + rate) if line.price_include else base * rate / 100)
+    return (base - tax if line.price_include else base), tax
+
+
+def odoo_order_amounts(lines: Iterable[OdooLine], method: RoundingMethod) -> tuple[Decimal, Decimal]:
+    """(amount_untaxed, amount_tax) Odoo 18 computes for a sale order with these lines.
+
+    Odoo 18 (``_round_base_lines_tax_details``) sums the raw amounts of the document and rounds
+    the sums: the untaxed amount once for the document, the tax once per tax. With
+    ``round_per_line`` the raw amounts are already rounded per line, so both are plain sums of
+    line amounts; with ``round_globally`` they are exact, and the order's tax is
+    round(Σ exact taxes), which is not the sum of the lines' rounded taxes.
+
+    Exact fractions, not Decimals: a sum of repeating decimals can be an exact half cent
+    (4.77 − 0.14 + 0.01 + 0.01 at 20 % included: 3.875), which Odoo rounds up; 50 digits of
+    Decimal make it 3.87499… and round it down."""
+    untaxed = Fraction(0)
+    taxes: dict[tuple[Decimal, bool], Fraction] = {}
+    for line in lines:
+        line_untaxed, line_tax = _raw_line(line, method)
+        untaxed += line_untaxed
+        if line.tax_rate is not None:
+            key = (line.tax_rate, line.price_include)
+            taxes[key] = taxes.get(key, Fraction(0)) + line_tax
+    return _round_exact(untaxed), sum((_round_exact(t) for t in taxes.values()), ZERO)

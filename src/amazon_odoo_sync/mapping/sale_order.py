@@ -1,10 +1,17 @@
 """Amazon order → the values of one Odoo ``sale.order`` create call (pure; no I/O).
 
-Lines: one per Amazon item (quantity and unit price as Amazon charged), a delivery line for
-shipping (and one for a shipping discount), a gift-wrap line, discount lines for promotions, and
-a rounding line when Odoo's own rounding cannot reach Amazon's total to the cent. Taxes: the
-marketplace's tax, price-included on tax-included marketplaces; marketplace-facilitator tax
-(collected by Amazon, US/CA) is not the seller's revenue and is left out.
+Lines: one per Amazon item (quantity and unit price as Amazon charged), and, per item that
+carries them, a delivery line for its shipping (and one for its shipping discount), a gift-wrap
+line (and its discount), a discount line for its promotions. Amazon computes the tax of each of
+these charges separately and rounds it; one Odoo line per charge lets Odoo round the same
+amounts (two items shipped at 3.99 each in Germany: Amazon's VAT is 0.64 + 0.64; a merged
+shipping line of 7.98 carries 1.27).
+
+Taxes: the marketplace's tax, price-included on tax-included marketplaces; marketplace-facilitator
+tax (collected by Amazon, US/CA) is not the seller's revenue and is left out. The plan predicts
+Odoo's ``amount_untaxed`` and ``amount_tax`` in the company's rounding method
+(:func:`~amazon_odoo_sync.mapping.money.odoo_order_amounts`) and, when they are not Amazon's,
+adds correction lines so that both are (see :func:`_corrections`).
 """
 
 from __future__ import annotations
@@ -17,10 +24,10 @@ from typing import Any
 
 from ..exceptions import DataError
 from .amazon_order import AmazonOrder
-from .money import ZERO, line_amounts, round_money
+from .money import CENT, OdooLine, RoundingMethod, odoo_order_amounts, round_money
 
-__all__ = ["OdooTargets", "SaleOrderPlan", "TaxRef", "UnknownSkuError", "odoo_datetime",
-           "plan_sale_order"]
+__all__ = ["ROUNDING_LABEL", "TAX_CORRECTION_LABEL", "OdooTargets", "SaleOrderPlan", "TaxRef", "UnknownSkuError",
+           "odoo_datetime", "plan_sale_order"]
 
 
 class UnknownSkuError(DataError):
@@ -53,18 +60,27 @@ class OdooTargets:
     gift_wrap_product_id: int
     discount_product_id: int
     rounding_product_id: int
+    #: The company's ``tax_calculation_rounding_method``.
+    tax_rounding: RoundingMethod = "round_per_line"
 
 
 @dataclass(frozen=True, kw_only=True)
 class SaleOrderPlan:
     amazon_order_id: str
     values: dict[str, Any]
-    #: What Odoo will compute as ``amount_total`` for ``values`` (rounding line included).
+    #: What Odoo will compute as ``amount_total`` for ``values`` (correction lines included).
     expected_total: Decimal
     #: Amazon's total for the seller (see ``AmazonOrder.seller_total``).
     amazon_total: Decimal
+    #: What Odoo will compute as ``amount_untaxed`` and ``amount_tax``.
+    expected_untaxed: Decimal
+    expected_tax: Decimal
+    #: Amazon's tax for the seller (``AmazonOrder.seller_tax``) and the rest of its total.
+    amazon_untaxed: Decimal
+    amazon_tax: Decimal
     #: The Amazon purchase date in Odoo's format, to write back after ``action_confirm``.
     date_order: str
+    #: Amazon's total less what the lines without correction come to in Odoo.
     rounding: Decimal
     #: The service product for a rounding line (one more is added if this Odoo rounds otherwise).
     rounding_product_id: int
@@ -86,6 +102,58 @@ def _line(product_id: int, name: str, quantity: Decimal, price_unit: Decimal, ta
     }
     values.update(extra)
     return values
+
+
+def _odoo_line(price_unit: Decimal, quantity: Decimal, tax: TaxRef | None) -> OdooLine:
+    return OdooLine(price_unit=price_unit, quantity=quantity, tax_rate=tax.rate if tax else None,
+                    price_include=bool(tax and tax.price_include))
+
+
+#: Search for a taxed correction line at most this many cents past the first estimate.
+_SEARCH_CENTS = 500
+
+ROUNDING_LABEL = "Rounding difference with Amazon's total"
+TAX_CORRECTION_LABEL = "Tax rounding difference with Amazon's tax"
+
+
+def _corrections(lines: list[OdooLine], tax: TaxRef | None, method: RoundingMethod, amazon_untaxed: Decimal,
+                 amazon_tax: Decimal) -> list[tuple[Decimal, TaxRef | None, str]]:
+    """(price, tax, name) of the lines that make Odoo's untaxed amount and tax Amazon's.
+
+    Odoo has no tax-only line, and changing one line's price moves its untaxed amount and its tax
+    together (by the tax rate, give or take a cent of rounding): it can put the total right but
+    not both halves. Two lines can reach any pair: a line *with the marketplace's tax* whose
+    rounded tax is exactly the missing tax (0.04 at 19 % included carries 0.01 of VAT), then a
+    line *without tax* for what remains of the untaxed difference. The tax stays on the
+    marketplace's tax record, so the VAT report shows it where it belongs. Found by trying
+    prices cent by cent from the estimate, against the same model of Odoo's rounding (with
+    ``round_globally`` a line's tax moves the rounded sum of the document, not its own).
+
+    A tax difference larger than rounding can explain (a wrong rate in Odoo, a reduced rate
+    Amazon applied) is not "corrected": only the total is put right, and the plan's
+    ``expected_tax`` then says how far Odoo is from Amazon."""
+    untaxed, amount_tax = odoo_order_amounts(lines, method)
+    result: list[tuple[Decimal, TaxRef | None, str]] = []
+    tax_gap = amazon_tax - amount_tax
+    taxed_lines = sum(1 for line in lines if line.tax_rate is not None)
+    if tax_gap and tax is not None and tax.rate > 0 and abs(tax_gap) <= CENT * (taxed_lines + 1):
+        factor = tax.rate / (100 + tax.rate) if tax.price_include else tax.rate / 100
+        estimate = int(abs(tax_gap) / factor / CENT)
+        sign = 1 if tax_gap > 0 else -1
+        for cents in range(max(1, estimate - 3), estimate + _SEARCH_CENTS):
+            price = sign * cents * CENT
+            trial = [*lines, _odoo_line(price, Decimal(1), tax)]
+            trial_untaxed, trial_tax = odoo_order_amounts(trial, method)
+            if trial_tax == amazon_tax:
+                result.append((price, tax, TAX_CORRECTION_LABEL))
+                untaxed, amount_tax = trial_untaxed, trial_tax
+                break
+    # A line without tax adds its price, exactly, to the untaxed amount in either method: once
+    # the tax is Amazon's, the rest of the total's difference is the untaxed amount's.
+    difference = amazon_untaxed + amazon_tax - untaxed - amount_tax
+    if difference:
+        result.append((difference, None, ROUNDING_LABEL))
+    return result
 
 
 def plan_sale_order(
@@ -114,44 +182,43 @@ def plan_sale_order(
     # On tax-excluded marketplaces Amazon's facilitator tax is not ours: no tax on the lines then.
     tax = targets.tax if include or not all(i.marketplace_facilitator_tax for i in items) else None
     lines: list[dict[str, Any]] = []
-    computed = ZERO
+    model: list[OdooLine] = []
 
     def add(product_id: int, name: str, quantity: Decimal, price_unit: Decimal,
             line_tax: TaxRef | None, **extra: Any) -> None:
-        nonlocal computed
         lines.append(_line(product_id, name, quantity, price_unit, line_tax, **extra))
-        rate = line_tax.rate if line_tax else ZERO
-        included = bool(line_tax and line_tax.price_include)
-        subtotal, amount_tax = line_amounts(price_unit, quantity, rate, included)
-        computed += subtotal + amount_tax
+        model.append(_odoo_line(price_unit, quantity, line_tax))
 
+    level = order.service_level or "Standard"
     for item in items:
         quantity = Decimal(item.quantity)
         price_unit = round_money(item.item_amount / quantity)
         name = f"[{item.sku}] {item.title}" if item.title else item.sku
         add(products[item.sku], name, quantity, price_unit, tax)
-        if item.item_discount:
-            promos = ", ".join(item.promotion_ids) or "Amazon promotion"
-            add(targets.discount_product_id, f"Discount {item.sku} ({promos})", Decimal(1),
-                -item.item_discount, tax)
-
-    shipping = sum((i.shipping_amount for i in items), ZERO)
-    shipping_discount = sum((i.shipping_discount for i in items), ZERO)
-    gift_wrap = sum((i.gift_wrap_amount - i.gift_wrap_discount for i in items), ZERO)
-    if shipping:
-        add(targets.shipping_product_id, f"Shipping ({order.service_level or 'Standard'})", Decimal(1),
-            shipping, tax, is_delivery=True)
-    if shipping_discount:
-        add(targets.shipping_product_id, "Shipping discount", Decimal(1), -shipping_discount, tax,
-            is_delivery=True)
-    if gift_wrap:
-        add(targets.gift_wrap_product_id, "Gift wrap", Decimal(1), gift_wrap, tax)
+        # Amazon taxes each charge of each item on its own: one line per charge and item.
+        charges: list[tuple[int, str, Decimal, dict[str, Any]]] = [
+            (targets.discount_product_id,
+             f"Discount {item.sku} ({', '.join(item.promotion_ids) or 'Amazon promotion'})",
+             -item.item_discount, {}),
+            (targets.shipping_product_id, f"Shipping {item.sku} ({level})", item.shipping_amount,
+             {"is_delivery": True}),
+            (targets.shipping_product_id, f"Shipping discount {item.sku}", -item.shipping_discount,
+             {"is_delivery": True}),
+            (targets.gift_wrap_product_id, f"Gift wrap {item.sku}", item.gift_wrap_amount, {}),
+            (targets.gift_wrap_product_id, f"Gift wrap discount {item.sku}", -item.gift_wrap_discount, {}),
+        ]
+        for product_id, charge_name, amount, extra in charges:
+            if amount:
+                add(product_id, charge_name, Decimal(1), amount, tax, **extra)
 
     amazon_total = order.seller_total()
-    rounding = amazon_total - computed
-    if rounding:
-        add(targets.rounding_product_id, "Rounding difference with Amazon's total", Decimal(1),
-            rounding, None)
+    amazon_tax = order.seller_tax()
+    amazon_untaxed = amazon_total - amazon_tax
+    untaxed, amount_tax = odoo_order_amounts(model, targets.tax_rounding)
+    rounding = amazon_total - untaxed - amount_tax
+    for price, line_tax, label in _corrections(model, tax, targets.tax_rounding, amazon_untaxed, amazon_tax):
+        add(targets.rounding_product_id, label, Decimal(1), price, line_tax)
+    untaxed, amount_tax = odoo_order_amounts(model, targets.tax_rounding)
 
     gift_messages = [f"{i.sku}: {i.gift_message}" for i in items if i.gift_message]
     note = "Gift message — " + " | ".join(gift_messages) if gift_messages else False
@@ -178,8 +245,12 @@ def plan_sale_order(
     return SaleOrderPlan(
         amazon_order_id=order.order_id,
         values=values,
-        expected_total=computed,
+        expected_total=untaxed + amount_tax,
         amazon_total=amazon_total,
+        expected_untaxed=untaxed,
+        expected_tax=amount_tax,
+        amazon_untaxed=amazon_untaxed,
+        amazon_tax=amazon_tax,
         date_order=odoo_datetime(order.purchase_date),
         rounding=rounding,
         rounding_product_id=targets.rounding_product_id,
