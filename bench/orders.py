@@ -55,7 +55,7 @@ from fastapi import FastAPI  # noqa: E402
 from psycopg_pool import AsyncConnectionPool  # noqa: E402
 
 from amazon_odoo_sync.amazon.sqs import SqsClient  # noqa: E402
-from amazon_odoo_sync.demo.reconcile import Reconciliation, expected_in_odoo, reconcile  # noqa: E402
+from amazon_odoo_sync.demo.reconcile import ODOO_FIELDS, Reconciliation, expected_in_odoo, reconcile  # noqa: E402
 from amazon_odoo_sync.demo.wiring import (  # noqa: E402
     OdooTarget,
     prepare_odoo,
@@ -477,8 +477,7 @@ class Bench:
         odoo = await rt.odoo()
         for _ in range(10):
             truth = (await admin.get(f"{sim.url}/_sim/orders")).json()["orders"]
-            rows = await odoo.search_read("sale.order", [("client_order_ref", "!=", False)],
-                                          ["client_order_ref", "amount_total", "state"],
+            rows = await odoo.search_read("sale.order", [("client_order_ref", "!=", False)], list(ODOO_FIELDS),
                                           context={"active_test": False})
             out.reconciliation = reconcile(truth, rows)
             if out.reconciliation.ok or time.monotonic() > deadline:
@@ -615,10 +614,12 @@ def report(out: Outcome, args: argparse.Namespace) -> None:
     if rec is not None:
         print(f"  reconciliation      : {'OK' if rec.ok else 'DIFFERENCES'}  "
               + ", ".join(f"{line.marketplace} {line.amazon_orders}/{line.odoo_orders} "
-                          f"{line.amazon_amount}/{line.odoo_amount} {line.currency}" for line in rec.lines))
+                          f"{line.amazon_amount}/{line.odoo_amount} (tax {line.amazon_tax}/{line.odoo_tax}) "
+                          f"{line.currency}" for line in rec.lines))
         for diff in rec.differences[:10]:
             print(f"    {diff.amazon_order_id} {diff.marketplace}: {diff.problem} "
-                  f"{diff.amazon_amount or ''} {diff.odoo_amount or ''}")
+                  f"{diff.amazon_amount or ''} {diff.odoo_amount or ''} "
+                  f"tax {diff.amazon_tax or ''} {diff.odoo_tax or ''}")
 
 
 def calls_per_order(out: Outcome) -> float:

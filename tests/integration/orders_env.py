@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from amazon_odoo_sync.config import Settings
-from amazon_odoo_sync.demo.reconcile import Reconciliation, reconcile
+from amazon_odoo_sync.demo.reconcile import ODOO_FIELDS, Reconciliation, reconcile
 from amazon_odoo_sync.demo.wiring import (
     OdooTarget,
     prepare_odoo,
@@ -54,14 +54,16 @@ class OrdersEnv:
 
     async def reconcile(self) -> Reconciliation:
         odoo = await self.runtime.odoo()
-        rows = await odoo.search_read("sale.order", [("client_order_ref", "!=", False)],
-                                      ["client_order_ref", "amount_total", "state"],
+        rows = await odoo.search_read("sale.order", [("client_order_ref", "!=", False)], list(ODOO_FIELDS),
                                       context={"active_test": False})
         return reconcile([order_summary(o) for o in self.world.orders()], rows)
 
 
 @asynccontextmanager
-async def orders_env(db_url: str, *, scenario: str = "demo", seed: int = 11, **sim: Any) -> AsyncIterator[OrdersEnv]:
+async def orders_env(db_url: str, *, scenario: str = "demo", seed: int = 11, tax_rounding: str | None = None,
+                     **sim: Any) -> AsyncIterator[OrdersEnv]:
+    """``tax_rounding``: the Odoo companies' ``tax_calculation_rounding_method`` (Odoo's default
+    when None)."""
     spec = load_scenario(scenario)
     sim_app, world = make_simulator(spec, seed=seed, speed=0, **sim)
     emulator_app = create_emulator(latency_scale=0.0)
@@ -81,6 +83,9 @@ async def orders_env(db_url: str, *, scenario: str = "demo", seed: int = 11, **s
         odoo = await runtime.odoo()
         setup = await prepare_odoo(odoo, settings)
         assert setup.ok, [i for i in setup.items if i.status not in ("present", "created")]
+        if tax_rounding:
+            await odoo.write("res.company", await odoo.search("res.company", []),
+                             {"tax_calculation_rounding_method": tax_rounding})
         await seed_catalog(odoo, [{"sku": o.sku, "price": o.price, "channel": o.channel, "quantity": o.quantity}
                                   for o in world.offers()])
         await set_cursors(pool, settings, spec.start)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from datetime import timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from structlog.testing import capture_logs
 
 from amazon_odoo_sync.flows.orders import fetch_notified_orders, import_pending, poll_orders
+from amazon_odoo_sync.mapping.sale_order import TAX_CORRECTION_LABEL
 from amazon_odoo_sync.metrics import SPAPI_CALLS
 from amazon_odoo_sync.sandbox.spapi.notifications import DeliveryRoutes, NotificationFaults
 from amazon_odoo_sync.sandbox.spapi.selling import SellingSettings, attach
@@ -55,6 +58,51 @@ async def test_polling_alone_makes_odoo_match_amazon(db_url: str) -> None:
         await drain(env)
         again = await env.reconcile()
         assert again.differences == [] and again.lines == result.lines
+
+
+@pytest.mark.parametrize("method", ["round_per_line", "round_globally"])
+async def test_each_orders_untaxed_amount_and_tax_are_amazons_in_both_rounding_methods(db_url: str,
+                                                                                       method: str) -> None:
+    """Issue #14: totals matched while the VAT of multi-item orders was a cent or two off.
+    The reconciliation compares every order's untaxed amount and tax; the demo world has EU
+    orders with several items shipped (and taxed) separately."""
+    async with orders_env(db_url, faults=False, tax_rounding=method) as env:
+        env.advance_to(env.scenario.start + timedelta(days=1))
+        await poll_all(env)
+        await drain(env)
+        result = await env.reconcile()
+        assert result.differences == []
+        assert all(line.matches for line in result.lines)
+        assert sum(line.amazon_tax for line in result.lines if line.currency == "EUR") > 0
+        odoo = await env.runtime.odoo()
+        shipping = await odoo.search_read("sale.order.line", [("is_delivery", "=", True)], ["order_id"])
+        per_order = Counter(row["order_id"][0] for row in shipping)
+        assert any(count > 1 for count in per_order.values())  # shipping per item, not merged
+        corrections = await odoo.search_count("sale.order.line", [("name", "=", TAX_CORRECTION_LABEL)])
+        if method == "round_globally":
+            assert corrections > 0  # Odoo's global rounding alone misses Amazon's VAT on some orders
+
+
+async def test_an_odoo_that_rounds_otherwise_keeps_amazons_total_and_says_the_tax_differs(db_url: str) -> None:
+    """The plan predicts the rounding the company had when the worker read it. Switched since
+    (round globally), Odoo's totals are still Amazon's (the import's rounding line), and every
+    order whose tax is not Amazon's is logged with both amounts, and shows in reconciliation."""
+    async with orders_env(db_url, faults=False) as env:
+        await env.runtime.refs()  # targets read now: round per line
+        odoo = await env.runtime.odoo()
+        await odoo.write("res.company", await odoo.search("res.company", []),
+                         {"tax_calculation_rounding_method": "round_globally"})
+        env.advance_to(env.scenario.start + timedelta(days=1))
+        await poll_all(env)
+        with capture_logs() as logs:
+            await drain(env)
+        result = await env.reconcile()
+        assert result.differences and {d.problem for d in result.differences} == {"tax differs"}
+        logged = {entry["amazon_order_id"]: entry for entry in logs if entry["event"] == "order.tax_differs"}
+        assert set(logged) == {d.amazon_order_id for d in result.differences}
+        for diff in result.differences:
+            assert (logged[diff.amazon_order_id]["amazon_tax"], logged[diff.amazon_order_id]["odoo_tax"]) == (
+                str(diff.amazon_tax), str(diff.odoo_tax))
 
 
 async def test_the_polling_backup_reads_all_marketplaces_of_an_account_in_one_search(db_url: str) -> None:

@@ -46,7 +46,7 @@ from ..exceptions import RetryableError
 from ..sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN
 from ..sandbox.spapi.scenario import load_scenario
 from ..store.migrate import upgrade
-from .reconcile import Reconciliation, expected_in_odoo, reconcile
+from .reconcile import ODOO_FIELDS, Reconciliation, expected_in_odoo, reconcile
 from .summary import count_orders, summarise_metrics
 from .wiring import (
     OdooTarget,
@@ -382,8 +382,7 @@ async def _drain(sim: httpx.AsyncClient, odoo: Any, options: DemoOptions, consol
         while True:
             processes.check()
             orders = (await sim.get("/_sim/orders")).json()["orders"]
-            rows = await odoo.search_read("sale.order", [("client_order_ref", "!=", False)],
-                                          ["client_order_ref", "amount_total", "state"])
+            rows = await odoo.search_read("sale.order", [("client_order_ref", "!=", False)], list(ODOO_FIELDS))
             result = reconcile(orders, rows)
             expected = sum(line.amazon_orders for line in result.lines)
             present = min(sum(line.odoo_orders for line in result.lines), expected)
@@ -443,18 +442,23 @@ class _Meter:
 
 def _print_reconciliation(result: Reconciliation, console: Console) -> None:
     table = Table(title="Reconciliation: Amazon vs Odoo (orders that belong in Odoo)")
-    for column in ("Marketplace", "Currency", "Amazon orders", "Amazon amount", "Odoo orders", "Odoo amount", ""):
-        table.add_column(column, justify="right" if "amount" in column or "orders" in column else "left")
+    for column in ("Marketplace", "Currency", "Amazon orders", "Amazon untaxed", "Amazon tax", "Odoo orders",
+                   "Odoo untaxed", "Odoo tax", ""):
+        table.add_column(column, justify="left" if column in ("Marketplace", "Currency", "") else "right")
     for line in result.lines:
-        table.add_row(line.marketplace, line.currency, str(line.amazon_orders), f"{line.amazon_amount:,.2f}",
-                      str(line.odoo_orders), f"{line.odoo_amount:,.2f}",
-                      "[green]✓[/]" if line.matches else "[red]✗[/]")
+        table.add_row(line.marketplace, line.currency, str(line.amazon_orders), f"{line.amazon_untaxed:,.2f}",
+                      f"{line.amazon_tax:,.2f}", str(line.odoo_orders), f"{line.odoo_untaxed:,.2f}",
+                      f"{line.odoo_tax:,.2f}", "[green]✓[/]" if line.matches else "[red]✗[/]")
     console.print(table)
     if result.differences:
         console.print(f"[red]{len(result.differences)} differences:[/]")
         for diff in result.differences[:30]:
-            console.print(f"  {diff.marketplace} {diff.amazon_order_id}: {diff.problem}"
-                          + (f" (Amazon {diff.amazon_amount}, Odoo {diff.odoo_amount})" if diff.odoo_amount else ""))
+            amounts = ""
+            if diff.odoo_amount is not None:
+                amounts = f" (Amazon {diff.amazon_amount}, Odoo {diff.odoo_amount})"
+            if diff.odoo_tax is not None:
+                amounts += f" (tax: Amazon {diff.amazon_tax}, Odoo {diff.odoo_tax})"
+            console.print(f"  {diff.marketplace} {diff.amazon_order_id}: {diff.problem}{amounts}")
     else:
-        console.print("[green]Every order and every amount matches, to the cent.[/]")
+        console.print("[green]Every order, its untaxed amount and its tax match, to the cent.[/]")
 
