@@ -96,3 +96,15 @@ def query_state(url: str, job_id: int) -> str:
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT status::text FROM procrastinate_jobs WHERE id = %s", (job_id,)).fetchone()
     return str(row[0]) if row else ""
+
+
+def test_worker_metrics_port_taken_is_a_short_message(db_url: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AOS_")} | {"DATABASE_URL": db_url}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([str(CLI), "worker", "--metrics-port", str(port)], env=env, cwd=tmp_path,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"--metrics-port {port}" in result.stderr and "Traceback" not in result.stderr

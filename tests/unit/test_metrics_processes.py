@@ -83,20 +83,6 @@ def test_without_a_multiprocess_directory_this_process_registry_is_exported() ->
     assert found[("aos_probe_total", ())] == 5
 
 
-def test_worker_metrics_port_is_refused_clearly_when_taken(tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        result = subprocess.run([Path(sys.executable).with_name("amazon-odoo-sync"), "worker", "--metrics-port",
-                                 str(port)], env={**os.environ, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"},
-                                capture_output=True, text=True, timeout=60, cwd=tmp_path)
-    assert result.returncode == 1
-    assert f"--metrics-port {port}" in result.stderr and "Traceback" not in result.stderr
-
-
 def job(attempts: int, **kwargs: str) -> Job:
     return Job(id=7, queue="orders", lock=None, queueing_lock=None, task_name="flows.orders.import_pending",
                attempts=attempts, task_kwargs=dict(kwargs))
