@@ -405,9 +405,16 @@ def read_notification(notification: Mapping[str, Any],
         raise DataError(f"not an {NOTIFICATION_TYPE} notification: {notification.get('NotificationType')!r}")
     metadata = notification.get("NotificationMetadata") or {}
     payload = notification.get("Payload") or {}
+    if not isinstance(metadata, Mapping) or not isinstance(payload, Mapping):
+        raise DataError(f"{NOTIFICATION_TYPE} notification: NotificationMetadata and Payload must be objects")
     notification_id, seller_id = metadata.get("NotificationId"), payload.get("SellerId")
     if not notification_id or not seller_id or not payload.get("SKU"):
         raise DataError(f"{NOTIFICATION_TYPE} notification lacks NotificationId, SellerId or SKU")
+    if not all(isinstance(v, str | int) for v in (notification_id, seller_id)) or not isinstance(payload["SKU"], str):
+        raise DataError(f"{NOTIFICATION_TYPE} notification: NotificationId, SellerId and SKU must be text")
+    # Read when the notification is applied (which networks it concerns): a list, or refused now.
+    if not isinstance(payload.get("FulfillmentInventoryByMarketplace"), list):
+        raise DataError(f"{NOTIFICATION_TYPE} of {payload['SKU']} without FulfillmentInventoryByMarketplace")
     account = account_for_seller(str(seller_id))
     if account is None:
         raise DataError(f"{NOTIFICATION_TYPE} for unknown seller {seller_id}")

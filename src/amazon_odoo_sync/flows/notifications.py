@@ -22,7 +22,8 @@ from ..store import accounts, inbox
 from . import fba_inventory, orders
 from .intake import ReadNotification
 
-__all__ = ["FLOW", "INTAKES", "Intake", "SellerDirectory", "quarantine_key", "store_notifications"]
+__all__ = ["FLOW", "INTAKES", "Intake", "SellerDirectory", "quarantine_key", "read_notification",
+           "store_notifications"]
 
 #: Quarantine flow of unreadable notifications.
 FLOW = "notifications"
@@ -49,6 +50,21 @@ INTAKES: dict[str, Intake] = {
 _DEFAULT = INTAKES["ORDER_CHANGE"]
 
 
+def read_notification(notification: Any, account_for_seller: Callable[[str], str | None]) -> ReadNotification:
+    """Which flow takes ``notification`` and whose it is (no I/O); DataError saying why when it
+    cannot be read."""
+    return _read(notification, account_for_seller)[1]
+
+
+def _read(notification: Any, account_for_seller: Callable[[str], str | None]) -> tuple[Intake, ReadNotification]:
+    if not isinstance(notification, Mapping):
+        raise DataError("a notification must be a JSON object")
+    # Read as the inbox will keep it: its ids are compared with the keys the inbox returns.
+    notification = inbox.as_stored(dict(notification))
+    intake = INTAKES.get(str(notification.get("NotificationType")), _DEFAULT)
+    return intake, intake.read(notification, account_for_seller)
+
+
 async def store_notifications(conn: AsyncConnection[Any], notifications: Sequence[Mapping[str, Any]],
                               account_for_seller: Callable[[str], str | None]) -> list[bool | DataError]:
     """Store many notifications in one transaction: per notification, True (stored), False
@@ -59,9 +75,8 @@ async def store_notifications(conn: AsyncConnection[Any], notifications: Sequenc
     outcomes: list[bool | DataError] = [False] * len(notifications)
     groups: dict[tuple[str, str], tuple[Intake, dict[str, tuple[int, ReadNotification]]]] = {}
     for index, notification in enumerate(notifications):
-        intake = INTAKES.get(str(notification.get("NotificationType")), _DEFAULT)
         try:
-            read = intake.read(notification, account_for_seller)
+            intake, read = _read(notification, account_for_seller)
         except DataError as exc:
             outcomes[index] = exc
             continue

@@ -28,7 +28,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-from ..exceptions import DataError, NotFoundError
+from ..exceptions import DataError, InvalidInputError, NotFoundError
 from ..jobs.schedule import register_schedule
 from ..jobs.tasks import current_job, task
 from ..logs import get_logger
@@ -134,18 +134,59 @@ def read_notification(notification: Mapping[str, Any],
     Raises DataError for a payload that is not an ORDER_CHANGE notification we can read; the
     intake quarantines it."""
     if notification.get("NotificationType") != "ORDER_CHANGE":
-        raise DataError(f"not an ORDER_CHANGE notification: {notification.get('NotificationType')!r}")
-    metadata = notification.get("NotificationMetadata") or {}
-    change = (notification.get("Payload") or {}).get("OrderChangeNotification") or {}
+        raise DataError(f"not an ORDER_CHANGE notification: {str(notification.get('NotificationType'))[:60]!r}")
+    metadata = _object(notification.get("NotificationMetadata"), "NotificationMetadata")
+    change = _object(_object(notification.get("Payload"), "Payload").get("OrderChangeNotification"),
+                     "Payload.OrderChangeNotification")
     notification_id, order_id = metadata.get("NotificationId"), change.get("AmazonOrderId")
     seller_id = change.get("SellerId")
     if not notification_id or not order_id or not seller_id:
         raise DataError("ORDER_CHANGE notification lacks NotificationId, AmazonOrderId or SellerId")
+    if not all(isinstance(v, str | int) for v in (notification_id, order_id, seller_id)):
+        raise DataError("ORDER_CHANGE notification: NotificationId, AmazonOrderId and SellerId must be text")
+    _check_summary(change.get("Summary"))
+    if notification.get("EventTime") is not None:
+        _check_time(notification["EventTime"], "EventTime")
     account = account_for_seller(str(seller_id))
     if account is None:
         raise DataError(f"ORDER_CHANGE for unknown seller {seller_id}")
     return ReadNotification(source=NOTIFICATION_SOURCE, notification_id=str(notification_id), account=account,
                             payload=notification)
+
+
+def _object(value: Any, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise DataError(f"ORDER_CHANGE notification: {where} must be an object")
+    return value
+
+
+def _check_time(value: Any, where: str) -> None:
+    try:
+        parsed = _parse_time(str(value))
+    except ValueError:
+        raise DataError(f"ORDER_CHANGE notification: {where} {value!r} is not an ISO 8601 timestamp") from None
+    if parsed.tzinfo is None:
+        raise DataError(f"ORDER_CHANGE notification: {where} {value!r} has no time zone")
+
+
+def _check_summary(summary: Any) -> None:
+    """What the intake reads of the summary (reservations) must be there as it expects it."""
+    lines = _object(summary, "Summary").get("OrderItems")
+    if lines is None:
+        return
+    if not isinstance(lines, list) or not all(isinstance(line, Mapping) for line in lines):
+        raise DataError("ORDER_CHANGE notification: Summary.OrderItems must be a list of objects")
+    for line in lines:
+        if not isinstance(line.get("SellerSKU"), str | None):
+            raise DataError("ORDER_CHANGE notification: Summary.OrderItems SellerSKU must be text")
+        for key in ("Quantity", "QuantityShipped"):
+            value = line.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or not 0 <= value < 1_000_000):
+                raise DataError(f"ORDER_CHANGE notification: Summary.OrderItems {key} {value!r} "
+                                "is not a number of units")
 
 
 async def notifications_stored(conn: AsyncConnection[Any], account: str,
@@ -192,10 +233,13 @@ async def fetch_notified_orders(rt: FlowRuntime, account: str, *, limit: int = 2
                 times = [str(i.payload.get("EventTime")) for i in pending if i.payload.get("EventTime")]
                 since = min(_parse_time(t) for t in times) - AMAZON_LAG if times else \
                     rt.clock.now() - INITIAL_LOOKBACK
+                # A notification's own time is not trusted beyond what Amazon accepts: one from the
+                # future must not fail every fetch of the account.
+                since = min(since, rt.clock.now() - AMAZON_LAG)
                 wanted = set(order_ids)
                 async for page in spapi.orders.search_orders_pages(
                         last_updated_after=since, included_data=INCLUDED_DATA, max_results_per_page=100,
-                        marketplace_ids=_marketplaces(pending)):
+                        marketplace_ids=_marketplaces(pending, rt.settings.account(account).marketplaces)):
                     # Every order of the page, not only the announced ones: one whose notification
                     # was lost comes along now rather than with the next poll (the inbox dedupes).
                     docs.extend(page.get("orders", []))
@@ -206,17 +250,24 @@ async def fetch_notified_orders(rt: FlowRuntime, account: str, *, limit: int = 2
             for order_id in order_ids:
                 try:
                     docs.append((await spapi.orders.get_order(order_id, included_data=INCLUDED_DATA))["order"])
-                except NotFoundError:
-                    _log.warning("order.notified_not_found", account=account, amazon_order_id=order_id)
+                except (NotFoundError, InvalidInputError) as exc:
+                    # Amazon has no such order, or refuses the id itself (a malformed notification).
+                    _log.warning("order.notified_not_found", account=account, amazon_order_id=order_id[:40],
+                                 error=exc.message)
             await store_orders(conn, account, docs, import_delay=rt.settings.schedules.orders_import_delay)
             await inbox.mark_processed_many(conn, (item.id for item in pending))
     return len(docs)
 
 
-def _marketplaces(items: list[inbox.InboxItem]) -> list[str]:
-    ids = {str(((i.payload.get("Payload") or {}).get("OrderChangeNotification") or {}).get("Summary", {})
-               .get("MarketplaceId") or "") for i in items}
-    return sorted(m for m in ids if m)
+def _marketplaces(items: list[inbox.InboxItem], account_marketplaces: Sequence[str]) -> list[str]:
+    """The account's marketplaces the notifications name (all of them when none does): Amazon
+    refuses the whole search for one it does not know or the seller does not sell on."""
+    ids: set[str] = set()
+    for item in items:
+        summary = ((item.payload.get("Payload") or {}).get("OrderChangeNotification") or {}).get("Summary") or {}
+        ids.add(str(summary.get("MarketplaceId") if isinstance(summary, Mapping) else ""))
+    named = sorted(ids & set(account_marketplaces))
+    return named or sorted(account_marketplaces)
 
 
 # -- 2. polling -------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ from ..mapping.stock import (
     interpret_processing_report,
     plan_update,
     quantity_patches,
+    report_summary,
     safety_rule,
     safety_units,
     shared_offers,
@@ -525,7 +526,7 @@ class FbmStockPush:
             document = FeedDocument(content=b"", messages=feed.messages)
             outcomes = interpret_processing_report(document, processing_status=status, report=report)
             async with conn.transaction():
-                summary = dict(report.get("summary") or {}) if isinstance(report, Mapping) else {}
+                summary = report_summary(report)
                 if not await offers.finish_feed(conn, feed.id, state="done" if status == "DONE" else "failed",
                                                 processing_status=status, summary=summary):
                     continue

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from ..amazon.marketplaces import Marketplace, by_id
 from ..exceptions import DataError
 from .money import ZERO, Money, parse_money
+
+#: More units than any order line has: a number beyond is a damaged document.
+MAX_UNITS = 1_000_000
 
 __all__ = [
     "Address",
@@ -157,11 +160,44 @@ class AmazonOrder:
         return total
 
 
-def _text(value: Any) -> str | None:
+# Amazon's documents are JSON from outside: every shape is checked where it is read, so a
+# malformed one is refused with a DataError naming the field (quarantine), never an
+# AttributeError or TypeError that would fail the whole batch it came with.
+
+def _text(value: Any, where: str = "a text field") -> str | None:
     if value is None:
         return None
+    if isinstance(value, dict | list):
+        raise DataError(f"{where}: expected text, got {type(value).__name__}")
     text = str(value).strip()
     return text or None
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    """A JSON object that may be absent (then empty)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise DataError(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    """A JSON array that may be absent (then empty)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise DataError(f"{where}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def _count(value: Any, where: str) -> int:
+    """A number of units: a non-negative integer (absent: 0)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < MAX_UNITS:
+        raise DataError(f"{where} must be a non-negative integer, got {value!r}")
+    return value
 
 
 def _time(value: Any, where: str) -> datetime:
@@ -173,19 +209,25 @@ def _time(value: Any, where: str) -> datetime:
         raise DataError(f"{where}: {value!r} is not an ISO 8601 timestamp") from None
     if parsed.tzinfo is None:
         raise DataError(f"{where}: {value!r} has no time zone")
+    try:
+        parsed.astimezone(UTC)  # Odoo gets UTC: 9999-12-31T23:00-05:00 is not a date there
+    except OverflowError:
+        raise DataError(f"{where}: {value!r} is out of range") from None
     return parsed
 
 
 def _address(raw: Any) -> Address | None:
     if not isinstance(raw, dict):
         return None
+
+    def text(key: str) -> str | None:
+        return _text(raw.get(key), f"address {key}")
+
     address = Address(
-        name=_text(raw.get("name")), company=_text(raw.get("companyName")),
-        street=_text(raw.get("addressLine1")),
-        street2=_text(" ".join(p for p in (raw.get("addressLine2"), raw.get("addressLine3")) if p)),
-        city=_text(raw.get("city") or raw.get("municipality")), state=_text(raw.get("stateOrRegion")),
-        zip=_text(raw.get("postalCode")), country_code=_text(raw.get("countryCode")),
-        phone=_text(raw.get("phone")),
+        name=text("name"), company=text("companyName"), street=text("addressLine1"),
+        street2=_text(" ".join(p for p in (text("addressLine2"), text("addressLine3")) if p)),
+        city=text("city") or text("municipality"), state=text("stateOrRegion"),
+        zip=text("postalCode"), country_code=text("countryCode"), phone=text("phone"),
     )
     return None if address.is_empty else address
 
@@ -198,16 +240,19 @@ def _breakdowns(item: dict[str, Any], currency: str, where: str) -> dict[str, De
         if money is not None:
             amounts[name] = amounts.get(name, ZERO) + money.amount
 
-    proceeds = item.get("proceeds") or {}
-    for index, breakdown in enumerate(proceeds.get("breakdowns") or []):
-        kind = breakdown.get("type")
+    proceeds = _object(item.get("proceeds"), f"{where}.proceeds")
+    for index, raw_breakdown in enumerate(_list(proceeds.get("breakdowns"), f"{where}.proceeds.breakdowns")):
         here = f"{where}.proceeds.breakdowns[{index}]"
+        breakdown = _object(raw_breakdown, here)
+        kind = _text(breakdown.get("type"), f"{here}.type")
         subtotal = parse_money(breakdown.get("subtotal"), f"{here}.subtotal", currency)
-        details = breakdown.get("detailedBreakdowns") or []
+        details = _list(breakdown.get("detailedBreakdowns"), f"{here}.detailedBreakdowns")
         if kind in ("TAX", "DISCOUNT") and details:
-            for d_index, detail in enumerate(details):
-                add(f"{kind}.{detail.get('subtype', 'ITEM')}",
-                    parse_money(detail.get("value"), f"{here}.detailedBreakdowns[{d_index}]", currency))
+            for d_index, raw_detail in enumerate(details):
+                there = f"{here}.detailedBreakdowns[{d_index}]"
+                detail = _object(raw_detail, there)
+                add(f"{kind}.{_text(detail.get('subtype'), f'{there}.subtype') or 'ITEM'}",
+                    parse_money(detail.get("value"), there, currency))
         elif kind in ("TAX", "DISCOUNT"):
             add(f"{kind}.ITEM", subtotal)
         else:
@@ -219,34 +264,38 @@ def _item(raw: Any, index: int, currency: str, order_cancelled: bool) -> AmazonO
     where = f"orderItems[{index}]"
     if not isinstance(raw, dict):
         raise DataError(f"{where}: expected an object")
-    product = raw.get("product") or {}
-    sku = _text(product.get("sellerSku"))
+    product = _object(raw.get("product"), f"{where}.product")
+    sku = _text(product.get("sellerSku"), f"{where}.product.sellerSku")
     if not sku:
         raise DataError(f"{where}.product.sellerSku is missing")
-    item_id = _text(raw.get("orderItemId"))
+    item_id = _text(raw.get("orderItemId"), f"{where}.orderItemId")
     if not item_id:
         raise DataError(f"{where}.orderItemId is missing")
     quantity = raw.get("quantityOrdered")
-    if not isinstance(quantity, int) or quantity < 0:
-        raise DataError(f"{where}.quantityOrdered must be a non-negative integer, got {quantity!r}")
-    price = parse_money((product.get("price") or {}).get("unitPrice"), f"{where}.product.price.unitPrice",
-                        currency)
+    if quantity is None:
+        raise DataError(f"{where}.quantityOrdered must be a non-negative integer, got None")
+    quantity = _count(quantity, f"{where}.quantityOrdered")
+    price = parse_money(_object(product.get("price"), f"{where}.product.price").get("unitPrice"),
+                        f"{where}.product.price.unitPrice", currency)
     amounts = _breakdowns(raw, currency, where)
     item_amount = amounts.get("ITEM")
     if item_amount is None:
         item_amount = price.amount * quantity if price is not None else ZERO
-    fulfillment = raw.get("fulfillment") or {}
-    gift = ((fulfillment.get("packing") or {}).get("giftOption")) or {}
-    collections = ((raw.get("tax") or {}).get("taxCollections")) or []
-    promotions = ((raw.get("promotion") or {}).get("breakdowns")) or []
-    cancellation = raw.get("cancellation") or {}
+    fulfillment = _object(raw.get("fulfillment"), f"{where}.fulfillment")
+    packing = _object(fulfillment.get("packing"), f"{where}.fulfillment.packing")
+    gift = _object(packing.get("giftOption"), f"{where}.fulfillment.packing.giftOption")
+    tax = _object(raw.get("tax"), f"{where}.tax")
+    collections = _list(tax.get("taxCollections"), f"{where}.tax.taxCollections")
+    promotions = _list(_object(raw.get("promotion"), f"{where}.promotion").get("breakdowns"),
+                       f"{where}.promotion.breakdowns")
+    cancellation = _object(raw.get("cancellation"), f"{where}.cancellation")
     return AmazonOrderItem(
         order_item_id=item_id,
         sku=sku,
-        asin=_text(product.get("asin")),
-        title=_text(product.get("title")),
+        asin=_text(product.get("asin"), f"{where}.product.asin"),
+        title=_text(product.get("title"), f"{where}.product.title"),
         quantity=quantity,
-        quantity_shipped=int(fulfillment.get("quantityFulfilled") or 0),
+        quantity_shipped=_count(fulfillment.get("quantityFulfilled"), f"{where}.fulfillment.quantityFulfilled"),
         unit_price=price.amount if price is not None else None,
         item_amount=item_amount,
         item_tax=amounts.get("TAX.ITEM", ZERO),
@@ -258,10 +307,10 @@ def _item(raw: Any, index: int, currency: str, order_cancelled: bool) -> AmazonO
         shipping_discount=abs(amounts.get("DISCOUNT.SHIPPING", ZERO)),
         gift_wrap_discount=abs(amounts.get("DISCOUNT.GIFT_WRAP", ZERO)),
         discount_tax=abs(amounts.get("TAX.DISCOUNT", ZERO)),
-        promotion_ids=tuple(p["promotionId"] for p in promotions if isinstance(p, dict)
-                            and p.get("promotionId")),
-        gift_message=_text(gift.get("giftMessage")),
-        gift_wrap_level=_text(gift.get("giftWrapLevel")),
+        promotion_ids=tuple(str(p["promotionId"]) for p in promotions if isinstance(p, dict)
+                            and _text(p.get("promotionId"), f"{where}.promotion.breakdowns.promotionId")),
+        gift_message=_text(gift.get("giftMessage"), f"{where}.fulfillment.packing.giftOption.giftMessage"),
+        gift_wrap_level=_text(gift.get("giftWrapLevel"), f"{where}.fulfillment.packing.giftOption.giftWrapLevel"),
         marketplace_facilitator_tax=any(c.get("model") == "MARKETPLACE_FACILITATOR"
                                         for c in collections if isinstance(c, dict)),
         cancelled=order_cancelled or bool(cancellation.get("cancellationExecution")),
@@ -275,22 +324,31 @@ def parse_order_v2026(raw: Any) -> AmazonOrder:
     order in quarantine with that reason."""
     if not isinstance(raw, dict):
         raise DataError("order: expected an object")
-    order_id = _text(raw.get("orderId"))
+    order_id = _text(raw.get("orderId"), "orderId")
     if not order_id:
         raise DataError("orderId is missing")
-    channel = raw.get("salesChannel") or {}
-    marketplace_id = _text(channel.get("marketplaceId"))
+    try:
+        return _parse_order(raw, order_id)
+    except DataError as exc:
+        if exc.message.startswith(f"order {order_id}"):
+            raise
+        raise DataError(f"order {order_id}: {exc.message}") from None
+
+
+def _parse_order(raw: dict[str, Any], order_id: str) -> AmazonOrder:
+    channel = _object(raw.get("salesChannel"), "salesChannel")
+    marketplace_id = _text(channel.get("marketplaceId"), "salesChannel.marketplaceId")
     if not marketplace_id:
         raise DataError(f"order {order_id}: salesChannel.marketplaceId is missing")
     try:
         marketplace = by_id(marketplace_id)
     except KeyError as exc:
         raise DataError(f"order {order_id}: {exc.args[0]}") from None
-    fulfillment = raw.get("fulfillment") or {}
-    status = _text(fulfillment.get("fulfillmentStatus"))
+    fulfillment = _object(raw.get("fulfillment"), "fulfillment")
+    status = _text(fulfillment.get("fulfillmentStatus"), "fulfillment.fulfillmentStatus")
     if not status:
         raise DataError(f"order {order_id}: fulfillment.fulfillmentStatus is missing")
-    proceeds = raw.get("proceeds") or {}
+    proceeds = _object(raw.get("proceeds"), "proceeds")
     grand_total = parse_money(proceeds.get("grandTotal"), "proceeds.grandTotal")
     currency = grand_total.currency if grand_total else marketplace.currency
     items_raw = raw.get("orderItems")
@@ -301,14 +359,15 @@ def parse_order_v2026(raw: Any) -> AmazonOrder:
         items = tuple(_item(item, i, currency, cancelled) for i, item in enumerate(items_raw))
     except DataError as exc:
         raise DataError(f"order {order_id}: {exc.message}") from None
-    buyer_raw = raw.get("buyer") or {}
+    buyer_raw = _object(raw.get("buyer"), "buyer")
     registrations = []
-    for reg in ((raw.get("tax") or {}).get("taxRegistrations")) or []:
-        number = _text(reg.get("taxRegistrationNumber")) if isinstance(reg, dict) else None
+    for reg in _list(_object(raw.get("tax"), "tax").get("taxRegistrations"), "tax.taxRegistrations"):
+        number = _text(reg.get("taxRegistrationNumber"), "taxRegistrationNumber") if isinstance(reg, dict) else None
         if number:
             registrations.append(TaxRegistration(
-                number=number, kind=_text(reg.get("taxRegistrationType")),
-                legal_name=_text(reg.get("legalName")), address=_address(reg.get("taxRegistrationAddress"))))
+                number=number, kind=_text(reg.get("taxRegistrationType"), "taxRegistrationType"),
+                legal_name=_text(reg.get("legalName"), "legalName"),
+                address=_address(reg.get("taxRegistrationAddress"))))
     return AmazonOrder(
         order_id=order_id,
         marketplace_id=marketplace_id,
@@ -316,14 +375,16 @@ def parse_order_v2026(raw: Any) -> AmazonOrder:
         purchase_date=_time(raw.get("createdTime"), f"order {order_id}: createdTime"),
         last_updated=_time(raw.get("lastUpdatedTime"), f"order {order_id}: lastUpdatedTime"),
         status=status,
-        fulfilled_by=_text(fulfillment.get("fulfilledBy")) or "MERCHANT",
+        fulfilled_by=_text(fulfillment.get("fulfilledBy"), "fulfillment.fulfilledBy") or "MERCHANT",
         items=items,
-        buyer=Buyer(name=_text(buyer_raw.get("buyerName")), email=_text(buyer_raw.get("buyerEmail")),
-                    company=_text(buyer_raw.get("buyerCompanyName")),
-                    purchase_order_number=_text(buyer_raw.get("buyerPurchaseOrderNumber"))),
-        shipping_address=_address((raw.get("recipient") or {}).get("deliveryAddress")),
+        buyer=Buyer(name=_text(buyer_raw.get("buyerName"), "buyer.buyerName"),
+                    email=_text(buyer_raw.get("buyerEmail"), "buyer.buyerEmail"),
+                    company=_text(buyer_raw.get("buyerCompanyName"), "buyer.buyerCompanyName"),
+                    purchase_order_number=_text(buyer_raw.get("buyerPurchaseOrderNumber"),
+                                                "buyer.buyerPurchaseOrderNumber")),
+        shipping_address=_address(_object(raw.get("recipient"), "recipient").get("deliveryAddress")),
         tax_registrations=tuple(registrations),
-        programs=tuple(str(p) for p in raw.get("programs") or ()),
+        programs=tuple(str(p) for p in _list(raw.get("programs"), "programs")),
         grand_total=grand_total.amount if grand_total else None,
-        service_level=_text(fulfillment.get("fulfillmentServiceLevel")),
+        service_level=_text(fulfillment.get("fulfillmentServiceLevel"), "fulfillment.fulfillmentServiceLevel"),
     )

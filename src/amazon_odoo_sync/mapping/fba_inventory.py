@@ -98,7 +98,11 @@ def _int(value: Any, what: str, sku: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise DataError(f"FBA inventory of {sku}: {what} is not a number ({value!r})")
     try:
-        number = int(Decimal(str(value)))
+        decimal = Decimal(str(value))
+        # Bounded before int(): int(Decimal("1e999999")) builds a million-digit number.
+        if decimal.is_finite() and decimal.adjusted() > 12:
+            raise DataError(f"FBA inventory of {sku}: {what} is out of range ({value!r})")
+        number = int(decimal)
     except ArithmeticError as exc:
         raise DataError(f"FBA inventory of {sku}: {what} is not a number ({value!r})") from exc
     if number < 0:
@@ -114,6 +118,8 @@ def _total(value: Any, key: str, what: str, sku: str) -> int:
 
 def from_summary(summary: Mapping[str, Any]) -> FbaQuantities:
     """One ``InventorySummary`` of getInventorySummaries (``details=true``)."""
+    if not isinstance(summary, Mapping):
+        raise DataError(f"FBA inventory summary: expected an object, got {type(summary).__name__}")
     sku = summary.get("sellerSku")
     if not isinstance(sku, str) or not sku:
         raise DataError("FBA inventory summary without sellerSku", details={"summary": dict(summary)})
@@ -140,6 +146,8 @@ def from_summary(summary: Mapping[str, Any]) -> FbaQuantities:
 def from_notification(payload: Mapping[str, Any], marketplace_id: str) -> FbaQuantities | None:
     """FBA_INVENTORY_AVAILABILITY_CHANGES ``Payload`` → figures for ``marketplace_id`` (None when
     the notification has none for it)."""
+    if not isinstance(payload, Mapping):
+        raise DataError(f"FBA_INVENTORY_AVAILABILITY_CHANGES: Payload must be an object, not {type(payload).__name__}")
     sku = payload.get("SKU")
     if not isinstance(sku, str) or not sku:
         raise DataError("FBA_INVENTORY_AVAILABILITY_CHANGES without SKU")

@@ -17,6 +17,9 @@ __all__ = ["CENT", "ROUNDING_METHODS", "ZERO", "Money", "OdooLine", "RoundingMet
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
+#: Amounts beyond 10^15 or below 10^-9 are not money (damaged input): refused when read.
+MAX_DIGITS = 15
+MAX_DECIMALS = 9
 
 #: Odoo's company setting ``tax_calculation_rounding_method``.
 RoundingMethod = Literal["round_per_line", "round_globally"]
@@ -51,12 +54,19 @@ def parse_money(value: Any, where: str, currency: str | None = None) -> Money | 
     code = value.get("currencyCode", value.get("CurrencyCode"))
     if raw_amount is None or not code:
         raise DataError(f"{where}: Money needs an amount and a currency code")
+    if isinstance(raw_amount, bool | dict | list):
+        raise DataError(f"{where}: amount {raw_amount!r} is not a number")
     try:
         amount = Decimal(str(raw_amount))
     except InvalidOperation:
         raise DataError(f"{where}: amount {raw_amount!r} is not a number") from None
     if not amount.is_finite():
         raise DataError(f"{where}: amount {raw_amount!r} is not a finite number")
+    # Within what rounding to the cent can hold (28 digits): 1E+999999 is a damaged document.
+    if amount and not -MAX_DECIMALS <= amount.adjusted() <= MAX_DIGITS:
+        raise DataError(f"{where}: amount {raw_amount!r} is out of range")
+    if isinstance(code, dict | list):
+        raise DataError(f"{where}: currency code {code!r} is not a code")
     if currency is not None and code != currency:
         raise DataError(f"{where}: currency {code} differs from the order's {currency}")
     return Money(amount=amount, currency=str(code))

@@ -60,6 +60,7 @@ __all__ = [
     "interpret_patch_error",
     "interpret_patch_response",
     "interpret_processing_report",
+    "report_summary",
     "is_urgent",
     "latest_per_sku",
     "offered_quantity",
@@ -374,16 +375,25 @@ def interpret_processing_report(feed: FeedDocument, *, processing_status: str,
                 for u in feed.messages.values()]
     by_message: dict[int, list[Mapping[str, Any]]] = {}
     for issue in issues:
-        try:
-            by_message.setdefault(int(issue["messageId"]), []).append(issue)
-        except (TypeError, ValueError):
+        message_id = issue.get("messageId")
+        if message_id is None or isinstance(message_id, bool):
             continue
+        try:
+            by_message.setdefault(int(message_id), []).append(issue)
+        except (TypeError, ValueError, OverflowError):
+            continue  # not one of our message ids: no message of ours to judge by it
     outcomes = []
     for message_id, update in feed.messages.items():
         found = tuple(by_message.get(message_id, ()))
         errors = [i for i in found if i.get("severity") == "ERROR"]
         outcomes.append(MessageOutcome(update=update, outcome=_judge(update, errors), issues=found))
     return outcomes
+
+
+def report_summary(report: Any) -> dict[str, Any]:
+    """The ``summary`` object of a processing report (counts), empty when it has none we can read."""
+    summary = report.get("summary") if isinstance(report, Mapping) else None
+    return dict(summary) if isinstance(summary, Mapping) else {}
 
 
 def interpret_patch_response(update: QuantityUpdate, body: Mapping[str, Any]) -> MessageOutcome:

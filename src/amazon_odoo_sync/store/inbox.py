@@ -21,10 +21,10 @@ from typing import Any, Literal
 
 from psycopg import AsyncConnection
 
-from ._sql import cursor, jsonb
+from ._sql import cursor, jsonb, storable, storable_json
 
-__all__ = ["InboxItem", "InboxState", "any_pending", "get", "mark_failed", "mark_processed", "mark_processed_many",
-           "mark_quarantined", "pending", "put", "put_many", "requeue"]
+__all__ = ["InboxItem", "InboxState", "any_pending", "as_stored", "get", "mark_failed", "mark_processed",
+           "mark_processed_many", "mark_quarantined", "pending", "put", "put_many", "requeue"]
 
 InboxState = Literal["pending", "processed", "failed", "quarantined"]
 
@@ -94,10 +94,16 @@ class InboxItem:
         return cls(is_new=is_new, **row)
 
 
+def as_stored(payload: Any) -> Any:
+    """``payload`` as the inbox keeps it: PostgreSQL holds no NUL character, lone surrogate or
+    NaN, which any JSON from outside may carry (they become U+FFFD and strings)."""
+    return storable_json(payload)
+
+
 async def put(conn: AsyncConnection[Any], *, source: str, key: str, account: str | None,
               payload: Any) -> InboxItem:
     """Store an input unless ``(source, key)`` is already there; return the stored item."""
-    params = {"source": source, "key": key, "account": account, "payload": jsonb(payload)}
+    params = {"source": source, "key": storable(key), "account": account, "payload": jsonb(payload)}
     async with cursor(conn) as cur:
         for _ in range(3):  # the conflicting row may vanish in between (deleted): try again
             await cur.execute(PUT, params)

@@ -16,7 +16,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-from ._sql import cursor, jsonb
+from ._sql import cursor, jsonb, storable
 
 __all__ = ["QuarantineItem", "get", "is_open", "open_items", "put", "resolve", "resolve_many"]
 
@@ -78,7 +78,7 @@ async def put(conn: AsyncConnection[Any], *, flow: str, key: str, account: str |
               payload: Any = None) -> QuarantineItem:
     """Open (or bump) the quarantine item of ``(flow, key)``. ``details``: e.g. ``exc.context()``."""
     async with cursor(conn) as cur:
-        await cur.execute(PUT, {"flow": flow, "key": key, "account": account, "reason": reason,
+        await cur.execute(PUT, {"flow": flow, "key": storable(key), "account": account, "reason": storable(reason),
                                 "details": jsonb(details or {}), "payload": jsonb(payload)})
         row = await cur.fetchone()
     assert row is not None  # an upsert always returns its row
