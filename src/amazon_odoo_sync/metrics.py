@@ -13,9 +13,11 @@ Every process records into these: ``serve``, each ``worker``, the ``sync`` comma
   database's view (jobs by queue and state, FBA drift) for the whole installation.
 
 Gauges only a live process can vouch for (circuit state, Odoo concurrency limit) use
-``livemostrecent``: the newest value written by a process still running; a worker marks itself
-dead when it exits (:func:`process_exited`). Job counts and FBA drift are not here: they are read
-from the database when ``/metrics`` is scraped (``web/metrics.py``).
+``livemostrecent``: the newest value written by a process still running; every command marks
+itself dead when it exits (:func:`process_exited`, called by ``cli.main``). A process killed
+with SIGKILL cannot: its live gauges stay until the directory is cleared. Job counts and FBA
+drift are not here: they are read from the database when ``/metrics`` is scraped
+(``web/metrics.py``).
 """
 
 from __future__ import annotations

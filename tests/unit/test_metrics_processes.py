@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from procrastinate.jobs import Job
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import GaugeMetricFamily
@@ -130,3 +131,20 @@ def test_order_latency_is_observed_from_purchase_and_from_the_last_update() -> N
     assert counts[("MFN", "last_update", "600.0")] == 1 and counts[("MFN", "last_update", "300.0")] == 0
     assert counts[("AFN", "purchase", "21600.0")] == 1 and counts[("AFN", "purchase", "7200.0")] == 0
     assert counts[("AFN", "last_update", "10.0")] == 1 and counts[("AFN", "last_update", "5.0")] == 0
+
+
+def test_every_command_drops_its_live_gauges_when_it_exits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-off command (here --version) ends through cli.main, which marks its process dead."""
+    from amazon_odoo_sync.cli.main import main
+
+    monkeypatch.setenv(MULTIPROC_ENV, str(tmp_path))
+    live = tmp_path / f"gauge_livemostrecent_{os.getpid()}.db"
+    other = tmp_path / f"gauge_livemostrecent_{os.getpid() + 1}.db"
+    counters = tmp_path / f"counter_{os.getpid()}.db"
+    for path in (live, other, counters):
+        path.write_bytes(b"")
+    monkeypatch.setattr(sys, "argv", ["amazon-odoo-sync", "--version"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 0
+    assert not live.exists() and other.exists() and counters.exists()

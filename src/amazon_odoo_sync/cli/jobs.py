@@ -71,7 +71,7 @@ def worker(
     """Run jobs, highest priority first (stock > shipments > orders > reports > housekeeping)."""
     from ..jobs.app import build_app
     from ..jobs.worker import run_worker
-    from ..metrics import prepare_process, process_exited
+    from ..metrics import prepare_process
 
     queue_list = _queues(queues)
     # The accounts stored in the database, read once: restart workers after `accounts add`.
@@ -88,11 +88,8 @@ def worker(
             err_console.print(f"--metrics-port {metrics_port}: cannot listen on {metrics_host}: {exc.strerror}")
             raise SystemExit(1) from None
     app = build_app(settings)
-    try:
-        asyncio.run(run_worker(app, settings, queues=queue_list, concurrency=concurrency,
-                               wait=wait, name=name))
-    finally:
-        process_exited()
+    asyncio.run(run_worker(app, settings, queues=queue_list, concurrency=concurrency,
+                           wait=wait, name=name))
 
 
 @jobs_app.command("list")

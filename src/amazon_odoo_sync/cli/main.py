@@ -145,4 +145,13 @@ def run(args: Sequence[str] | None = None) -> int:
 
 def main() -> None:
     """Console entry point."""
-    sys.exit(run())
+    try:
+        code = run()
+    finally:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Every command (worker, serve, a one-off sync) may have written metrics there: its
+            # live gauges (circuit states...) must not outlive it.
+            from ..metrics import process_exited
+
+            process_exited()
+    sys.exit(code)

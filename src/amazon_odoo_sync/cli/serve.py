@@ -25,17 +25,14 @@ def serve(
     import uvicorn
 
     from ..logs import configure_logging
-    from ..metrics import prepare_process, process_exited
+    from ..metrics import prepare_process
 
     settings = settings_from(ctx)
     configure_logging(settings.log_level, settings.log_format)
     prepare_process()
-    try:
-        # log_config=None: uvicorn's records reach our JSON handler instead of its own text one.
-        uvicorn.run(service_app(settings), host=host, port=port, log_level=settings.log_level,
-                    access_log=False, log_config=None)
-    finally:
-        process_exited()
+    # log_config=None: uvicorn's records reach our JSON handler instead of its own text one.
+    uvicorn.run(service_app(settings), host=host, port=port, log_level=settings.log_level,
+                access_log=False, log_config=None)
 
 
 def service_app(settings: Settings) -> FastAPI:
