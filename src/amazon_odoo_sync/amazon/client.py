@@ -12,6 +12,10 @@ Each call to an operation (see :mod:`.usage_plans`):
    ``errors[].message``; 404 → NotFoundError; 409 → RemoteRuleError; 5xx, timeouts, connection
    errors → TransientError (counted by the circuit). ``x-amzn-RequestId`` rides on every error.
 
+A client built with ``retry=`` (commands run in the foreground) hands each call to it: the
+call is tried again after a 429, 5xx or open circuit, as the retry rules of jobs decide, instead
+of failing the whole command. Workers build it without: their jobs are retried as a whole.
+
 No httpx exception leaves this module. Typed operations hang off the client: ``client.orders``,
 ``client.orders_v0``, ``client.listings``, ``client.feeds``, ``client.reports``,
 ``client.fba_inventory``, ``client.notifications``, ``client.finances``.
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import copy
 import gzip
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -49,10 +53,13 @@ from .lwa import Cipher, InMemoryTokenCache, LwaClient, LwaCredentials, PgTokenC
 from .marketplaces import Region
 from .usage_plans import OperationSpec, operation
 
-__all__ = ["DEFAULT_PRIORITY", "SpApiClient", "encode_query"]
+__all__ = ["DEFAULT_PRIORITY", "CallRetry", "SpApiClient", "encode_query"]
 
 DEFAULT_PRIORITY = 50
 _INVALID = {400, 413, 415, 422}
+
+#: ``retry(operation_key, attempt)``: runs ``attempt`` until it succeeds or the retry rules give up.
+CallRetry = Callable[[str, Callable[[], Awaitable[dict[str, Any]]]], Awaitable[dict[str, Any]]]
 
 
 def _scalar(value: Any) -> str:
@@ -125,12 +132,13 @@ class SpApiClient:
                  governor: RateGovernor | None = None, circuit: CircuitBreaker | None = None,
                  tokens: TokenCache | None = None, transport: httpx.AsyncBaseTransport | None = None,
                  clock: Clock | None = None, priority: int = DEFAULT_PRIORITY,
-                 max_wait: float | None = None) -> None:
+                 max_wait: float | None = None, retry: CallRetry | None = None) -> None:
         self.settings = settings or SpapiConfig()
         self.account = account
         self.region = region
         self.seller_id = seller_id
         self.priority = priority
+        self.retry = retry
         self.max_wait = self.settings.max_token_wait_seconds if max_wait is None else max_wait
         self.base_url = self.settings.endpoints[region].rstrip("/")
         self._credentials = credentials
@@ -155,7 +163,8 @@ class SpApiClient:
     def shared(cls, pool: AsyncConnectionPool[Any], *, account: str, region: Region,
                credentials: LwaCredentials, settings: SpapiConfig | None = None, seller_id: str = "",
                transport: httpx.AsyncBaseTransport | None = None, clock: Clock | None = None,
-               priority: int = DEFAULT_PRIORITY, cipher: Cipher | None = None) -> SpApiClient:
+               priority: int = DEFAULT_PRIORITY, cipher: Cipher | None = None,
+               retry: CallRetry | None = None) -> SpApiClient:
         """A client whose governor, circuit breaker and token cache live in PostgreSQL."""
         settings = settings or SpapiConfig()
         clock = clock or SystemClock()
@@ -166,7 +175,7 @@ class SpApiClient:
                      circuit=PgCircuitBreaker(pool, failure_threshold=settings.circuit_failure_threshold,
                                               reset_seconds=settings.circuit_reset_seconds, clock=clock),
                      tokens=PgTokenCache(pool, lwa, clock=clock, cipher=cipher),
-                     transport=transport, clock=clock, priority=priority)
+                     transport=transport, clock=clock, priority=priority, retry=retry)
         client._lwa = lwa
         return client
 
@@ -227,6 +236,12 @@ class SpApiClient:
                    params: Mapping[str, Any] | None = None, json: Any = None,
                    headers: Mapping[str, str] | None = None) -> dict[str, Any]:
         """Call one SP-API operation; returns the JSON body ({} when empty)."""
+        if self.retry is None:
+            return await self._call(operation_key, path_params, params, json, headers)
+        return await self.retry(operation_key, lambda: self._call(operation_key, path_params, params, json, headers))
+
+    async def _call(self, operation_key: str, path_params: Mapping[str, str] | None, params: Mapping[str, Any] | None,
+                    json: Any, headers: Mapping[str, str] | None) -> dict[str, Any]:
         spec = operation(operation_key)
         url = self.url_for(spec, path_params)
         query = encode_query(params)

@@ -33,6 +33,7 @@ from psycopg_pool import AsyncConnectionPool
 from ..clock import Clock, SystemClock
 from ..exceptions import ThrottledError, TransientError
 from ..metrics import TOKEN_WAIT
+from ..waits import wait as wait_for
 from .bucket import BucketState, decide, set_rate, throttled
 from .usage_plans import OPERATIONS
 
@@ -144,7 +145,7 @@ class InMemoryRateGovernor:
                 if now + wait - start > max_wait:
                     raise _throttled_error(key, wait, max_wait)
                 bucket.waiters[me] = priority
-                await self._clock.sleep(wait)
+                await wait_for(self._clock, wait, reason="quota", operation=operation)
         finally:
             bucket.waiters.pop(me, None)
 
@@ -273,7 +274,7 @@ class PgRateGovernor:
                 registered = True
                 if self._clock.monotonic() + wait - start > max_wait:
                     raise _throttled_error(key, wait, max_wait)
-                await self._clock.sleep(wait)
+                await wait_for(self._clock, wait, reason="quota", operation=operation)
         except psycopg.Error as exc:
             raise _store_error(exc, key) from exc
         finally:

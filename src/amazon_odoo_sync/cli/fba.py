@@ -12,16 +12,16 @@ Registration (lead): ``fba.register(sync_app)`` on the ``sync`` group of ``cli/s
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..amazon.marketplaces import by_id
 from .common import account_settings, console
+from .foreground import foreground_retry, progress_bar, run_command
 
 if TYPE_CHECKING:
     from ..flows.fba_inventory import FbaResult
@@ -63,18 +63,18 @@ def sync_fba(
 ) -> None:
     """Pull FBA inventory into Odoo now (every fulfilment network) and print the drift."""
     settings, _ = account_settings(ctx, account)
+    retry = foreground_retry(settings)
 
     async def run() -> list[FbaResult]:
         from ..flows.fba_inventory import pull_account
         from ..flows.runtime import open_runtime
         from ..flows.stock_catalog import map_products_for
 
-        async with open_runtime(settings) as rt, rt.pool.connection() as conn:
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                          console=console) as bar:
+        async with open_runtime(settings, call_retry=retry) as rt, rt.pool.connection() as conn:
+            with progress_bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as bar:
                 if map_products:
                     listing = bar.add_task(f"Listings of {account} → Odoo products by default_code", total=None)
-                    await map_products_for(rt, account, conn)
+                    await retry.run("sync fba", lambda: map_products_for(rt, account, conn))
                     bar.update(listing, total=1, completed=1)
                 task = bar.add_task(f"FBA inventory of {account}", total=None)
 
@@ -82,11 +82,12 @@ def sync_fba(
                     bar.update(task, description=f"FBA inventory of {account}, network {network}: "
                                                  f"{pages} page(s), {skus} SKUs")
 
-                results = await pull_account(rt, account, conn, progress=progress)
+                # Every adjustment sets an absolute quantity: a pull run again is safe.
+                results = await retry.run("sync fba", lambda: pull_account(rt, account, conn, progress=progress))
                 bar.update(task, total=1, completed=1)
         return results
 
-    results = asyncio.run(run())
+    results = run_command(f"sync fba --account {account}", run())
     if not results:
         console.print(f"[yellow]{account} has no FBA warehouse in Odoo for any of its marketplaces[/]: "
                       "run `amazon-odoo-sync odoo setup`.")

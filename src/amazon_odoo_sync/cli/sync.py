@@ -1,17 +1,21 @@
 """Commands: ``sync orders`` (backfill a period), ``sync order ID`` (recover one), ``sync stock``,
-``sync shipments``."""
+``sync shipments``, ``sync fba``, ``sync catalog``.
+
+Every one runs under the retry rules of jobs (:mod:`.foreground`): a 429, a 5xx or an open
+circuit is waited out, the wait shown on the progress bar, and an error that stays ends the
+command with one paragraph and exit code 1."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..amazon.marketplaces import Marketplace
 from .common import account_settings, console, iso_datetime, marketplace, marketplace_ids, use_stored_accounts
+from .foreground import foreground_retry, progress_bar, run_command
 
 __all__ = ["register"]
 
@@ -42,21 +46,27 @@ def sync_orders(
     """Re-read Amazon orders of a period into Odoo; duplicates are harmless."""
     settings, config = account_settings(ctx, account)
     wanted = marketplace_ids(config, marketplaces)
+    retry = foreground_retry(settings)
 
     async def run() -> None:
         from ..flows.orders import backfill, import_pending
         from ..flows.runtime import open_runtime
 
-        async with open_runtime(settings) as rt:
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                          TextColumn("{task.completed} orders"), TimeElapsedColumn(), console=console) as bar:
+        async with open_runtime(settings, call_retry=retry) as rt:
+            with progress_bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                              TextColumn("{task.completed} orders"), TimeElapsedColumn()) as bar:
                 reading = bar.add_task(f"Reading {account} from Amazon", total=None)
-                stored = await backfill(rt, account, wanted, since, until,
-                                        progress=lambda n: bar.advance(reading, n))
-                bar.update(reading, total=bar.tasks[0].completed)
+
+                async def read() -> Any:
+                    bar.reset(reading, total=None)  # a retry reads again (stored ones are duplicates)
+                    return await backfill(rt, account, wanted, since, until,
+                                          progress=lambda n: bar.advance(reading, n))
+
+                stored = await retry.run("sync orders", read)
+                bar.update(reading, total=bar.tasks[reading].completed)
                 if import_now:
                     importing = bar.add_task("Importing into Odoo", total=None)
-                    result = await import_pending(rt, account)
+                    result = await retry.run("sync orders", lambda: import_pending(rt, account))
                     bar.update(importing, completed=result.created + result.adopted, total=result.created +
                                result.adopted)
         console.print(f"{stored.stored} new order versions stored, {stored.duplicates} already known.")
@@ -64,7 +74,7 @@ def sync_orders(
             console.print(f"Odoo: {result.created} created, {result.adopted} adopted, {result.cancelled} cancelled, "
                           f"{result.reserved} pending, {result.quarantined} quarantined.")
 
-    asyncio.run(run())
+    run_command("sync orders", run())
 
 
 @sync_app.command("order")
@@ -75,26 +85,30 @@ def sync_order(
 ) -> None:
     """Fetch one Amazon order and import it now."""
     settings, _ = account_settings(ctx, account)
+    retry = foreground_retry(settings)
 
     async def run() -> None:
         from ..flows.orders import recover_order
         from ..flows.runtime import open_runtime
 
-        async with open_runtime(settings) as rt:
-            result = await recover_order(rt, account, order_id)
+        async with open_runtime(settings, call_retry=retry) as rt:
+            with progress_bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as bar:
+                bar.add_task(f"Fetching {order_id} and importing it", total=None)
+                result = await retry.run("sync order", lambda: recover_order(rt, account, order_id))
         if result.quarantined:
             console.print(f"[yellow]{order_id} is in quarantine[/]: see `amazon-odoo-sync status`.")
         else:
             console.print(f"{order_id}: {result.created} created, {result.adopted} adopted, "
                           f"{result.cancelled} cancelled, {result.reserved} waiting (Pending on Amazon).")
 
-    asyncio.run(run())
+    run_command(f"sync order {order_id}", run())
 
 
 def register(app: typer.Typer) -> None:
-    from . import fba, sync_shipments, sync_stock
+    from . import fba, sync_catalog, sync_shipments, sync_stock
 
     fba.register(sync_app)
+    sync_catalog.register(sync_app)
     sync_stock.register(sync_app)
     sync_shipments.register(sync_app)
     app.add_typer(sync_app, name="sync")

@@ -12,14 +12,14 @@ Registration (lead): ``sync_shipments.register(sync_app)`` on the ``sync`` group
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from .common import account_settings, console, iso_datetime
+from .foreground import foreground_retry, progress_bar, run_command
 
 __all__ = ["register", "sync_shipments"]
 
@@ -32,21 +32,23 @@ def sync_shipments(
 ) -> None:
     """Confirm validated FBM deliveries to Amazon now, resending those that failed."""
     settings, _ = account_settings(ctx, account)
+    retry = foreground_retry(settings)
 
     async def run() -> int:
         from ..flows.runtime import open_runtime
         from ..flows.shipments import poll_shipments
 
-        async with open_runtime(settings) as rt:
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), console=console) as bar:
+        async with open_runtime(settings, call_retry=retry) as rt:
+            with progress_bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                              TimeElapsedColumn()) as bar:
                 sending = bar.add_task(f"Confirming {account} shipments to Amazon", total=None)
 
                 def progress(done: int, total: int) -> None:
                     bar.update(sending, completed=done, total=total)
 
-                result = await poll_shipments(rt, account, since=since, move_cursor=since is None,
-                                              retry_failed=True, progress=progress)
+                # A delivery is confirmed once whoever sends it: running the cycle again is safe.
+                result = await retry.run("sync shipments", lambda: poll_shipments(
+                    rt, account, since=since, move_cursor=since is None, retry_failed=True, progress=progress))
         console.print(f"{result.scanned} deliveries read, {result.confirmed} confirmed, {result.rejected} refused "
                       f"by Amazon, {result.invalid} not mappable, {result.waiting} waiting for tracking, "
                       f"{result.retry} to retry.")
@@ -54,7 +56,7 @@ def sync_shipments(
             console.print(f"  [yellow]![/yellow] {problem}")
         return 1 if result.rejected or result.invalid else 0
 
-    code = asyncio.run(run())
+    code = run_command(f"sync shipments --account {account}", run())
     if code:
         console.print("See `amazon-odoo-sync status` / the quarantine for the action each problem needs.")
         raise typer.Exit(code)

@@ -14,9 +14,10 @@ import asyncio
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from .common import account_settings, console
+from .foreground import foreground_retry, progress_bar, run_command
 
 __all__ = ["register", "sync_stock"]
 
@@ -29,33 +30,36 @@ def sync_stock(
 ) -> None:
     """Send FBM stock to Amazon now (deltas only; --full recomputes everything)."""
     settings, _ = account_settings(ctx, account)
+    retry = foreground_retry(settings)
 
     async def run() -> None:
         from ..flows.runtime import open_runtime
         from ..flows.stock import stock_push_for, wait_for_feeds
         from ..flows.stock_catalog import map_products_for
 
-        async with open_runtime(settings) as rt:
-            push = await stock_push_for(rt, account)
+        async with open_runtime(settings, call_retry=retry) as rt:
+            push = await retry.run("sync stock", lambda: stock_push_for(rt, account))
             async with rt.pool.connection() as conn:
-                with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                              MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+                with progress_bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                  MofNCompleteColumn(), TimeElapsedColumn()) as bar:
                     listing = bar.add_task(f"Listings of {account} → Odoo products by default_code", total=None)
-                    catalog = await map_products_for(rt, account, conn, force=full,
-                                                     progress=lambda n: bar.advance(listing, n))
+                    # A refresh resumes: a retry reads only the marketplaces not read yet.
+                    catalog = await retry.run("sync stock", lambda: map_products_for(
+                        rt, account, conn, force=full, progress=lambda n: bar.advance(listing, n)))
                     bar.update(listing, total=1, completed=1)
                     task = bar.add_task(f"Stock {account}{' (full)' if full else ''}", total=None)
 
                     def progress(marketplace_id: str, done: int, total: int) -> None:
                         bar.update(task, description=f"Feeds {marketplace_id}", completed=done, total=total)
 
-                    result = await push.run_cycle(conn, full=full, progress=progress)
+                    # A cycle run again sends only what Amazon does not have yet.
+                    result = await retry.run("sync stock", lambda: push.run_cycle(conn, full=full, progress=progress))
                     await push.record_audit(conn, result, full=full)
                     bar.update(task, completed=result.fed + result.patched,
                                total=max(1, result.fed + result.patched))
                     if wait and result.feeds:
                         waiting = bar.add_task("Waiting for Amazon's processing reports", total=None)
-                        await wait_for_feeds(push, conn, sleep=asyncio.sleep)
+                        await retry.run("sync stock", lambda: wait_for_feeds(push, conn, sleep=asyncio.sleep))
                         bar.update(waiting, total=1, completed=1)
         if catalog is not None:
             console.print(f"{catalog.listings} listings: {catalog.mapped} mapped to Odoo products by "
@@ -65,7 +69,7 @@ def sync_stock(
                       f"{result.fed} in {len(result.feeds)} feed(s); {result.accepted} accepted, "
                       f"{result.rejected} rejected (quarantine), {result.retryable} to retry.")
 
-    asyncio.run(run())
+    run_command(f"sync stock --account {account}", run())
 
 
 def register(app: typer.Typer) -> None:

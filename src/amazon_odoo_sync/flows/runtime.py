@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from psycopg_pool import AsyncConnectionPool
 
-from ..amazon.client import SpApiClient
+from ..amazon.client import CallRetry, SpApiClient
 from ..amazon.lwa import LwaCredentials
 from ..clock import Clock, SystemClock
 from ..config import Settings
@@ -41,7 +41,7 @@ class FlowRuntime:
                  spapi_transport: httpx.AsyncBaseTransport | None = None,
                  odoo_transport: httpx.AsyncBaseTransport | None = None,
                  clock: Clock | None = None, cipher: Cipher | None = None,
-                 targets_loader: TargetsLoader | None = None) -> None:
+                 targets_loader: TargetsLoader | None = None, call_retry: CallRetry | None = None) -> None:
         self.settings = settings
         self.pool = pool
         self.clock = clock or SystemClock()
@@ -49,6 +49,9 @@ class FlowRuntime:
         self._odoo_transport = odoo_transport
         self._cipher = cipher
         self._targets_loader = targets_loader
+        #: Commands run in the foreground retry each SP-API call (``flows.retrying``); workers
+        #: retry whole jobs.
+        self._call_retry = call_retry
         self._odoo: OdooClient | None = None
         self._odoo_governor: Any = None
         self._spapi: dict[str, SpApiClient] = {}
@@ -105,7 +108,7 @@ class FlowRuntime:
                                            client_secret=creds.lwa_client_secret.reveal(),
                                            refresh_token=creds.refresh_token.reveal()),
                 settings=self.settings.spapi, seller_id=creds.seller_id, transport=self._spapi_transport,
-                clock=self.clock, cipher=self.cipher)
+                clock=self.clock, cipher=self.cipher, retry=self._call_retry)
             self._spapi[account] = client
         return client if priority is None else client.with_options(priority=priority)
 
