@@ -124,6 +124,18 @@ def test_the_plans_model_matches_the_emulator_on_odoos_own_example(method: Round
     assert odoo_order_amounts(lines, method) == expected
 
 
+def test_an_exact_half_cent_in_the_documents_sum_rounds_up_as_in_odoo() -> None:
+    """4.77 − 0.14 + 0.01 + 0.01 at 20 % included, rounded globally: untaxed 4.65 / 1.2 = 3.875
+    exactly, a sum of repeating decimals; Odoo (and the emulator) round it up to 3.88."""
+    lines = [OdooLine(price_unit=Decimal(p), tax_rate=Decimal(20), price_include=True)
+             for p in ("4.77", "-0.14", "0.01", "0.01")]
+    assert odoo_order_amounts(lines, "round_globally") == (Decimal("3.88"), Decimal("0.78"))
+    values = {"order_line": [(0, 0, {"price_unit": float(line.price_unit), "product_uom_qty": 1.0,
+                                     "tax_id": [(6, 0, [20])]}) for line in lines]}
+    assert odoo_amounts(values, {20: TaxRef(id=20, rate=Decimal(20), price_include=True)},
+                        "round_globally") == (Decimal("3.88"), Decimal("0.78"))
+
+
 cents = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("300"), places=2)
 charge = st.one_of(st.just(Decimal(0)), st.decimals(min_value=Decimal("0.01"), max_value=Decimal("15"), places=2))
 

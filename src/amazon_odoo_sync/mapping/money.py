@@ -3,7 +3,7 @@ untaxed amount and tax in either of its rounding methods (:func:`odoo_order_amou
 
 from __future__ import annotations
 
-import math
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from ..exceptions import DataError
 
-__all__ = ["CENT", "ROUNDING_METHODS", "ZERO", "Money", "OdooLine", "RoundingMethod", "odoo_order_amounts",
+__all__ = ["CENT", "ROUNDING_METHODS", "ZERO", "Money", "OdooLine", "OdooTotals", "RoundingMethod",
+           "odoo_order_amounts",
            "parse_money", "round_money"]
 
 ZERO = Decimal("0")
@@ -84,42 +85,97 @@ class OdooLine:
 
 def _round_exact(value: Fraction) -> Decimal:
     """Half-up (away from zero) to the cent of an exact value."""
-    cents = math.floor(abs(value) * 100 + Fraction(1, 2))
+    numerator, denominator = abs(value.numerator), value.denominator
+    cents = (numerator * 200 + denominator) // (2 * denominator)  # floor(|v| × 100 + ½)
     return Decimal(cents if value >= 0 else -cents) * CENT
 
 
-def _raw_line(line: OdooLine, method: RoundingMethod) -> tuple[Fraction, Fraction]:
-    """(untaxed, tax) of one line before the document's rounding: rounded to the cent with
-    ``round_per_line``, exact with ``round_globally`` (Odoo 18's ``_get_tax_details``)."""
-    def rnd(value: Fraction) -> Fraction:
-        return Fraction(_round_exact(value)) if method == "round_per_line" else value
-
-    base = rnd(Fraction(line.price_unit) * Fraction(line.quantity))
+def _line_per_line(line: OdooLine) -> tuple[Decimal, Decimal]:
+    """(untaxed, tax) of one line rounded to the cent, as ``round_per_line`` does. Decimal is
+    exact enough here: one quotient base × rate / (100 + rate) is a half cent only when it
+    terminates, and then Decimal holds it exactly."""
+    base = round_money(line.price_unit * line.quantity)
     if line.tax_rate is None:
-        return base, Fraction(0)
-    rate = Fraction(line.tax_rate)
-    tax = rnd(base * rate / (100 + rate) if line.price_include else base * rate / 100)
+        return base, ZERO
+    rate = line.tax_rate
+    tax = round_money(base * rate / (100 + rate) if line.price_include else base * rate / 100)
     return (base - tax if line.price_include else base), tax
 
 
-def odoo_order_amounts(lines: Iterable[OdooLine], method: RoundingMethod) -> tuple[Decimal, Decimal]:
-    """(amount_untaxed, amount_tax) Odoo 18 computes for a sale order with these lines.
+@functools.lru_cache(maxsize=64)
+def _tax_factor(rate: Decimal, price_include: bool) -> Fraction:
+    """The share of a line's base that is tax: r / (100 + r) included, r / 100 excluded."""
+    exact = Fraction(rate)
+    return exact / (100 + exact) if price_include else exact / 100
 
-    Odoo 18 (``_round_base_lines_tax_details``) sums the raw amounts of the document and rounds
-    the sums: the untaxed amount once for the document, the tax once per tax. With
+
+def _line_raw(line: OdooLine) -> tuple[Fraction, Fraction]:
+    """(untaxed, tax) of one line, exact, as ``round_globally`` leaves them for the document."""
+    base = Fraction(line.price_unit * line.quantity)  # a Decimal product is exact
+    if line.tax_rate is None:
+        return base, Fraction(0)
+    tax = base * _tax_factor(line.tax_rate, line.price_include)
+    return (base - tax if line.price_include else base), tax
+
+
+class OdooTotals:
+    """A sale order's lines as Odoo 18 adds them up (``_get_tax_details``,
+    ``_round_base_lines_tax_details``): the raw amounts of the document are summed and the sums
+    rounded, the untaxed amount once for the document, the tax once per tax. With
     ``round_per_line`` the raw amounts are already rounded per line, so both are plain sums of
     line amounts; with ``round_globally`` they are exact, and the order's tax is
     round(Σ exact taxes), which is not the sum of the lines' rounded taxes.
 
-    Exact fractions, not Decimals: a sum of repeating decimals can be an exact half cent
-    (4.77 − 0.14 + 0.01 + 0.01 at 20 % included: 3.875), which Odoo rounds up; 50 digits of
+    Exact fractions for the sums, not Decimals: a sum of repeating decimals can be an exact half
+    cent (4.77 − 0.14 + 0.01 + 0.01 at 20 % included: 3.875), which Odoo rounds up; 50 digits of
     Decimal make it 3.87499… and round it down."""
-    untaxed = Fraction(0)
-    taxes: dict[tuple[Decimal, bool], Fraction] = {}
-    for line in lines:
-        line_untaxed, line_tax = _raw_line(line, method)
-        untaxed += line_untaxed
+
+    def __init__(self, method: RoundingMethod) -> None:
+        self.method = method
+        #: Lines with a tax: each may round its tax by up to half a cent.
+        self.taxed_lines = 0
+        # Rounded per line: Decimal sums of cents. Globally: exact sums of raw amounts.
+        self._cents: tuple[Decimal, dict[tuple[Decimal, bool], Decimal]] = (ZERO, {})
+        self._exact: tuple[Fraction, dict[tuple[Decimal, bool], Fraction]] = (Fraction(0), {})
+
+    def _plus(self, line: OdooLine) -> tuple[tuple[Decimal, dict[tuple[Decimal, bool], Decimal]],
+                                            tuple[Fraction, dict[tuple[Decimal, bool], Fraction]]]:
+        key = (line.tax_rate, line.price_include) if line.tax_rate is not None else None
+        if self.method == "round_per_line":
+            untaxed, tax = _line_per_line(line)
+            total, taxes = self._cents
+            if key is not None:
+                taxes = {**taxes, key: taxes.get(key, ZERO) + tax}
+            return (total + untaxed, taxes), self._exact
+        raw_untaxed, raw_tax = _line_raw(line)
+        exact_total, exact_taxes = self._exact
+        if key is not None:
+            exact_taxes = {**exact_taxes, key: exact_taxes.get(key, Fraction(0)) + raw_tax}
+        return self._cents, (exact_total + raw_untaxed, exact_taxes)
+
+    def add(self, line: OdooLine) -> None:
+        self._cents, self._exact = self._plus(line)
         if line.tax_rate is not None:
-            key = (line.tax_rate, line.price_include)
-            taxes[key] = taxes.get(key, Fraction(0)) + line_tax
-    return _round_exact(untaxed), sum((_round_exact(t) for t in taxes.values()), ZERO)
+            self.taxed_lines += 1
+
+    def amounts(self, *extra: OdooLine) -> tuple[Decimal, Decimal]:
+        """(amount_untaxed, amount_tax), with the ``extra`` lines added."""
+        if extra:
+            trial = OdooTotals(self.method)
+            trial._cents, trial._exact = self._cents, self._exact
+            for line in extra:
+                trial.add(line)
+            return trial.amounts()
+        cents, exact = self._cents, self._exact
+        if self.method == "round_per_line":
+            return cents[0], sum(cents[1].values(), ZERO)
+        return _round_exact(exact[0]), sum((_round_exact(t) for t in exact[1].values()), ZERO)
+
+
+def odoo_order_amounts(lines: Iterable[OdooLine], method: RoundingMethod) -> tuple[Decimal, Decimal]:
+    """(amount_untaxed, amount_tax) Odoo 18 computes for a sale order with these lines (see
+    :class:`OdooTotals`)."""
+    totals = OdooTotals(method)
+    for line in lines:
+        totals.add(line)
+    return totals.amounts()

@@ -10,7 +10,7 @@ shipping line of 7.98 carries 1.27).
 Taxes: the marketplace's tax, price-included on tax-included marketplaces; marketplace-facilitator
 tax (collected by Amazon, US/CA) is not the seller's revenue and is left out. The plan predicts
 Odoo's ``amount_untaxed`` and ``amount_tax`` in the company's rounding method
-(:func:`~amazon_odoo_sync.mapping.money.odoo_order_amounts`) and, when they are not Amazon's,
+(:class:`~amazon_odoo_sync.mapping.money.OdooTotals`) and, when they are not Amazon's,
 adds correction lines so that both are (see :func:`_corrections`).
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 
 from ..exceptions import DataError
 from .amazon_order import AmazonOrder
-from .money import CENT, OdooLine, RoundingMethod, odoo_order_amounts, round_money
+from .money import CENT, ZERO, OdooLine, OdooTotals, RoundingMethod, round_money
 
 __all__ = ["ROUNDING_LABEL", "TAX_CORRECTION_LABEL", "OdooTargets", "SaleOrderPlan", "TaxRef", "UnknownSkuError",
            "odoo_datetime", "plan_sale_order"]
@@ -116,9 +116,10 @@ ROUNDING_LABEL = "Rounding difference with Amazon's total"
 TAX_CORRECTION_LABEL = "Tax rounding difference with Amazon's tax"
 
 
-def _corrections(lines: list[OdooLine], tax: TaxRef | None, method: RoundingMethod, amazon_untaxed: Decimal,
-                 amazon_tax: Decimal) -> list[tuple[Decimal, TaxRef | None, str]]:
-    """(price, tax, name) of the lines that make Odoo's untaxed amount and tax Amazon's.
+def _corrections(totals: OdooTotals, tax: TaxRef | None, amazon_untaxed: Decimal, amazon_tax: Decimal
+                 ) -> list[tuple[Decimal, TaxRef | None, str]]:
+    """(price, tax, name) of the lines that make Odoo's untaxed amount and tax Amazon's, given
+    the ``totals`` of the order's lines.
 
     Odoo has no tax-only line, and changing one line's price moves its untaxed amount and its tax
     together (by the tax rate, give or take a cent of rounding): it can put the total right but
@@ -132,28 +133,50 @@ def _corrections(lines: list[OdooLine], tax: TaxRef | None, method: RoundingMeth
     A tax difference larger than rounding can explain (a wrong rate in Odoo, a reduced rate
     Amazon applied) is not "corrected": only the total is put right, and the plan's
     ``expected_tax`` then says how far Odoo is from Amazon."""
-    untaxed, amount_tax = odoo_order_amounts(lines, method)
-    result: list[tuple[Decimal, TaxRef | None, str]] = []
+    untaxed, amount_tax = totals.amounts()
+    amazon_total = amazon_untaxed + amazon_tax
     tax_gap = amazon_tax - amount_tax
-    taxed_lines = sum(1 for line in lines if line.tax_rate is not None)
-    if tax_gap and tax is not None and tax.rate > 0 and abs(tax_gap) <= CENT * (taxed_lines + 1):
+    options: list[OdooLine | None] = []
+    if tax_gap and tax is not None and tax.rate > 0 and abs(tax_gap) <= CENT * (totals.taxed_lines + 1):
         factor = tax.rate / (100 + tax.rate) if tax.price_include else tax.rate / 100
         estimate = int(abs(tax_gap) / factor / CENT)
         sign = 1 if tax_gap > 0 else -1
         for cents in range(max(1, estimate - 3), estimate + _SEARCH_CENTS):
-            price = sign * cents * CENT
-            trial = [*lines, _odoo_line(price, Decimal(1), tax)]
-            trial_untaxed, trial_tax = odoo_order_amounts(trial, method)
-            if trial_tax == amazon_tax:
-                result.append((price, tax, TAX_CORRECTION_LABEL))
-                untaxed, amount_tax = trial_untaxed, trial_tax
-                break
-    # A line without tax adds its price, exactly, to the untaxed amount in either method: once
-    # the tax is Amazon's, the rest of the total's difference is the untaxed amount's.
-    difference = amazon_untaxed + amazon_tax - untaxed - amount_tax
-    if difference:
-        result.append((difference, None, ROUNDING_LABEL))
-    return result
+            line = _odoo_line(sign * cents * CENT, Decimal(1), tax)
+            if totals.amounts(line)[1] == amazon_tax:
+                options.append(line)
+            elif options:
+                break  # past the prices that carry exactly the missing tax
+    options.append(None)  # no taxed line: the tax stays as it is, only the total is put right
+    for taxed in options:
+        extras = [taxed] if taxed else []
+        reached_untaxed, reached_tax = totals.amounts(*extras)
+        # The rest of the total's difference is the untaxed amount's.
+        price = _untaxed_price(totals, extras, amazon_total - reached_tax)
+        if price is None:
+            continue
+        result: list[tuple[Decimal, TaxRef | None, str]] = []
+        if taxed:
+            result.append((taxed.price_unit, tax, TAX_CORRECTION_LABEL))
+        if price:
+            result.append((price, None, ROUNDING_LABEL))
+        return result
+    return [(amazon_total - untaxed - amount_tax, None, ROUNDING_LABEL)]  # an exact tie no cent can cross
+
+
+def _untaxed_price(totals: OdooTotals, extras: list[OdooLine], target: Decimal) -> Decimal | None:
+    """The price of a line without tax that brings the untaxed amount to ``target`` (0: none
+    needed), or None. Such a line adds its price to the untaxed sum; rounded globally, a sum
+    that is an exact half cent rounds away from zero, so the plain difference can land a cent
+    off (0.025 − 0.03 → −0.01) and no cent at all may reach the target."""
+    untaxed, _tax = totals.amounts(*extras)
+    if untaxed == target:
+        return ZERO
+    plain = target - untaxed
+    for price in (plain, plain + CENT, plain - CENT):
+        if price and totals.amounts(*extras, _odoo_line(price, Decimal(1), None))[0] == target:
+            return price
+    return None
 
 
 def plan_sale_order(
@@ -182,12 +205,12 @@ def plan_sale_order(
     # On tax-excluded marketplaces Amazon's facilitator tax is not ours: no tax on the lines then.
     tax = targets.tax if include or not all(i.marketplace_facilitator_tax for i in items) else None
     lines: list[dict[str, Any]] = []
-    model: list[OdooLine] = []
+    totals = OdooTotals(targets.tax_rounding)  # what Odoo will compute for ``lines``
 
     def add(product_id: int, name: str, quantity: Decimal, price_unit: Decimal,
             line_tax: TaxRef | None, **extra: Any) -> None:
         lines.append(_line(product_id, name, quantity, price_unit, line_tax, **extra))
-        model.append(_odoo_line(price_unit, quantity, line_tax))
+        totals.add(_odoo_line(price_unit, quantity, line_tax))
 
     level = order.service_level or "Standard"
     for item in items:
@@ -214,11 +237,11 @@ def plan_sale_order(
     amazon_total = order.seller_total()
     amazon_tax = order.seller_tax()
     amazon_untaxed = amazon_total - amazon_tax
-    untaxed, amount_tax = odoo_order_amounts(model, targets.tax_rounding)
+    untaxed, amount_tax = totals.amounts()
     rounding = amazon_total - untaxed - amount_tax
-    for price, line_tax, label in _corrections(model, tax, targets.tax_rounding, amazon_untaxed, amazon_tax):
+    for price, line_tax, label in _corrections(totals, tax, amazon_untaxed, amazon_tax):
         add(targets.rounding_product_id, label, Decimal(1), price, line_tax)
-    untaxed, amount_tax = odoo_order_amounts(model, targets.tax_rounding)
+    untaxed, amount_tax = totals.amounts()
 
     gift_messages = [f"{i.sku}: {i.gift_message}" for i in items if i.gift_message]
     note = "Gift message — " + " | ".join(gift_messages) if gift_messages else False
