@@ -29,6 +29,7 @@ from . import (
     accounts,
     demo,
     jobs,
+    notifications,
     odoo,
     privacy,
     sandbox_odoo,
@@ -82,7 +83,7 @@ def _root(
     ctx.obj = CliState(config_path=config)
 
 
-for module in (setup, accounts, jobs, status, serve, odoo, sync, demo, privacy):
+for module in (setup, accounts, jobs, status, serve, odoo, sync, notifications, demo, privacy):
     module.register(app)
 for module in (sandbox_spapi, sandbox_odoo):
     module.register(sandbox_app)

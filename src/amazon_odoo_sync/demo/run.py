@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -20,10 +21,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import platformdirs
@@ -42,7 +43,6 @@ from rich.progress import (
 from rich.table import Table
 
 from ..config import Settings
-from ..exceptions import RetryableError
 from ..sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN
 from ..sandbox.spapi.scenario import load_scenario
 from ..store.migrate import upgrade
@@ -60,7 +60,6 @@ from .wiring import (
 
 __all__ = ["DemoOptions", "run_demo"]
 
-T = TypeVar("T")
 DEMO_DATABASE_NAME = "aos_demo"
 NOTIFICATION_ARN = "arn:aws:sqs:us-east-1:000000000000:amazon-odoo-sync-demo"
 #: Where the simulator keeps that ARN's messages (its own SQS).
@@ -137,18 +136,6 @@ async def _wait_http(url: str, method: str = "GET", json: Any = None, within: fl
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{url} did not answer within {within:.0f} s")
             await asyncio.sleep(0.3)
-
-
-async def _retrying(call: Callable[[], Awaitable[T]], attempts: int = 6) -> T:
-    """Setup calls meet Amazon's transient errors too (the scenario injects them): back off."""
-    for attempt in range(attempts):
-        try:
-            return await call()
-        except RetryableError as exc:
-            if attempt == attempts - 1:
-                raise
-            await asyncio.sleep(exc.retry_after or 0.5 * 2**attempt)
-    raise AssertionError("unreachable")
 
 
 def _config_toml(settings: Settings, *, poll_seconds: float, sqs_queue_url: str, speed: float) -> str:
@@ -233,6 +220,8 @@ async def run_demo(base: Settings, options: DemoOptions, console: Console) -> bo
 
 
 async def _run(database_url: str, options: DemoOptions, console: Console, processes: Processes) -> bool:
+    from ..flows.notification_setup import setup_notifications
+    from ..flows.retrying import ForegroundRetry
     from ..flows.runtime import open_runtime
 
     sim_port, odoo_port, web_port = _free_port(), _free_port(), _free_port()
@@ -277,15 +266,13 @@ async def _run(database_url: str, options: DemoOptions, console: Console, proces
         await set_cursors(rt.pool, settings, scenario.start)
         # Notifications: Amazon delivers to an SQS queue; the ARN is not routed anywhere, so the
         # simulator keeps them in its own SQS queue, which the workers' SQS poll job reads.
-        destination_id = None
+        # What `notifications setup` does, under the same retry rules (the scenario injects faults);
+        # ORDER_CHANGE only: the demo reconciles orders.
+        setup_retry = ForegroundRetry.from_config(settings.jobs)
         for account in settings.accounts:
             spapi = await rt.spapi(account.name)
-            if destination_id is None:
-                created = await _retrying(lambda api=spapi: api.notifications.create_destination(  # type: ignore[misc]
-                    name="amazon-odoo-sync", resource_specification={"sqs": {"arn": NOTIFICATION_ARN}}))
-                destination_id = str(created["payload"]["destinationId"])
-            await _retrying(lambda api=spapi, dest=destination_id: api.notifications.create_subscription(  # type: ignore[misc]
-                "ORDER_CHANGE", destination_id=dest, payload_version="1.0"))
+            await setup_retry.run("notifications setup", functools.partial(
+                setup_notifications, spapi, account=account.name, arn=NOTIFICATION_ARN, types=("ORDER_CHANGE",)))
 
         # DATABASE_URL (the server the demo database lives on) must not win over the demo database.
         # The web process's /metrics adds up what the workers count (multiprocess mode).
