@@ -34,6 +34,12 @@ def _mask_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMa
     return event
 
 
+def _drop_color_message(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    # uvicorn adds the message again with terminal colour codes: noise in a JSON line.
+    event.pop("color_message", None)
+    return event
+
+
 def configure_logging(level: str = "info", fmt: str = "json", *, stream: TextIO | None = None) -> None:
     """Log at ``level`` and above to ``stream`` (stderr), as JSON lines or for a console."""
     stream = stream if stream is not None else sys.stderr
@@ -56,7 +62,8 @@ def configure_logging(level: str = "info", fmt: str = "json", *, stream: TextIO 
     handler = logging.StreamHandler(stream)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder()],
+        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder(),
+                           _drop_color_message],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *finish, renderer]))
     root = logging.getLogger()
     # Replace ours and plain stream handlers (logging.basicConfig's, a library's): each would

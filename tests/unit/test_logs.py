@@ -47,11 +47,13 @@ def test_library_records_and_their_tracebacks_are_json_lines(stream: io.StringIO
                                                         extra={"action": "job_error", "job_id": 7})
         get_logger("amazon_odoo_sync.jobs").exception("job failed", job_id=7)
     logging.getLogger("procrastinate.worker").info("below WARNING: libraries are quiet at info")
+    logging.getLogger("uvicorn.error").warning("Uvicorn stopping", extra={"color_message": "\x1b[1mUvicorn\x1b[0m"})
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.warn("a library warns", DeprecationWarning, stacklevel=1)
 
-    ours, foreign, failed, warned = lines(stream)
+    ours, foreign, failed, uvicorn, warned = lines(stream)
+    assert uvicorn["event"] == "Uvicorn stopping" and "color_message" not in uvicorn
     assert ours["event"] == "job retried" and ours["client_secret"] == "***" and ours["level"] == "info"
     assert foreign["event"] == "Job tests.fail[7] failed" and foreign["level"] == "error"
     assert foreign["logger"] == "procrastinate.worker" and foreign["action"] == "job_error"
