@@ -121,6 +121,7 @@ def test_every_command_has_checked_values() -> None:
     (["jobs", "retry"], "give a job id"),
     (["worker", "--queues", "nope"], "unknown queue"),
     (["nosuch"], "No such command"),
+    (["accounts", "remove", "acme"], "add --yes"),  # no terminal to confirm in (stdin is not one)
 ])
 def test_bad_arguments_found_by_users(capsys: pytest.CaptureFixture[str], args: list[str], expected: str) -> None:
     assert_usage_error(*invoke(capsys, *args), expected)

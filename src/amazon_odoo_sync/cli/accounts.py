@@ -230,6 +230,9 @@ def remove(
 ) -> None:
     """Delete an account and its stored credentials (sync history is kept)."""
     settings = settings_from(ctx)
+    if not yes and not sys.stdin.isatty():
+        raise typer.BadParameter("no terminal to confirm in: add --yes to remove the account",
+                                 param_hint="'--yes'")
     if not yes and not typer.confirm(f"Remove account {name} and its credentials?"):
         raise typer.Abort()
     url = database_url(settings)
