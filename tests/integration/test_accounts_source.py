@@ -139,3 +139,11 @@ def test_a_database_without_tables_says_to_upgrade(cli: Any, db_url: str) -> Non
         conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     code, out = cli("sync", "fba", "--account", "acme-eu")
     assert code == 2 and "run `amazon-odoo-sync db upgrade`" in out and "Traceback" not in out
+
+
+def test_workers_work_the_stored_accounts(cli: Any) -> None:
+    code, out = cli("worker", "--no-wait")
+    assert code == 0 and "no seller account stored" in out, out
+    assert cli("accounts", "add", "acme-eu", "--region", "EU", "-m", "DE", *CREDENTIALS)[0] == 0
+    code, out = cli("worker", "--no-wait")
+    assert code == 0 and "worker accounts" in out and "acme-eu" in out and "no seller account" not in out

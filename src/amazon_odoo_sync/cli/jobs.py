@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..jobs.queues import QUEUES
-from ..logs import configure_logging
+from ..logs import configure_logging, get_logger
 from ..store import audit
 from ..store.database import connect, database_url
 from .common import console, err_console, settings_from, settings_with_accounts
@@ -78,6 +78,12 @@ def worker(
     settings = settings_with_accounts(ctx)
     # One JSON line per event, procrastinate's (standard library logging) included.
     configure_logging(settings.log_level, settings.log_format)
+    if settings.accounts:
+        get_logger(__name__).info("worker accounts", accounts=[a.name for a in settings.accounts])
+    else:
+        get_logger(__name__).warning(
+            "no seller account stored: no account is polled; run `amazon-odoo-sync accounts add` or "
+            "`accounts import`, then restart the workers")
     prepare_process()
     if metrics_port is not None:
         from prometheus_client import start_http_server
