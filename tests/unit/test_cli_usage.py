@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
+import structlog
 
 from amazon_odoo_sync.cli import common
 from amazon_odoo_sync.cli.main import click_command, run, walk_commands
@@ -175,3 +176,11 @@ def test_the_installed_command_exits_2_without_traceback(tmp_path: Path) -> None
     assert result.returncode == 2 and "Traceback" not in result.stderr and "notadate" in result.stderr
     version = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
     assert version.returncode == 0 and version.stdout.startswith("amazon-odoo-sync ")
+
+
+def test_run_puts_the_logging_configuration_back(capsys: pytest.CaptureFixture[str]) -> None:
+    """``run`` logs warnings to stderr while a command runs, and leaves structlog as it was
+    (a configuration bound to a closed capture stream broke every later test's logging)."""
+    configured, before = structlog.is_configured(), structlog.get_config()
+    invoke(capsys, "--version")
+    assert structlog.is_configured() == configured and structlog.get_config() == before

@@ -74,16 +74,9 @@ def worker(
     from ..metrics import prepare_process
 
     queue_list = _queues(queues)
-    # The accounts stored in the database, read once: restart workers after `accounts add`.
-    settings = settings_with_accounts(ctx)
+    settings = settings_from(ctx)
     # One JSON line per event, procrastinate's (standard library logging) included.
     configure_logging(settings.log_level, settings.log_format)
-    if settings.accounts:
-        get_logger(__name__).info("worker accounts", accounts=[a.name for a in settings.accounts])
-    else:
-        get_logger(__name__).warning(
-            "no seller account stored: no account is polled; run `amazon-odoo-sync accounts add` or "
-            "`accounts import`, then restart the workers")
     prepare_process()
     if metrics_port is not None:
         from prometheus_client import start_http_server
@@ -93,6 +86,14 @@ def worker(
         except OSError as exc:
             err_console.print(f"--metrics-port {metrics_port}: cannot listen on {metrics_host}: {exc.strerror}")
             raise SystemExit(1) from None
+    # The accounts stored in the database, read once: restart workers after `accounts add`.
+    settings = settings_with_accounts(ctx)
+    if settings.accounts:
+        get_logger(__name__).info("worker accounts", accounts=[a.name for a in settings.accounts])
+    else:
+        get_logger(__name__).warning(
+            "no seller account stored: no account is polled; run `amazon-odoo-sync accounts add` or "
+            "`accounts import`, then restart the workers")
     app = build_app(settings)
     asyncio.run(run_worker(app, settings, queues=queue_list, concurrency=concurrency,
                            wait=wait, name=name))

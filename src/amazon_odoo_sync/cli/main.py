@@ -11,6 +11,7 @@ texts are shown as written: their brackets (``[jobs] concurrency``) are not rich
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
 
+import structlog
 import typer
 import typer.main
 from rich.markup import escape
@@ -116,8 +118,29 @@ def _fail(label: str, message: str) -> None:
 
 def run(args: Sequence[str] | None = None) -> int:
     """Run one command line (default: ``sys.argv``); print any failure; return the exit code."""
-    # Warnings and errors on stderr; commands that log more (worker, serve) configure their own.
+    with _cli_logging():
+        return _run(args)
+
+
+@contextlib.contextmanager
+def _cli_logging() -> Iterator[None]:
+    """Warnings and errors on stderr (unconfigured, structlog prints debug lines on stdout);
+    commands that log more (worker, serve) configure their own. The previous configuration is
+    put back afterwards: ``run`` is also called in-process (tests)."""
+    previous = structlog.get_config() if structlog.is_configured() else None
     configure_logging("warning", "console")
+    # The stderr of the moment of each call, not of this one (tests swap sys.stderr).
+    structlog.configure(logger_factory=lambda *_: structlog.PrintLogger(sys.stderr))
+    try:
+        yield
+    finally:
+        if previous is None:
+            structlog.reset_defaults()
+        else:
+            structlog.configure(**previous)
+
+
+def _run(args: Sequence[str] | None) -> int:
     try:
         click_command().main(args=list(args) if args is not None else None, prog_name=PROG_NAME,
                              standalone_mode=True)
