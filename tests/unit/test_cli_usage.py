@@ -3,6 +3,7 @@ a usage error is a short message and exit code 2, never a traceback; every optio
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -182,5 +183,7 @@ def test_run_puts_the_logging_configuration_back(capsys: pytest.CaptureFixture[s
     """``run`` logs warnings to stderr while a command runs, and leaves structlog as it was
     (a configuration bound to a closed capture stream broke every later test's logging)."""
     configured, before = structlog.is_configured(), structlog.get_config()
+    handlers = list(logging.getLogger().handlers)
     invoke(capsys, "--version")
     assert structlog.is_configured() == configured and structlog.get_config() == before
+    assert logging.getLogger().handlers == handlers

@@ -12,12 +12,14 @@ texts are shown as written: their brackets (``[jobs] concurrency``) are not rich
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO, cast
 
 import structlog
 import typer
@@ -122,15 +124,28 @@ def run(args: Sequence[str] | None = None) -> int:
         return _run(args)
 
 
+class _Stderr(io.TextIOBase):
+    """Whatever ``sys.stderr`` is when a line is written (tests swap it for each test)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 @contextlib.contextmanager
 def _cli_logging() -> Iterator[None]:
     """Warnings and errors on stderr (unconfigured, structlog prints debug lines on stdout);
     commands that log more (worker, serve) configure their own. The previous configuration is
     put back afterwards: ``run`` is also called in-process (tests)."""
     previous = structlog.get_config() if structlog.is_configured() else None
-    configure_logging("warning", "console")
-    # The stderr of the moment of each call, not of this one (tests swap sys.stderr).
-    structlog.configure(logger_factory=lambda *_: structlog.PrintLogger(sys.stderr))
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    configure_logging("warning", "console", stream=cast(TextIO, _Stderr()))
     try:
         yield
     finally:
@@ -138,6 +153,8 @@ def _cli_logging() -> Iterator[None]:
             structlog.reset_defaults()
         else:
             structlog.configure(**previous)
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 def _run(args: Sequence[str] | None) -> int:
