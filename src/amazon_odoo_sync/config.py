@@ -214,6 +214,9 @@ class JobsConfig(_Section):
     stalled_check_seconds: float = Field(default=30.0, gt=0)
     #: How often a worker looks for schedules that are due.
     scheduler_tick_seconds: float = Field(default=1.0, gt=0)
+    #: After SIGTERM, running jobs get this long to finish; a job still running then, or waiting
+    #: for quota or for Odoo at any time during it, goes back to the queue untouched.
+    shutdown_grace_seconds: float = Field(default=2.5, ge=0)
     #: Succeeded jobs are deleted after this many hours (failed jobs are kept until replayed).
     keep_succeeded_hours: int = Field(default=72, ge=1)
 

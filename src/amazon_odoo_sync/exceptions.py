@@ -46,6 +46,7 @@ __all__ = [
     "SyncError",
     "ThrottledError",
     "TransientError",
+    "WorkerStopping",
     "is_retryable",
 ]
 
@@ -123,6 +124,12 @@ class OdooBusyError(TransientError):
 
 class CircuitOpenError(RetryableError):
     """Our circuit breaker is open for this endpoint; calls resume after ``retry_after``."""
+
+
+class WorkerStopping(RetryableError):
+    """The worker was asked to stop (SIGTERM) while this job waited for quota, for Odoo or for its
+    grace period to end: the job goes back to the queue as it was (attempts unchanged) and runs
+    again at once on another worker. Raised only by the job runner, never by a flow."""
 
 
 class PermanentError(SyncError):

@@ -17,7 +17,7 @@ from typing import Literal
 
 from .clock import Clock
 
-__all__ = ["Wait", "WaitListener", "listening", "wait"]
+__all__ = ["Wait", "WaitListener", "interruptible", "listening", "wait", "watching_waits"]
 
 WaitReason = Literal["quota", "retry", "circuit"]
 
@@ -48,6 +48,36 @@ WaitListener = Callable[[Wait | None], None]
 
 _listener: ContextVar[WaitListener | None] = ContextVar("aos_wait_listener", default=None)
 
+#: Called with +1 when a wait of this context starts and -1 when it ends: a worker's job runner
+#: knows when its job only waits, and may then give the job back at once when it stops.
+WaitWatcher = Callable[[int], None]
+_watcher: ContextVar[WaitWatcher | None] = ContextVar("aos_wait_watcher", default=None)
+
+
+@contextlib.contextmanager
+def watching_waits(watcher: WaitWatcher) -> Iterator[None]:
+    """Tell ``watcher`` when a wait of this context (and the tasks it starts) begins and ends."""
+    token = _watcher.set(watcher)
+    try:
+        yield
+    finally:
+        _watcher.reset(token)
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Around a wait that holds nothing (quota, a free Odoo slot, back-off): a worker that stops
+    may cancel the job waiting here and give it back to the queue untouched."""
+    watcher = _watcher.get()
+    if watcher is None:
+        yield
+        return
+    watcher(1)
+    try:
+        yield
+    finally:
+        watcher(-1)
+
 
 @contextlib.contextmanager
 def listening(listener: WaitListener) -> Iterator[None]:
@@ -63,11 +93,13 @@ async def wait(clock: Clock, seconds: float, *, reason: WaitReason, operation: s
                attempt: int = 0) -> None:
     """``clock.sleep(seconds)``, shown to the listener of this context if there is one."""
     listener = _listener.get()
-    if listener is None:
-        await clock.sleep(seconds)
-        return
-    listener(Wait(reason=reason, operation=operation, seconds=seconds, detail=detail, attempt=attempt))
-    try:
-        await clock.sleep(seconds)
-    finally:
-        listener(None)
+    with interruptible():
+        if listener is None:
+            await clock.sleep(seconds)
+            return
+        listener(Wait(reason=reason, operation=operation, seconds=seconds, detail=detail,
+                      attempt=attempt))
+        try:
+            await clock.sleep(seconds)
+        finally:
+            listener(None)

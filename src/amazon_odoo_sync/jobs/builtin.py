@@ -2,14 +2,22 @@
 
 ``jobs.noop`` does nothing; ``jobs.probe`` writes a ``started`` row to ``job_probes``, optionally
 sleeps, then writes its ``key`` to ``job_probe_results`` (unique: a probe that completed twice
-would fail the second time). ``jobs.housekeeping`` requeues the jobs of dead workers and deletes
+would fail the second time). Its sleep may be a wait for SP-API quota or for a free Odoo slot
+(``wait_for``), the first time only (``wait_once``): how a stopping worker gives jobs back.
+``jobs.housekeeping`` requeues the jobs of dead workers and deletes
 old succeeded jobs; it is scheduled every ``[jobs] stalled_check_seconds``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from typing import Literal
 
+from ..clock import SystemClock
+from ..exceptions import ThrottledError
+from ..odoo.governor import AdaptiveGovernor
+from ..waits import wait
 from .schedule import register_schedule
 from .stalled import recover_stalled_jobs
 from .tasks import current_job, task
@@ -17,6 +25,7 @@ from .tasks import current_job, task
 __all__ = ["housekeeping", "noop", "probe"]
 
 PROBE_STARTED = "INSERT INTO job_probes (key, event, job_id) VALUES (%s, 'started', %s)"
+PROBE_STARTS = "SELECT count(*) FROM job_probes WHERE key = %s AND event = 'started'"
 PROBE_DONE = "INSERT INTO job_probe_results (key, job_id) VALUES (%s, %s)"
 
 
@@ -26,16 +35,40 @@ async def noop() -> None:
 
 
 @task(queue="housekeeping", name="jobs.probe")
-async def probe(*, key: str, sleep_seconds: float = 0.0, record_start: bool = True) -> None:
+async def probe(*, key: str, sleep_seconds: float = 0.0, record_start: bool = True,
+                wait_for: Literal["quota", "odoo"] | None = None, wait_once: bool = False) -> None:
     """One DB write (``record_start=False``, no sleep) or start row, sleep, completion row."""
     job = current_job()
     async with job.pool.connection() as conn:
         if record_start:
             await conn.execute(PROBE_STARTED, (key, job.job_id))
             await conn.commit()
-        if sleep_seconds > 0:
+        if wait_once:
+            row = await (await conn.execute(PROBE_STARTS, (key,))).fetchone()
+            if row is not None and row[0] > 1:
+                sleep_seconds = 0.0
+        await conn.commit()  # hold no transaction while waiting
+    if sleep_seconds > 0:
+        if wait_for is None:
             await asyncio.sleep(sleep_seconds)
+        else:
+            await _probe_wait(wait_for, sleep_seconds)
+    async with job.pool.connection() as conn:
         await conn.execute(PROBE_DONE, (key, job.job_id))
+
+
+async def _probe_wait(what: Literal["quota", "odoo"], seconds: float) -> None:
+    clock = SystemClock()
+    if what == "quota":
+        await wait(clock, seconds, reason="quota", operation="jobs.probe")
+        return
+    # Odoo full: the one slot is held for longer than the probe waits for one.
+    governor = AdaptiveGovernor(instance="probe", max_concurrency=1, clock=clock,
+                                acquire_timeout=seconds)
+    async with governor.slot():
+        with contextlib.suppress(ThrottledError):
+            async with governor.slot():
+                pass
 
 
 @task(queue="housekeeping", name="jobs.housekeeping", queueing_lock_from=lambda _: "all")

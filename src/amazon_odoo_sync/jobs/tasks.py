@@ -17,6 +17,8 @@ job id), and structlog lines carry ``job_id``, ``task``, ``queue`` and ``account
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
 import json
 import time
@@ -29,14 +31,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from procrastinate import App, BaseRetryStrategy, JobContext, PsycopgConnector, RetryDecision
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.job_context import AbortReason
 from procrastinate.jobs import Job
 
 from ..clock import Clock, SystemClock
 from ..config import Settings
-from ..exceptions import SyncError
+from ..exceptions import SyncError, WorkerStopping
 from ..logs import bind, get_logger
 from ..metrics import JOB_DURATION, JOB_RUNS
 from .queues import check_queue, priority_for
+from .shutdown import WorkerStop, current_worker_stop, give_back
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -197,10 +201,23 @@ class JobTask:
                 fields["account"] = kwargs["account"]
             token = _current.set(runtime)
             started = time.monotonic()
+            stop = current_worker_stop()
             try:
-                with bind(**fields):
+                with bind(**fields), (stop.track(job.id) if stop else contextlib.nullcontext()):
                     try:
                         result = await self.func(**kwargs)
+                    except asyncio.CancelledError:
+                        if not _stopping(stop, context):
+                            raise
+                        JOB_RUNS.labels(self.name, job.queue, "given_back").inc()
+                        if not await give_back(context.app, job.id):
+                            log.info("job given way to its waiting twin")
+                            raise
+                        task = asyncio.current_task()
+                        if task is not None:
+                            task.uncancel()  # the cancellation became the WorkerStopping below
+                        raise WorkerStopping("the worker is stopping: the job goes back to the "
+                                             "queue", retry_after=0.0) from None
                     except Exception as exc:
                         final = not strategy.will_retry(exc, job.attempts)
                         outcome = "failed" if final else "retry"
@@ -218,6 +235,11 @@ class JobTask:
         return run
 
 
+def _stopping(stop: WorkerStop | None, context: JobContext) -> bool:
+    """A cancellation because the worker stops (ours, or procrastinate's after the grace period)."""
+    return (stop is not None and stop.stopping) or context.abort_reason() == AbortReason.SHUTDOWN
+
+
 class RetryLog(BaseRetryStrategy):
     """Procrastinate asks its retry strategy, after a run raised, whether and when the job runs
     again. This one passes the question to ``strategy`` and logs the answer: "job retried" with
@@ -228,6 +250,10 @@ class RetryLog(BaseRetryStrategy):
         self.clock: Clock = getattr(strategy, "clock", None) or SystemClock()
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if isinstance(exception, WorkerStopping):  # back as it was, due now: not a failure
+            log.info("job given back", outcome="given_back", job_id=job.id, task=job.task_name,
+                     queue=job.queue)
+            return RetryDecision(retry_at=None)
         decision = self.strategy.get_retry_decision(exception=exception, job=job)
         fields: dict[str, Any] = {"job_id": job.id, "task": job.task_name, "queue": job.queue,
                                   "attempt": job.attempts + 1}

@@ -42,6 +42,7 @@ from typing import Any, Protocol
 from ..clock import Clock, SystemClock
 from ..exceptions import ThrottledError, TransientError
 from ..metrics import ODOO_CONCURRENCY_LIMIT
+from ..waits import interruptible
 
 __all__ = [
     "AdaptiveGovernor",
@@ -449,7 +450,8 @@ class AdaptiveGovernor:
             sleeper = asyncio.ensure_future(self._clock.sleep(wait))
             waker = asyncio.ensure_future(self._released.wait())
             try:
-                await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+                with interruptible():  # holds no slot: a stopping worker may give the job back
+                    await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 for task in (sleeper, waker):
                     if not task.done():
