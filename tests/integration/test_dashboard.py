@@ -111,7 +111,8 @@ async def test_overview_lists_every_queue_at_zero_on_a_fresh_database(client: ht
     for queue in ("stock", "shipments", "orders", "reports", "housekeeping"):
         assert f"<td>{queue}</td>" in html
     assert "No account yet" in html
-    assert "In the configuration file but not added: not-yet" in html
+    assert "In the configuration file but not stored, so not used: not-yet" in html
+    assert "accounts import" in html
 
 
 async def test_static_files_are_shipped_and_nothing_else_is_served(client: httpx.AsyncClient) -> None:
