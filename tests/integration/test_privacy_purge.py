@@ -16,7 +16,7 @@ from psycopg import sql
 
 from amazon_odoo_sync.flows.privacy import purge_personal_data
 from amazon_odoo_sync.jobs.schedule import registered_schedules
-from amazon_odoo_sync.mapping.personal_data import RESTRICTED_FIELDS, redact
+from amazon_odoo_sync.mapping.personal_data import PERSONAL_KEYS, redact
 from amazon_odoo_sync.store import audit, inbox, quarantine
 from tests.factories import orders as factory
 from tests.unit.test_personal_data import JSON
@@ -89,7 +89,9 @@ async def _seed(conn: psycopg.AsyncConnection[Any], tag: str, at: datetime, *,
     doc, values = _order(f"{tag}q", delivery=delivery)
     personal |= values
     q = await quarantine.put(conn, flow="orders", key=f"acme:{tag}q", account="acme", reason="unknown SKU",
-                             details={"error": "DataError", "buyer": {"buyerName": f"Erika {tag}q"}}, payload=doc)
+                             details={"error": "InvalidInputError", "buyer": {"buyerName": f"Erika {tag}q"},
+                                      "remote_message": f"Invalid email {tag}q@marketplace.amazon.de"},
+                             payload=doc)
     await quarantine.resolve(conn, "orders", f"acme:{tag}q", "imported")
     await _age(conn, "quarantine", q.id, at, "first_seen", "last_seen", "resolved_at")
 
@@ -168,7 +170,7 @@ async def test_an_open_quarantine_item_tried_again_is_still_in_use(conn: psycopg
 def test_sql_strip_keys_agrees_with_redact(db_url: str, value: Any) -> None:
     with psycopg.connect(db_url, autocommit=True) as sync_conn:
         row = sync_conn.execute("SELECT aos_strip_keys(%s::jsonb, %s)::text",
-                                (json.dumps(value), sorted(RESTRICTED_FIELDS))).fetchone()
+                                (json.dumps(value), sorted(PERSONAL_KEYS))).fetchone()
     assert row is not None
     assert json.loads(row[0]) == redact(value)
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from amazon_odoo_sync.mapping.amazon_order import parse_order_v2026
-from amazon_odoo_sync.mapping.personal_data import RESTRICTED_FIELDS, personal_values, redact
+from amazon_odoo_sync.mapping.personal_data import PERSONAL_KEYS, personal_values, redact
 from amazon_odoo_sync.sandbox.spapi.generator import build_world
 from amazon_odoo_sync.sandbox.spapi.orders_json import V2026_DATASETS, v0_order, v2026_order
 from amazon_odoo_sync.sandbox.spapi.scenario import load_scenario
@@ -22,7 +22,7 @@ _TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(_TEXT, max_size=5),
     lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(sorted(RESTRICTED_FIELDS)) | st.text(_TEXT, max_size=4), children,
+    | st.dictionaries(st.sampled_from(sorted(PERSONAL_KEYS)) | st.text(_TEXT, max_size=4), children,
                       max_size=4),
     max_leaves=25,
 )
@@ -97,6 +97,6 @@ def test_redact_removes_exactly_the_restricted_keys(value: Any) -> None:
             return {k for x in v for k in keys(x)}
         return set()
 
-    assert not keys(redacted) & RESTRICTED_FIELDS
+    assert not keys(redacted) & PERSONAL_KEYS
     if not list(personal_values(value)):
         assert redacted == value  # nothing personal: nothing changes

@@ -23,7 +23,7 @@ from ..clock import utcnow
 from ..jobs.schedule import register_schedule
 from ..jobs.tasks import current_job, task
 from ..logs import get_logger
-from ..mapping.personal_data import RESTRICTED_FIELDS
+from ..mapping.personal_data import PERSONAL_KEYS
 from ..store import audit, personal_data
 from .stock import autocommit
 
@@ -61,7 +61,7 @@ async def purge_personal_data(conn: AsyncConnection[Any], *, retention_days: int
         done = 0
         while True:
             async with conn.transaction():
-                count = await personal_data.purge_batch(conn, table, cutoff, RESTRICTED_FIELDS, limit=batch)
+                count = await personal_data.purge_batch(conn, table, cutoff, PERSONAL_KEYS, limit=batch)
             done += count
             if count < batch:
                 break

@@ -17,8 +17,9 @@ spell them differently):
 
 A field is removed rather than blanked: a redacted order reads like one fetched without the
 restricted role (an import of it makes the marketplace's anonymous partner, not a partner named
-"***"). :func:`redact` is the specification; the store applies the same removal in SQL
-(``aos_strip_keys`` with :data:`RESTRICTED_FIELDS`), and a test holds the two equal.
+"***"). Error details lose the remote system's own words too (:data:`QUOTING_FIELDS`).
+:func:`redact` is the specification; the store applies the same removal in SQL
+(``aos_strip_keys`` with :data:`PERSONAL_KEYS`), and a test holds the two equal.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["RESTRICTED_FIELDS", "personal_values", "redact"]
+__all__ = ["PERSONAL_KEYS", "QUOTING_FIELDS", "RESTRICTED_FIELDS", "personal_values", "redact"]
 
 #: JSON keys whose value is buyer personal data, at any depth (Orders v2026-01-01 and v0).
 RESTRICTED_FIELDS: frozenset[str] = frozenset({
@@ -43,10 +44,17 @@ RESTRICTED_FIELDS: frozenset[str] = frozenset({
 })
 
 
+#: Free text of a remote system, kept with an error (quarantine details): Odoo's refusal of a
+#: partner may quote the name, e-mail or address we sent it.
+QUOTING_FIELDS: frozenset[str] = frozenset({"remote_message"})
+#: Every key a purge removes.
+PERSONAL_KEYS: frozenset[str] = RESTRICTED_FIELDS | QUOTING_FIELDS
+
+
 def redact(value: Any) -> Any:
-    """A copy of ``value`` (parsed JSON) without any :data:`RESTRICTED_FIELDS` key, at any depth."""
+    """A copy of ``value`` (parsed JSON) without any :data:`PERSONAL_KEYS` key, at any depth."""
     if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items() if k not in RESTRICTED_FIELDS}
+        return {k: redact(v) for k, v in value.items() if k not in PERSONAL_KEYS}
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
@@ -56,7 +64,7 @@ def personal_values(value: Any) -> Iterator[Any]:
     """The values :func:`redact` would remove (for tests and dry runs: what would go)."""
     if isinstance(value, dict):
         for k, v in value.items():
-            if k in RESTRICTED_FIELDS:
+            if k in PERSONAL_KEYS:
                 yield v
             else:
                 yield from personal_values(v)
