@@ -59,6 +59,12 @@ def test_odd_but_harmless_values_still_read() -> None:
     plan_sale_order(order, TARGETS, {"SKU-2": 1, "SKU-3": 2}, partner_id=1)  # joins the ids: they are text
 
 
+def test_text_no_database_can_hold_never_reaches_odoo() -> None:
+    doc = _order(lambda d: d["buyer"].update(buyerName="Je\x00an \ud800"))
+    order = parse_order_v2026(doc)
+    assert order.buyer.name == "Je\ufffdan \ufffd"
+
+
 def _notification(index: int, change: Any) -> dict[str, Any]:
     doc = json.loads(json.dumps(NOTIFICATIONS[index]))
     change(doc)

@@ -13,6 +13,7 @@ numbers that reduce the order.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -164,12 +165,17 @@ class AmazonOrder:
 # malformed one is refused with a DataError naming the field (quarantine), never an
 # AttributeError or TypeError that would fail the whole batch it came with.
 
+#: Characters no PostgreSQL (ours, Odoo's) can store: one in a partner name would fail the
+#: whole batch it is created with.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _text(value: Any, where: str = "a text field") -> str | None:
     if value is None:
         return None
     if isinstance(value, dict | list):
         raise DataError(f"{where}: expected text, got {type(value).__name__}")
-    text = str(value).strip()
+    text = _UNSTORABLE.sub("\ufffd", str(value)).strip()
     return text or None
 
 
