@@ -209,3 +209,24 @@ def test_cli_privacy_purge_dry_run_then_purge(db_url: str) -> None:
     assert done.exit_code == 0, done.output
     assert "rows purged" in done.output
     assert [v for v in personal if v in asyncio.run(text())] == []
+
+
+async def test_the_purge_job_runs_in_a_worker(db_url: str) -> None:
+    from amazon_odoo_sync.config import DatabaseConfig, Settings
+    from amazon_odoo_sync.flows.privacy import purge_task
+    from amazon_odoo_sync.jobs.app import build_app
+    from amazon_odoo_sync.jobs.worker import run_worker
+
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as c:
+        personal = await _seed(c, "J0b", OLD)
+    settings = Settings(database=DatabaseConfig(url=db_url))
+    app = build_app(settings, url=db_url, task_modules=("amazon_odoo_sync.flows.privacy",))
+    async with app.open_async():
+        job_id = await purge_task.defer(app)
+    await run_worker(build_app(settings, url=db_url, task_modules=("amazon_odoo_sync.flows.privacy",)), settings,
+                     wait=False, install_signal_handlers=False)
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as c:
+        row = await (await c.execute("SELECT status FROM procrastinate_jobs WHERE id = %s", (job_id,))).fetchone()
+        assert row is not None and row[0] == "succeeded"
+        text = await _text_of_every_column(c)
+    assert [v for v in personal if v in text] == []
