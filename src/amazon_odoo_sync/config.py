@@ -172,6 +172,9 @@ class Schedules(_Section):
     #: An import job starts this long after the first order it waits for, so orders arriving
     #: meanwhile reach Odoo in the same batch (one create, one confirm) instead of one by one.
     orders_import_delay: float = Field(default=1.0, ge=0, le=60)
+    #: Reservations left for orders already in Odoo or cancelled are released this often (a
+    #: backstop: the writes refuse such orders; see store.reservations).
+    reservations_sweep: float = Field(default=300, gt=0)
     stock_poll: float = Field(default=5, gt=0)
     shipments_poll: float = Field(default=10, gt=0)
     fba_inventory_poll: float = Field(default=1800, gt=0)

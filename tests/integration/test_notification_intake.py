@@ -11,7 +11,7 @@ import pytest
 from amazon_odoo_sync.exceptions import DataError
 from amazon_odoo_sync.flows import fba_inventory
 from amazon_odoo_sync.flows import notifications as intake
-from amazon_odoo_sync.store import inbox, reservations
+from amazon_odoo_sync.store import external_ids, inbox, reservations
 
 pytestmark = pytest.mark.db
 
@@ -89,3 +89,19 @@ async def test_a_database_failure_stores_nothing_of_the_batch(db_url: str, monke
         assert await inbox.pending(conn, 20) == []
         assert await reservations.reserved_units(conn, "shop-us") == {}
         assert await waiting_jobs(conn) == []
+
+
+async def test_a_notification_after_its_order_was_imported_reserves_nothing(db_url: str) -> None:
+    """Issue #14: notifications arrive seconds to minutes after the order's import; the order they
+    fetch is a duplicate in the inbox, so no import would ever release what they reserved."""
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+        await external_ids.claim_many(conn, "shop-us", "sale.order", [("111-1", None, None)])
+        await external_ids.record_many(conn, "shop-us", "sale.order", [("111-1", 501, None)], state="confirmed")
+        late = [order_change("A2US", "n-1", "111-1", status="Pending", items=[("SKU-1", 2)]),
+                order_change("A2US", "n-2", "111-1", items=[("SKU-1", 2)]),
+                order_change("A2US", "n-3", "111-2", items=[("SKU-2", 1)])]  # not imported yet
+        assert await intake.store_notifications(conn, late, SELLERS.get) == [True, True, True]
+        assert await reservations.reserved_units(conn, "shop-us") == {"SKU-2": 1}
+        cur = await conn.execute("SELECT sku FROM stock_dirty WHERE account = 'shop-us'")
+        assert {str(row[0]) for row in await cur.fetchall()} == {"SKU-2"}
+        assert await waiting_jobs(conn) == [("orders.fetch_notified", "shop-us")]  # stored all the same

@@ -21,7 +21,7 @@ from amazon_odoo_sync.mapping.stock import split_units
 from amazon_odoo_sync.sandbox.spapi.notifications import DeliveryRoutes
 from amazon_odoo_sync.sandbox.spapi.selling import SellingSettings, attach, services
 from amazon_odoo_sync.sandbox.spapi.world import Address, Buyer, OrderLine
-from amazon_odoo_sync.store import audit, product_map, quarantine, reservations
+from amazon_odoo_sync.store import audit, external_ids, product_map, quarantine, reservations
 from amazon_odoo_sync.web.notifications import notifications_router
 
 from .orders_env import OrdersEnv, orders_env
@@ -195,6 +195,103 @@ async def test_orders_faster_than_imports_and_odoo_changes_never_oversell(db_url
             await push.run_cycle(conn)
         [free] = (await _qty(env, [product], warehouse, "free_qty")).values()
         assert env.world.offer(account.seller_id, mid, sku).quantity == max(0, int(free))
+
+
+async def _one_fbm_product(env: OrdersEnv, on_hand: int) -> tuple[str, str, int, int]:
+    """(marketplace, SKU, Odoo product, warehouse) of an FBM offer with ``on_hand`` units in Odoo."""
+    account = env.settings.accounts[0]
+    mid = account.marketplaces[0]
+    offer = next(o for o in env.world.offers(account.seller_id, mid) if o.channel == "MFN")
+    warehouse = await _warehouse(env, mid)
+    [product] = await (await env.runtime.odoo()).search("product.product", [("default_code", "=", offer.sku)])
+    await _set_on_hand(env, product, warehouse, on_hand)
+    return mid, offer.sku, product, warehouse
+
+
+async def _import_one_order(env: OrdersEnv, mid: str, sku: str, quantity: int) -> str:
+    """An FBM order placed, left Pending for Unshipped, polled and imported into Odoo."""
+    account = env.settings.accounts[0]
+    buyer, address = _buyer(7)
+    order = env.world.place_order(account.seller_id, mid, [OrderLine(sku=sku, quantity=quantity)], buyer=buyer,
+                                  address=address, pending_seconds=60)
+    env.advance_to(env.world.clock.now() + timedelta(minutes=5))
+    await poll_orders(env.runtime, account.name, mid)
+    await import_pending(env.runtime, account.name)
+    async with env.pool.connection() as conn:
+        claim = await external_ids.get(conn, account.name, "sale.order", order.amazon_order_id)
+        assert claim is not None and claim.odoo_id is not None, claim
+        assert await reservations.reserved_units(conn, account.name) == {}
+    return order.amazon_order_id
+
+
+async def test_notifications_arriving_after_the_import_leave_the_offer_at_odoo_free_minus_safety(
+        db_url: str) -> None:
+    """Issue #14, as seen on a real Odoo 18: the order's ORDER_CHANGE notifications reach us after
+    its import (through the notification endpoint, the intake every delivery shares); the order
+    they fetch is a duplicate, no import runs. Nothing may stay reserved for it."""
+    async with orders_env(db_url, faults=False) as env:
+        account = env.settings.accounts[0]
+        rt = env.runtime
+        mid, sku, product, warehouse = await _one_fbm_product(env, 20)
+        connector = FastAPI()
+        connector.include_router(notifications_router(env.pool))
+        arn = "arn:aws:sqs:eu-west-1:123456789012:aos-late"
+        attach(env.world, SellingSettings(
+            notification_routes=DeliveryRoutes(targets={arn: "http://connector/notifications/spapi"}),
+            notification_autostart=False), transport=httpx.ASGITransport(app=connector))
+        spapi = await rt.spapi(account.name)
+        destination = await spapi.notifications.create_destination(name="aos-late",
+                                                                   resource_specification={"sqs": {"arn": arn}})
+        await spapi.notifications.create_subscription(
+            "ORDER_CHANGE", destination_id=destination["payload"]["destinationId"], payload_version="1.0")
+        push = await stock_push_for(rt, account.name)
+        push.config = push.config.model_copy(update={"safety": SafetyStockRule(fixed=1)})
+        async with env.pool.connection() as conn:
+            await map_products_for(rt, account.name, conn, force=True)
+            await push.run_cycle(conn, full=True)
+        assert env.world.offer(account.seller_id, mid, sku).quantity == 19
+
+        await _import_one_order(env, mid, sku, 3)
+        # Its Pending and Unshipped notifications come now, after the import.
+        assert await services(env.world).hub.deliver_due() >= 2
+        await fetch_notified_orders(rt, account.name)
+        assert (await import_pending(rt, account.name)).created == 0
+        async with env.pool.connection() as conn:
+            assert await reservations.reserved_units(conn, account.name) == {}
+            await push.run_cycle(conn)
+        [free] = (await _qty(env, [product], warehouse, "free_qty")).values()
+        assert free == 17
+        assert env.world.offer(account.seller_id, mid, sku).quantity == int(free) - 1
+
+
+async def test_full_resync_releases_what_orders_in_odoo_still_hold(db_url: str) -> None:
+    """Leaked reservations (left by the intake before issue #14 was fixed) understate the offer
+    until ``sync stock --full`` recomputes them from the truth: released, audited, offer repaired."""
+    async with orders_env(db_url, faults=False) as env:
+        account = env.settings.accounts[0]
+        rt = env.runtime
+        mid, sku, product, warehouse = await _one_fbm_product(env, 20)
+        order_id = await _import_one_order(env, mid, sku, 3)
+        async with env.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO order_reservations (account, amazon_order_id, sku, marketplace_id, quantity, "
+                "amazon_status) VALUES (%s, %s, %s, %s, 3, 'Unshipped')", (account.name, order_id, sku, mid))
+        push = await stock_push_for(rt, account.name)
+        push.config = push.config.model_copy(update={"safety": SafetyStockRule(fixed=1)})
+        [free] = (await _qty(env, [product], warehouse, "free_qty")).values()
+        assert free == 17
+        async with env.pool.connection() as conn:
+            await map_products_for(rt, account.name, conn, force=True)
+            await mark_dirty(conn, account.name, [sku])
+            await push.run_cycle(conn)
+            assert env.world.offer(account.seller_id, mid, sku).quantity == 17 - 1 - 3  # the leak
+            result = await push.run_cycle(conn, full=True)
+            assert result.released == 1
+            assert await reservations.reserved_units(conn, account.name) == {}
+            [entry] = [e for e in await audit.recent(conn, object_type="sale.order")
+                       if e.action == "reservation.released"]
+        assert (entry.object_key, entry.actor, entry.details["units"]) == (order_id, "flow:stock", {sku: 3})
+        assert env.world.offer(account.seller_id, mid, sku).quantity == 17 - 1
 
 
 async def test_split_between_marketplaces_sharing_a_warehouse(db_url: str) -> None:

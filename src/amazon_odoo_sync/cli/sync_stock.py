@@ -1,7 +1,8 @@
 """Command: ``sync stock --account A [--full]``: push FBM quantities to Amazon now.
 
 Without ``--full`` only what changed since the last cycle (Odoo stock moves/quants, orders) is
-recomputed; with it every mapped FBM SKU is recomputed, and still only quantities that differ
+recomputed; with it the reservations of orders already in Odoo or cancelled are released
+(audited) and every mapped FBM SKU is recomputed, and still only quantities that differ
 from what Amazon has are sent. ``--wait`` then polls until Amazon has processed the feeds.
 Safe while workers run (per-SKU sequence numbers keep results in order).
 
@@ -25,7 +26,8 @@ __all__ = ["register", "sync_stock"]
 def sync_stock(
     ctx: typer.Context,
     account: Annotated[str, typer.Option("--account", "-a", help="Seller account name.")],
-    full: Annotated[bool, typer.Option("--full", help="Recompute every mapped FBM SKU.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Release the reservations of orders already in Odoo, "
+                                                      "recompute every mapped FBM SKU.")] = False,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for Amazon's feed reports.")] = False,
 ) -> None:
     """Send FBM stock to Amazon now (deltas only; --full recomputes everything)."""
@@ -65,6 +67,9 @@ def sync_stock(
             console.print(f"{catalog.listings} listings: {catalog.mapped} mapped to Odoo products by "
                           f"default_code ({len(catalog.changed)} new or changed channel), "
                           f"{len(catalog.unmatched)} without an Odoo product, {len(catalog.ambiguous)} ambiguous.")
+        if result.released:
+            console.print(f"{result.released} order(s) already in Odoo or cancelled still held reserved units: "
+                          "released (see the audit log).")
         console.print(f"{result.computed} SKUs computed; {result.patched} patched ({result.urgent} urgent), "
                       f"{result.fed} in {len(result.feeds)} feed(s); {result.accepted} accepted, "
                       f"{result.rejected} rejected (quarantine), {result.retryable} to retry.")

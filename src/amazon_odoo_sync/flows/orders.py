@@ -33,11 +33,11 @@ from ..jobs.schedule import register_schedule
 from ..jobs.tasks import current_job, task
 from ..logs import get_logger
 from ..mapping.amazon_order import AmazonOrder, parse_order_v2026
-from ..store import cursors, external_ids, inbox, quarantine, reservations
+from ..store import cursors, inbox, quarantine, reservations
 from .intake import ReadNotification
-from .order_import import FLOW, SALE_ORDER, ImportResult, OrderImporter, waiting_units
+from .order_import import FLOW, ImportResult, OrderImporter, waiting_units
 from .runtime import FlowRuntime, get_runtime
-from .stock import mark_dirty
+from .stock import mark_dirty, release_closed_reservations
 
 __all__ = [
     "INCLUDED_DATA",
@@ -49,6 +49,7 @@ __all__ = [
     "notifications_stored",
     "read_notification",
     "recover_order",
+    "sweep_reservations",
 ]
 
 _log = get_logger(__name__)
@@ -113,16 +114,12 @@ async def _reserve_queued(conn: AsyncConnection[Any], account: str, docs: list[M
             open_docs[order.order_id] = order
     if not open_docs:
         return
-    known = await external_ids.get_many(conn, account, SALE_ORDER, open_docs)
-    wanted = []
-    for order_id, order in open_docs.items():
-        row = known.get(order_id)
-        if row is not None and (row.odoo_id is not None or row.state == "cancelled"):
-            continue
-        wanted.append(reservations.Reservation(order_id=order_id, marketplace_id=order.marketplace_id,
-                                               status=order.status, units=waiting_units(order)))
-    await reservations.reserve_many(conn, account, wanted)
-    await mark_dirty(conn, account, {sku for r in wanted if not open_docs[r.order_id].is_fba for sku in r.units})
+    # Orders in Odoo or cancelled already are left out by the write itself (store.reservations).
+    wanted = [reservations.Reservation(order_id=order_id, marketplace_id=order.marketplace_id, status=order.status,
+                                       units=waiting_units(order)) for order_id, order in open_docs.items()]
+    written = await reservations.reserve_many(conn, account, wanted)
+    await mark_dirty(conn, account, {sku for r in wanted if r.order_id in written and not open_docs[r.order_id].is_fba
+                                     for sku in r.units})
 
 
 # -- 1. push ---------------------------------------------------------------------------------
@@ -193,7 +190,10 @@ async def notifications_stored(conn: AsyncConnection[Any], account: str,
                                notifications: list[ReadNotification]) -> None:
     """After new ORDER_CHANGE notifications of ``account`` are stored, in the same transaction:
     reserve the open units their summaries name (the stock flow must not offer them again while
-    the orders are on their way to Odoo) and make sure a job fetches the orders."""
+    the orders are on their way to Odoo) and make sure a job fetches the orders.
+
+    A notification often arrives after its order was imported (seconds to minutes later): the
+    write refuses orders already in Odoo (store.reservations), since nothing would release them."""
     wanted: list[reservations.Reservation] = []
     for notification in notifications:
         change = notification.payload["Payload"]["OrderChangeNotification"]
@@ -210,8 +210,8 @@ async def notifications_stored(conn: AsyncConnection[Any], account: str,
             wanted.append(reservations.Reservation(
                 order_id=str(change["AmazonOrderId"]), marketplace_id=str(summary.get("MarketplaceId") or ""),
                 status=status, units=units))
-    await reservations.reserve_many(conn, account, wanted)
-    await mark_dirty(conn, account, {sku for r in wanted for sku in r.units})
+    written = await reservations.reserve_many(conn, account, wanted)
+    await mark_dirty(conn, account, {sku for r in wanted if r.order_id in written for sku in r.units})
     await fetch_notified_task.defer_in_transaction(conn, account=account)
 
 
@@ -412,7 +412,23 @@ async def retry_quarantined_task(*, account: str) -> int:
     return (await retry_quarantined(_runtime(), account)).created
 
 
+async def sweep_reservations(rt: FlowRuntime, account: str) -> int:
+    """Release what is still reserved for orders of ``account`` that are in Odoo or cancelled
+    (audited, SKUs marked dirty): the backstop for the one race the writes cannot see (see
+    store.reservations). Returns the orders released."""
+    async with rt.pool.connection() as conn:
+        async with conn.transaction():
+            return len(await release_closed_reservations(conn, account, actor="flow:orders"))
+
+
+@task(queue="orders", name="orders.sweep_reservations", queueing_lock_from="orders.sweep_reservations:{account}",
+      lock_from="orders.sweep_reservations:{account}")
+async def sweep_reservations_task(*, account: str) -> int:
+    return await sweep_reservations(_runtime(), account)
+
+
 register_schedule("orders.poll", poll_orders_task, every="orders_poll", per_account=True)
 register_schedule("orders.fetch_notified", fetch_notified_task, every="orders_notified_sweep", per_account=True)
 register_schedule("orders.retry_quarantined", retry_quarantined_task, every="orders_retry_quarantined",
                   per_account=True)
+register_schedule("orders.sweep_reservations", sweep_reservations_task, every="reservations_sweep", per_account=True)

@@ -75,6 +75,7 @@ __all__ = [
     "StockSource",
     "autocommit",
     "mark_dirty",
+    "release_closed_reservations",
     "stock_cycle_task",
     "stock_push_for",
     "wait_for_feeds",
@@ -229,6 +230,27 @@ async def mark_dirty(conn: AsyncConnection[Any], account: str, skus: Iterable[st
             await cur.execute(MARK_DIRTY, {"account": account, "skus": wanted})
 
 
+async def release_closed_reservations(conn: AsyncConnection[Any], account: str, *,
+                                      actor: str) -> list[reservations.Released]:
+    """Release what is still reserved for ``account``'s orders that are in Odoo or cancelled:
+    Odoo's free quantity counts such an order already, so its reservation only understates the
+    offer (and nothing else would ever release it). One audit record per order; the SKUs are
+    marked dirty so Amazon gets the corrected quantity. In the caller's transaction."""
+    released = await reservations.release_closed(conn, account)
+    for order in released:
+        await audit.record(conn, actor=actor, action="reservation.released", object_type=reservations.ORDER_KIND,
+                           object_key=order.order_id,
+                           details={"account": account, "marketplace_id": order.marketplace_id,
+                                    "amazon_status": order.status, "units": dict(order.units),
+                                    "reason": "in Odoo" if order.odoo_id is not None else order.claim_state,
+                                    "odoo_id": order.odoo_id})
+    await mark_dirty(conn, account, {sku for order in released for sku in order.units})
+    if released:
+        _log.warning("reservations.released_closed", account=account, orders=len(released),
+                     units=sum(sum(order.units.values()) for order in released))
+    return released
+
+
 # -- the flow -----------------------------------------------------------------------------------
 
 
@@ -242,6 +264,8 @@ class CycleResult:
     accepted: int = 0
     retryable: int = 0
     rejected: int = 0
+    #: Orders in Odoo or cancelled whose leftover reservations a full resync released.
+    released: int = 0
     #: monotonic time each update was handed to Amazon, per (marketplace, sku) (bench latency).
     submitted_at: dict[tuple[str, str], float] = field(default_factory=dict)
 
@@ -291,9 +315,17 @@ class FbmStockPush:
     async def run_cycle(self, conn: AsyncConnection[Any], *, full: bool = False,
                         progress: Progress | None = None) -> CycleResult:
         """Detect, compute, send, read results. ``conn`` must be in autocommit mode: each step
-        commits on its own (a result is never held back by a later step's failure)."""
+        commits on its own (a result is never held back by a later step's failure). ``full``
+        recomputes every mapped SKU, after releasing the reservations of orders that are in Odoo
+        or cancelled (:func:`release_closed_reservations`)."""
         result = CycleResult()
         await self.collect_results(conn, result)
+        if full:
+            # Reservations from the truth first: none may stay for an order Odoo has or that was
+            # cancelled. Its own transaction: an import releasing the same rows must not wait
+            # for the whole cycle.
+            async with conn.transaction():
+                result.released = len(await release_closed_reservations(conn, self.account, actor=self.actor))
         async with conn.transaction():
             mapped, new_cursor = await self._changed(conn, full)
             if mapped:
@@ -593,7 +625,8 @@ class FbmStockPush:
             await audit.record(conn, actor=self.actor, action="stock.full_resync" if full else "stock.cycle",
                                object_type="account", object_key=self.account,
                                details={"computed": result.computed, "patched": result.patched,
-                                        "fed": result.fed, "feeds": result.feeds})
+                                        "fed": result.fed, "feeds": result.feeds,
+                                        "released_reservations": result.released})
 
 
 async def wait_for_feeds(push: FbmStockPush, conn: AsyncConnection[Any], *,
