@@ -79,7 +79,7 @@ from amazon_odoo_sync.flows.sqs_notifications import poll_sqs  # noqa: E402
 from amazon_odoo_sync.logs import configure_logging  # noqa: E402
 from amazon_odoo_sync.sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN  # noqa: E402
 from amazon_odoo_sync.sandbox.spapi.scenario import Scenario, load_scenario  # noqa: E402
-from amazon_odoo_sync.store import inbox  # noqa: E402
+from amazon_odoo_sync.store import inbox, reservations  # noqa: E402
 from amazon_odoo_sync.store.migrate import upgrade  # noqa: E402
 from amazon_odoo_sync.web.notifications import notifications_router  # noqa: E402
 
@@ -186,6 +186,8 @@ class Outcome:
     errors: Counter[str] = field(default_factory=Counter)
     error_samples: dict[str, str] = field(default_factory=dict)
     reconciliation: Reconciliation | None = None
+    #: (orders, units) left reserved at the end although the order is in Odoo or cancelled.
+    leaked: tuple[int, int] = (0, 0)
     finished: bool = False
 
     @property
@@ -485,6 +487,10 @@ class Bench:
             await asyncio.sleep(5)
         self.stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        async with rt.pool.connection() as conn:
+            for account in rt.settings.accounts:
+                orders, units = await reservations.held_by_closed(conn, account.name)
+                out.leaked = (out.leaked[0] + orders, out.leaked[1] + units)
         hub = (await admin.get(f"{sim.url}/_sim/notifications")).json()
         out.notifications = {"published": int(hub["published"]), **hub.get("outcomes", {})}
         self.results(truth, rows, done_at)
@@ -606,6 +612,7 @@ def report(out: Outcome, args: argparse.Namespace) -> None:
           f"{dict(out.odoo_calls.most_common(8))}")
     print(f"  connector CPU/order : {out.per_order(out.cpu_seconds) * 1000:8.2f} ms  ({out.cpu_seconds:.1f} s; "
           f"simulator {out.sim_cpu:.1f} s, emulator {out.odoo_cpu:.1f} s, PostgreSQL not counted)")
+    print(f"  reservations leaked : {out.leaked[1]} units of {out.leaked[0]} orders in Odoo or cancelled (must be 0)")
     if out.errors:
         print(f"  retried errors      : {dict(out.errors)}")
         for key, sample in out.error_samples.items():

@@ -127,6 +127,7 @@ async def test_the_sweep_releases_what_closed_orders_hold_audits_and_marks_dirty
         await reservations.reserve_many(conn, "acme", [_reservation("queued", "SKU-1", 2),
                                                        _reservation("quarantined", "SKU-4", 4)])
         await conn.execute("DELETE FROM stock_dirty")
+        assert await reservations.held_by_closed(conn, "acme") == (2, 9)
 
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(db_url, min_size=1, max_size=2, open=False,
                                                          kwargs={"autocommit": True})
@@ -139,6 +140,7 @@ async def test_the_sweep_releases_what_closed_orders_hold_audits_and_marks_dirty
 
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
         assert await reservations.reserved_units(conn, "acme") == {"SKU-1": 2, "SKU-4": 4}
+        assert await reservations.held_by_closed(conn, "acme") == (0, 0)
         assert await _dirty(conn) == ["SKU-1", "SKU-2", "SKU-3"]
         entries = {e.object_key: e for e in await audit.recent(conn, object_type=SALE_ORDER)
                    if e.action == "reservation.released"}
