@@ -18,7 +18,7 @@ slowest 1 % of orders spent their time (last notification stored, last document 
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/orders.py \
         [--orders 5000] [--naive | --compare] [--delivery sqs|http] [--latency-scale 1] [--speed S] \
-        [--profile FILE]
+        [--notification-delay SECONDS] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -334,12 +334,16 @@ class Bench:
         server_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
         db_name = f"aos_bench_orders_{uuid.uuid4().hex[:8]}"
         try:
+            faults: dict[str, float] = {}
             if args.faults == "compressed":
                 # Their cost is real time, not scaled by the speed: a 429 makes the client back off by
                 # Amazon's *default* plan interval (searchOrders: 178 s), a timeout lasts 20 s.
+                faults |= {"throttle_rate": 0.0, "timeout_rate": 0.0}
+            if args.notification_delay is not None:
+                faults["notifications_delay_seconds"] = args.notification_delay
+            if faults:
                 async with httpx.AsyncClient() as client:
-                    (await client.post(f"{sim.url}/_sim/faults", json={"throttle_rate": 0.0, "timeout_rate": 0.0})
-                     ).raise_for_status()
+                    (await client.post(f"{sim.url}/_sim/faults", json=faults)).raise_for_status()
             emu = procs.start_odoo(latency_scale=args.latency_scale, workers=args.odoo_workers)
             with psycopg.connect(server_url, autocommit=True) as admin:
                 admin.execute(f'CREATE DATABASE "{db_name}"')
@@ -656,6 +660,9 @@ async def main() -> None:
     parser.add_argument("--faults", choices=("scenario", "compressed", "off"), default="compressed",
                         help="the scenario's faults; compressed (default): without injected 429s and "
                         "timeouts, whose cost is real time that the clock speed does not scale")
+    parser.add_argument("--notification-delay", type=float, default=None, metavar="SECONDS",
+                        help="each notification is delivered up to this many simulated seconds late "
+                        "(uniform; default: the scenario's); late enough, many arrive after their order's import")
     parser.add_argument("--timeout", type=float, default=900.0, help="real seconds per mode")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the connector; stats to FILE.<mode>")
     args = parser.parse_args()
