@@ -176,6 +176,26 @@ async def test_jobs_of_dead_workers_are_requeued_once(app: App, db_url: str) -> 
     assert await rows(db_url, "SELECT job_id, error_type FROM job_failures") == [(dead_job, "WorkerLost")]
 
 
+async def test_twins_of_dead_workers_are_requeued_once_per_queueing_lock(app: App, db_url: str) -> None:
+    """Two running jobs with the same queueing lock (the second deferred while the first ran),
+    each on a worker killed since: only the newest goes back to the queue; requeueing both broke
+    the lock's unique index and every worker's startup recovery with it."""
+    older = await builtin.housekeeping.defer(app)
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+        dead = [(await (await conn.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour') "
+            "RETURNING id")).fetchone()) for _ in range(2)]
+        await conn.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s",
+                           (dead[0][0], older))  # type: ignore[index]
+        newer = await builtin.housekeeping.defer(app)
+        await conn.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s",
+                           (dead[1][0], newer))  # type: ignore[index]
+        result = await recover_stalled_jobs(conn, 30)
+    assert result.requeued == [newer] and result.aborted == [older]
+    states = await rows(db_url, "SELECT id, status::text FROM procrastinate_jobs ORDER BY id")
+    assert states == [(older, "aborted"), (newer, "todo")]
+
+
 async def test_schedules_defer_each_due_run_once(app: App, db_url: str) -> None:
     settings = settings_for(db_url)
     schedules = {"probe.every": Schedule(name="probe.every", task=builtin.probe, every=3600,

@@ -8,7 +8,10 @@ worker under the row lock, so two workers recovering at once never requeue a job
 already picked up again by a live worker is left alone.
 
 A stalled job whose queueing lock is taken by an identical waiting job is not requeued (that
-would break the lock's uniqueness); it ends ``aborted`` and the waiting twin does the work.
+would break the lock's uniqueness); it ends ``aborted`` and the waiting twin does the work. Nor is
+one with a newer twin still running (dead too, or alive): two dead workers' twins would both
+become ``todo`` and the UPDATE fail (every worker's startup recovery failed, a crash loop, when
+workers were killed one after another); the newest twin, started last, covers the older's work.
 Tasks must be idempotent anyway: a job may have done part of its work before its worker died.
 """
 
@@ -38,7 +41,8 @@ UPDATE procrastinate_jobs j SET status = 'aborted'
 WHERE {_STALLED}
   AND j.queueing_lock IS NOT NULL
   AND EXISTS (SELECT 1 FROM procrastinate_jobs o
-              WHERE o.queueing_lock = j.queueing_lock AND o.status = 'todo')
+              WHERE o.queueing_lock = j.queueing_lock
+                AND (o.status = 'todo' OR (o.status = 'doing' AND o.id > j.id)))
 RETURNING j.id, j.attempts
 """
 
