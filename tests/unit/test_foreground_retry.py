@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+import typer
 from rich.console import Console
 from rich.progress import Progress
 
 from amazon_odoo_sync.amazon.governor import InMemoryRateGovernor
-from amazon_odoo_sync.cli.foreground import _WaitLine, failure_paragraph
+from amazon_odoo_sync.cli.foreground import _WaitLine, failure_paragraph, run_command
 from amazon_odoo_sync.clock import FakeClock
 from amazon_odoo_sync.config import JobsConfig
 from amazon_odoo_sync.exceptions import (
@@ -110,3 +111,14 @@ async def test_an_spapi_read_gets_through_injected_429s_and_5xx_without_waiting(
     injected = amazon.app.state.sim.faults.injected
     assert injected.get("throttle", 0) >= 1 and injected.get("internal", 0) + injected.get("unavailable", 0) >= 1
     assert len(foreground.waited) == sum(injected.values())
+
+
+def test_ctrl_c_during_a_wait_is_one_line_and_exit_130(capsys: pytest.CaptureFixture[str]) -> None:
+    async def waiting() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(typer.Exit) as exit_:
+        run_command("sync fba --account acme", waiting())
+    assert exit_.value.exit_code == 130
+    err = capsys.readouterr().err
+    assert "sync fba --account acme interrupted" in err and "Traceback" not in err

@@ -6,7 +6,7 @@ a progress bar that says when it waits, and one paragraph when it fails for good
 operation through it; :func:`progress_bar` shows every wait for quota, back-off or a circuit on
 a line of its own while it lasts; :func:`run_command` runs the command's coroutine and turns an
 error the retry rules did not overcome into one paragraph and exit code 1 (a configuration error
-still goes to ``cli.main``: exit 2).
+still goes to ``cli.main``: exit 2), and Ctrl-C into one line and exit code 130.
 """
 
 from __future__ import annotations
@@ -114,3 +114,8 @@ def run_command(command: str, coroutine: Coroutine[Any, Any, T]) -> T:
     except (PermanentError, RetryableError) as exc:
         err_console.print(Text(failure_paragraph(command, exc), style="red"), highlight=False)
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        # Ctrl-C is how a long wait for quota or a circuit ends: no traceback for it.
+        err_console.print(f"{command} interrupted; what it did is kept, and running it again is safe.",
+                          markup=False, highlight=False)
+        raise typer.Exit(130) from None
