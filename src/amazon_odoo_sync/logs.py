@@ -12,10 +12,11 @@ of defence behind the rule that secrets are never passed to the logger at all.
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -40,9 +41,24 @@ def _drop_color_message(_: Any, __: str, event: MutableMapping[str, Any]) -> Mut
     return event
 
 
+class _CurrentStderr(io.TextIOBase):
+    """Whatever ``sys.stderr`` is when a line is written, not when logging was configured: a
+    test runner's capture (or any code) may replace and close the stream in between."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure_logging(level: str = "info", fmt: str = "json", *, stream: TextIO | None = None) -> None:
-    """Log at ``level`` and above to ``stream`` (stderr), as JSON lines or for a console."""
-    stream = stream if stream is not None else sys.stderr
+    """Log at ``level`` and above to ``stream`` (default: the current stderr), as JSON lines or
+    for a console."""
+    stream = stream if stream is not None else cast(TextIO, _CurrentStderr())
     numeric = getattr(logging, level.upper(), logging.INFO)
     renderer: Any = (structlog.processors.JSONRenderer() if fmt == "json"
                      else structlog.dev.ConsoleRenderer(colors=stream.isatty()))

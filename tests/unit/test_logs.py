@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -67,3 +68,15 @@ def test_configuring_again_replaces_the_handler(stream: io.StringIO) -> None:
     configure_logging("info", "json", stream=stream)
     logging.getLogger("psycopg").warning("once")
     assert [line["event"] for line in lines(stream)] == ["once"]
+
+
+def test_lines_go_to_the_stderr_of_the_moment(stream: io.StringIO, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", before)
+    configure_logging("warning", "console")  # as every command does, under a capture that ends
+    before.close()
+    after = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", after)
+    get_logger("amazon_odoo_sync.flows").warning("FBA drift", sku="A")
+    logging.getLogger("procrastinate").warning("from a library")
+    assert "FBA drift" in after.getvalue() and "from a library" in after.getvalue()
