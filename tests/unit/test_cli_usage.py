@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import warnings
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -183,7 +184,7 @@ def test_run_puts_the_logging_configuration_back(capsys: pytest.CaptureFixture[s
     """``run`` logs warnings to stderr while a command runs, and leaves structlog as it was
     (a configuration bound to a closed capture stream broke every later test's logging)."""
     configured, before = structlog.is_configured(), structlog.get_config()
-    handlers = list(logging.getLogger().handlers)
+    handlers, showwarning = list(logging.getLogger().handlers), warnings.showwarning
     invoke(capsys, "--version")
     assert structlog.is_configured() == configured and structlog.get_config() == before
-    assert logging.getLogger().handlers == handlers
+    assert logging.getLogger().handlers == handlers and warnings.showwarning is showwarning

@@ -145,6 +145,8 @@ def _cli_logging() -> Iterator[None]:
     previous = structlog.get_config() if structlog.is_configured() else None
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    # configure_logging captures warnings; stop again only if nobody did before.
+    capturing = getattr(logging, "_warnings_showwarning", None) is not None
     configure_logging("warning", "console", stream=cast(TextIO, _Stderr()))
     try:
         yield
@@ -155,6 +157,8 @@ def _cli_logging() -> Iterator[None]:
             structlog.configure(**previous)
         root.handlers[:] = handlers
         root.setLevel(level)
+        if not capturing:
+            logging.captureWarnings(False)
 
 
 def _run(args: Sequence[str] | None) -> int:
