@@ -1,13 +1,17 @@
 """How long a real Odoo 18 takes per call, scaled by ``scale`` (0 = instant, 1 = realistic).
 
-Base figures: medians measured on a real Odoo 18.0 (``--workers 0``, 2 shared cores, JSON-RPC over
-HTTP; ``/work/notes/odoo18.env``): sale.order create 55-80 ms alone and ~10 ms/order in a batch of
-50 (0.45-0.6 s); action_confirm 100-140 ms alone, ~45 ms/order for 50 ids in one call (2-3 s);
-res.partner create ~28 ms; search_read of 100 rows with 5 fields ~16 ms but ~0.5-0.7 s with all
-fields; button_validate ~80 ms; a trivial call ~10 ms; ``load`` of date_order on 50 confirmed orders
-0.25 s (27 ms for one row). Each call costs ``first`` for the first
-record plus ``each`` per further record (``model.method`` entries win over ``method`` ones), plus
-a per-row cost for what ``read``/``search_read`` return, times a log-normal jitter.
+Base figures: a pristine Odoo 18.0 Community (sale_management, sale_stock, account,
+stock_delivery; 2 HTTP workers, 2 shared cores, JSON-RPC over HTTP), #18. Raw batches of 50 (50
+delivery partners in one create, 50 orders of 2-3 lines in one create, one action_confirm): 1
+client 31.3-31.7 orders/s, 2 clients 57.9-61.0 (two workers: ``workers=2`` for that Odoo); one
+order at a time (partner, order, confirmation) 7.9-9.0 orders/s. Per record in batches, from
+the connector's drain on the same Odoo: action_confirm ~17-28 ms/order (27.6 under two drains),
+sale.order.create ~8.7 ms/order, res.partner.create ~3.6 ms, FBA button_validate ~10 ms/picking,
+``load`` of date_order ~1.6 ms/order. Earlier single-call figures (``--workers 0``): search_read
+of 100 rows with 5 fields ~16 ms but ~0.5-0.7 s with all fields; a trivial call ~10 ms.
+Each call costs ``first`` for the first record plus ``each`` per further record (``model.method``
+entries win over ``method`` ones), plus a per-row cost for what ``read``/``search_read`` return,
+times a log-normal jitter.
 ``workers`` bounds how many calls the emulated server works on at once (a 2-core box does not
 run 50 confirmations in parallel), so latency grows under load as it does for the real thing.
 """
@@ -40,14 +44,15 @@ DEFAULT_COSTS: dict[str, Cost] = {
     "fields_get": Cost(first=0.030),
     "default_get": Cost(first=0.015),
     "create": Cost(first=0.040, each=0.008),
-    "sale.order.create": Cost(first=0.065, each=0.0095),
-    "res.partner.create": Cost(first=0.028, each=0.004),
+    "sale.order.create": Cost(first=0.035, each=0.0087),
+    "res.partner.create": Cost(first=0.015, each=0.0036),
     "write": Cost(first=0.035, each=0.004),
-    "load": Cost(first=0.027, each=0.0046),  # .id + date_order rows on sale orders
+    "load": Cost(first=0.027, each=0.0016),  # .id + date_order rows on sale orders
     "unlink": Cost(first=0.040, each=0.008),
-    "action_confirm": Cost(first=0.120, each=0.045),
+    # one at a time 118 ms/order = partner 15 + order 35 + confirmation 68; a batch of 50 1.59 s
+    "action_confirm": Cost(first=0.068, each=0.0177),
     "action_cancel": Cost(first=0.080, each=0.040),
-    "button_validate": Cost(first=0.080, each=0.060),
+    "button_validate": Cost(first=0.080, each=0.010),
     "action_assign": Cost(first=0.060, each=0.030),
     "action_post": Cost(first=0.100, each=0.040),
     "action_apply_inventory": Cost(first=0.080, each=0.012),
