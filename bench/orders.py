@@ -18,7 +18,14 @@ slowest 1 % of orders spent their time (last notification stored, last document 
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/orders.py \
         [--orders 5000] [--naive | --compare] [--delivery sqs|http] [--latency-scale 1] [--speed S] \
-        [--notification-delay SECONDS] [--profile FILE]
+        [--notification-delay SECONDS] [--profile FILE] [--odoo auto|emulator|real] [--backlog]
+
+With ``ODOO_URL``, ``ODOO_DB``, ``ODOO_USER`` and ``ODOO_API_KEY`` set, the orders go to that real
+Odoo instead (``--odoo real``; use a scratch database: products, partners and orders are
+created in it), and the run first measures the raw ceiling of the same Odoo (bench/_real_odoo.py:
+batches of 50 partners + 50 orders + one confirmation, 1 and 2 clients); it then prints the
+drain's ratio to the 2-client ceiling, Odoo calls per order by model.method, and CPU per order
+of the connector, its PostgreSQL, Odoo and Odoo's PostgreSQL (from /proc, when they run here).
 """
 
 from __future__ import annotations
@@ -73,6 +80,7 @@ from amazon_odoo_sync.flows.orders import (  # noqa: E402
     fetch_notified_orders,
     order_source,
     poll_orders,
+    spread_import,
 )
 from amazon_odoo_sync.flows.runtime import FlowRuntime, install_runtime  # noqa: E402
 from amazon_odoo_sync.flows.sqs_notifications import poll_sqs  # noqa: E402
@@ -88,6 +96,11 @@ assert _spec and _spec.loader
 procs = importlib.util.module_from_spec(_spec)
 sys.modules["_sandbox_procs"] = procs
 _spec.loader.exec_module(procs)
+_spec = importlib.util.spec_from_file_location("_real_odoo", _BENCH / "_real_odoo.py")
+assert _spec and _spec.loader
+real_odoo = importlib.util.module_from_spec(_spec)
+sys.modules["_real_odoo"] = real_odoo
+_spec.loader.exec_module(real_odoo)
 
 ARN = "arn:aws:sqs:eu-west-1:123456789012:aos-bench-orders"
 #: Where the simulator keeps the messages of that ARN (its own SQS) when it is not routed elsewhere.
@@ -95,12 +108,14 @@ QUEUE_PATH = "/_sqs/123456789012/aos-bench-orders"
 #: After the last order: AFN orders ship 2 h after purchase, cancellations come up to 3.5 h after.
 TAIL = timedelta(hours=3, minutes=40)
 ImporterFactory = Callable[..., OrderImporter]
-#: What a worker does when it fetches jobs: take the waiting ones (of the two order tasks whose
-#: work the bench's loops run with the chosen importer).
-TAKE_JOBS = """
+#: What a worker does when it fetches a job: take the next waiting one, as procrastinate orders
+#: them (of the two order tasks whose work the bench's loops run with the chosen importer).
+TAKE_JOB = """
 UPDATE procrastinate_jobs SET status = 'succeeded'
-WHERE status = 'todo' AND task_name IN ('orders.fetch_notified', 'orders.import')
-  AND (scheduled_at IS NULL OR scheduled_at <= now())
+WHERE id = (SELECT id FROM procrastinate_jobs
+            WHERE status = 'todo' AND task_name IN ('orders.fetch_notified', 'orders.import')
+              AND (scheduled_at IS NULL OR scheduled_at <= now())
+            ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED)
 RETURNING task_name, args
 """
 
@@ -182,6 +197,10 @@ class Outcome:
     cpu_seconds: float = 0.0
     sim_cpu: float = 0.0
     odoo_cpu: float = 0.0
+    odoo_pg_cpu: float | None = None  # a real Odoo on this machine: its PostgreSQL backends
+    connector_pg_cpu: float | None = None
+    ceilings: list[Any] = field(default_factory=list)  # a real Odoo: the raw ceiling, same run
+    odoo_target: str = "emulator"
     notifications: dict[str, int] = field(default_factory=dict)
     errors: Counter[str] = field(default_factory=Counter)
     error_samples: dict[str, str] = field(default_factory=dict)
@@ -218,6 +237,8 @@ class Bench:
         self.confirmed: set[int] = set()
         self.first_error: str | None = None
         self.wake = asyncio.Event()
+        self.real = args.odoo == "real"
+        self.products: list[int] = []
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -230,6 +251,10 @@ class Bench:
         self.out.error_samples.setdefault(key, str(exc)[:200])
         if self.first_error is None and not isinstance(exc, RetryableError):
             self.first_error = "".join(traceback.format_exception(exc))
+
+    def held(self) -> bool:
+        """--backlog: imports wait until every order of the run is placed and importable."""
+        return bool(self.args.backlog) and self.sim_time(time.monotonic()) < self.final_at
 
     # -- the connector's loops -----------------------------------------------------------------
 
@@ -251,31 +276,42 @@ class Bench:
         return done
 
     async def worker(self, rt: FlowRuntime, accounts: list[str]) -> None:
-        """A stand-in for a procrastinate worker on the orders queue: it takes the fetch and
-        import jobs the flows deferred (as a worker fetches them), runs what they would run
-        with this mode's importer, and sleeps until a new job is announced (LISTEN, as
+        """A stand-in for a procrastinate worker slot on the orders queue: it takes the next
+        fetch or import job the flows deferred (as a worker fetches one), runs what it would run
+        with this mode's importer (an import job's lane 0 first spreads a backlog over more
+        lanes, as ``orders.import`` does), and sleeps until a new job is announced (LISTEN, as
         procrastinate does) or a second has passed."""
         importers = {a: self.factory(odoo=await rt.odoo(), account=a, refs=await rt.refs()) for a in accounts}
-        retry: set[tuple[str, str]] = set()
+        retry: list[tuple[str, str, int]] = []
         while not self.stop.is_set():
             self.wake.clear()
             async with rt.pool.connection() as conn, conn.cursor() as cur:
-                await cur.execute(TAKE_JOBS)
-                jobs = {(str(task), str(args["account"])) for task, args in await cur.fetchall()} | retry
-            retry = set()
-            for task, account in sorted(jobs, reverse=True):  # fetches first: they feed the imports
-                try:
-                    if task == "orders.fetch_notified":
-                        await fetch_notified_orders(rt, account)
-                    else:
-                        await self.drain(rt, account, importers[account])
-                except Exception as exc:  # a job would be retried: so is this
-                    self.error("fetch_notified_orders" if task == "orders.fetch_notified" else "import", exc)
-                    retry.add((task, account))
-                    await asyncio.sleep(0.5)
-            if not jobs:
+                await cur.execute(TAKE_JOB)
+                row = await cur.fetchone()
+            if row is not None:
+                job = (str(row[0]), str(row[1]["account"]), int(row[1].get("lane") or 0))
+            elif retry:
+                job = retry.pop(0)
+            else:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), 1.0)
+                continue
+            task, account, lane = job
+            if task == "orders.import" and self.held():
+                retry.append(job)
+                await asyncio.sleep(0.2)
+                continue
+            try:
+                if task == "orders.fetch_notified":
+                    await fetch_notified_orders(rt, account)
+                else:
+                    if not lane and not self.args.no_lanes:
+                        await spread_import(rt, account)
+                    await self.drain(rt, account, importers[account])
+            except Exception as exc:  # a job would be retried: so is this
+                self.error("fetch_notified_orders" if task == "orders.fetch_notified" else "import", exc)
+                retry.append(job)
+                await asyncio.sleep(0.5)
 
     async def listen(self, url: str) -> None:
         """Wake the workers when a job is deferred (procrastinate's NOTIFY on insert)."""
@@ -344,7 +380,12 @@ class Bench:
             if faults:
                 async with httpx.AsyncClient() as client:
                     (await client.post(f"{sim.url}/_sim/faults", json=faults)).raise_for_status()
-            emu = procs.start_odoo(latency_scale=args.latency_scale, workers=args.odoo_workers)
+            if self.real:
+                emu = real_odoo.RealOdoo.from_env(server_url)
+                emu.connector_db = db_name
+                self.out.odoo_target = f"real Odoo {emu.url} db {emu.database}"
+            else:
+                emu = procs.start_odoo(latency_scale=args.latency_scale, workers=args.odoo_workers)
             with psycopg.connect(server_url, autocommit=True) as admin:
                 admin.execute(f'CREATE DATABASE "{db_name}"')
             try:
@@ -361,11 +402,16 @@ class Bench:
         return self.out
 
     async def connect(self, url: str, sim: Any, emu: Any) -> None:
-        odoo_target = OdooTarget(url=emu.url, database=DEMO_DATABASE, user=DEMO_LOGIN, api_key=DEMO_API_KEY)
+        odoo_target = (OdooTarget(url=emu.url, database=emu.database, user=emu.user, api_key=emu.api_key)
+                       if self.real else
+                       OdooTarget(url=emu.url, database=DEMO_DATABASE, user=DEMO_LOGIN, api_key=DEMO_API_KEY))
+        self.odoo_target = odoo_target
         settings = sandbox_settings(self.scenario, sim_url=sim.url, odoo=odoo_target, database_url=url,
                                     secrets_key=Fernet.generate_key().decode())
         spapi_t = CountingTransport(httpx.AsyncHTTPTransport(), spapi_operation)
-        odoo_t = CountingTransport(httpx.AsyncHTTPTransport(), lambda r: "http")
+        odoo_t = CountingTransport(httpx.AsyncHTTPTransport(),
+                                   real_odoo.jsonrpc_operation if self.real else lambda r: "http")
+        self.odoo_t = odoo_t
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(url, min_size=2, max_size=12, open=False,
                                                              kwargs={"autocommit": True})
         await pool.open()
@@ -397,15 +443,15 @@ class Bench:
         started = time.perf_counter()
         settings = rt.settings
         await register_accounts(rt.pool, rt.cipher, settings, self.scenario)
-        await store_odoo_key(rt.pool, rt.cipher, OdooTarget(url=settings.odoo.url, database=DEMO_DATABASE,
-                                                            user=DEMO_LOGIN, api_key=DEMO_API_KEY))
+        await store_odoo_key(rt.pool, rt.cipher, self.odoo_target)
         odoo = await rt.odoo()
         result = await prepare_odoo(odoo, settings)
         if not result.ok:
             failed = [i for i in result.items if i.status not in ("present", "created")]
             raise RuntimeError(f"odoo setup failed: {failed}")
         offers = (await admin.get(f"{sim.url}/_sim/offers")).json()["offers"]
-        await seed_catalog(odoo, offers)
+        catalog = await seed_catalog(odoo, offers)
+        self.products = real_odoo.stock_products(offers, catalog)
         await set_cursors(rt.pool, settings, self.scenario.start)
         if endpoint:  # else the ARN stays unrouted: the simulator's own SQS queue
             (await admin.post(f"{sim.url}/_sim/notifications/routes", json={"targets": {ARN: endpoint}})
@@ -427,7 +473,16 @@ class Bench:
     async def measure(self, rt: FlowRuntime, admin: httpx.AsyncClient, sim: Any, emu: Any,
                       spapi_t: CountingTransport) -> None:
         args, out = self.args, self.out
-        odoo_before = Counter((await admin.get(f"{emu.url}/_emulator/stats")).json()["calls"])
+        if self.real:  # the raw ceiling of the same Odoo, just before the drain
+            for clients in (1, 2):
+                out.ceilings.append(await real_odoo.raw_ceiling(emu, self.products, clients=clients,
+                                                                batches=args.ceiling_batches))
+                print(f"  [{self.mode}] raw ceiling {out.ceilings[-1].line()}", flush=True)
+            self.odoo_t.reset()
+            odoo_before: Counter[str] = Counter()
+            reading0 = emu.reading()
+        else:
+            odoo_before = Counter((await admin.get(f"{emu.url}/_emulator/stats")).json()["calls"])
         spapi_t.reset()
         sim_cpu0, emu_cpu0 = sim.cpu_seconds(), emu.cpu_seconds()
         accounts = [a.name for a in rt.settings.accounts]
@@ -439,6 +494,7 @@ class Bench:
         self.sim0 = parse_time(clock["now"])
         orders_end = self.scenario.start + timedelta(hours=self.hours)
         final_at = orders_end + TAIL
+        self.final_at = final_at
         if profiler:
             profiler.enable()
         tasks = [asyncio.create_task(self.listen(rt.settings.database.url or ""))]
@@ -476,15 +532,23 @@ class Bench:
             out.sim_cpu, out.odoo_cpu = sim.cpu_seconds() - sim_cpu0, emu.cpu_seconds() - emu_cpu0
             out.spapi_calls = Counter(spapi_t.calls)
             out.spapi_429 = Counter(spapi_t.throttled)
-            out.odoo_calls = Counter((await admin.get(f"{emu.url}/_emulator/stats")).json()["calls"]) - odoo_before
+            if self.real:
+                out.odoo_calls = Counter(self.odoo_t.calls)
+                reading = emu.reading()
+                out.odoo_pg_cpu = reading.odoo_pg - reading0.odoo_pg
+                out.connector_pg_cpu = reading.connector_pg - reading0.connector_pg
+            else:
+                out.odoo_calls = Counter((await admin.get(f"{emu.url}/_emulator/stats")).json()["calls"]) - odoo_before
         out.cpu_seconds = cpu
         out.finished = done_at is not None
         # The count matches: let the loops run on while checking the books, then stop them.
         odoo = await rt.odoo()
         for _ in range(10):
             truth = (await admin.get(f"{sim.url}/_sim/orders")).json()["orders"]
-            rows = await odoo.search_read("sale.order", [("client_order_ref", "!=", False)], list(ODOO_FIELDS),
-                                          context={"active_test": False})
+            # A real Odoo holds other orders too: only this run's.
+            domain = ([("client_order_ref", "in", [o["amazonOrderId"] for o in truth])] if self.real
+                      else [("client_order_ref", "!=", False)])
+            rows = await odoo.search_read("sale.order", domain, list(ODOO_FIELDS), context={"active_test": False})
             out.reconciliation = reconcile(truth, rows)
             if out.reconciliation.ok or time.monotonic() > deadline:
                 break
@@ -613,9 +677,19 @@ def report(out: Outcome, args: argparse.Namespace) -> None:
     print(f"  SP-API calls/order  : {out.per_order(sum(api.values())):8.3f}  {dict(sorted(api.items()))}, "
           f"429s {sum(out.spapi_429.values())} {dict(out.spapi_429)}")
     print(f"  Odoo calls/order    : {out.per_order(sum(out.odoo_calls.values())):8.2f}  "
-          f"{dict(out.odoo_calls.most_common(8))}")
-    print(f"  connector CPU/order : {out.per_order(out.cpu_seconds) * 1000:8.2f} ms  ({out.cpu_seconds:.1f} s; "
-          f"simulator {out.sim_cpu:.1f} s, emulator {out.odoo_cpu:.1f} s, PostgreSQL not counted)")
+          f"{dict(out.odoo_calls.most_common(12 if out.ceilings else 8))}")
+    if out.ceilings:
+        print(f"  Odoo                : {out.odoo_target}")
+        for ceiling in out.ceilings:
+            print(f"  raw ceiling         : {ceiling.line()}")
+        ms = {name: out.per_order(value or 0.0) * 1000 for name, value in (
+            ("connector", out.cpu_seconds), ("its PostgreSQL", out.connector_pg_cpu), ("Odoo", out.odoo_cpu),
+            ("Odoo's PostgreSQL", out.odoo_pg_cpu))}
+        print("  CPU/order           : " + ", ".join(f"{name} {value:.1f} ms" for name, value in ms.items())
+              + f"  (simulator {out.sim_cpu:.1f} s in all)")
+    else:
+        print(f"  connector CPU/order : {out.per_order(out.cpu_seconds) * 1000:8.2f} ms  ({out.cpu_seconds:.1f} s; "
+              f"simulator {out.sim_cpu:.1f} s, emulator {out.odoo_cpu:.1f} s, PostgreSQL not counted)")
     print(f"  reservations leaked : {out.leaked[1]} units of {out.leaked[0]} orders in Odoo or cancelled (must be 0)")
     if out.errors:
         print(f"  retried errors      : {dict(out.errors)}")
@@ -646,14 +720,25 @@ async def main() -> None:
     parser.add_argument("--scenario", default="prime-day")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--latency-scale", type=float, default=1.0, help="Odoo emulator latency (1 = real)")
-    parser.add_argument("--odoo-workers", type=int, default=3, help="calls the emulated Odoo runs at once")
+    parser.add_argument("--odoo-workers", type=int, default=2,
+                        help="calls the emulated Odoo runs at once (the real Odoo 18 of #18 had 2 HTTP workers)")
+    parser.add_argument("--odoo", choices=("auto", "emulator", "real"), default="auto",
+                        help="where orders go: the emulator, or the real Odoo of ODOO_URL, ODOO_DB, ODOO_USER, "
+                        "ODOO_API_KEY, next to its raw ceiling measured in the same run (auto: real when set)")
+    parser.add_argument("--ceiling-batches", type=int, default=6,
+                        help="real Odoo: batches of 50 orders per raw client for the ceiling")
     parser.add_argument("--speed", type=float, default=None,
                         help="simulated seconds per real second (default: the run takes --minutes)")
     parser.add_argument("--minutes", type=float, default=4.0, help="real minutes per mode when --speed is unset")
     parser.add_argument("--rate-limit-scale", type=float, default=None, help="default: = speed")
     parser.add_argument("--poll-every", type=float, default=None,
                         help="simulated seconds between polling-backup runs (default: schedules.orders_poll)")
-    parser.add_argument("--workers", type=int, default=2, help="concurrent drain loops")
+    parser.add_argument("--workers", type=int, default=2, help="concurrent job slots (drain loops)")
+    parser.add_argument("--backlog", action="store_true",
+                        help="imports wait until all orders of the run are importable, then drain the backlog: "
+                        "orders/s while importing is then the drain's capacity, not the arrival rate")
+    parser.add_argument("--no-lanes", action="store_true",
+                        help="one import job per account, as before #18 (no spreading over Odoo's capacity)")
     parser.add_argument("--delivery", choices=("sqs", "http"), default="sqs",
                         help="how notifications arrive: Amazon's SQS queue (default; the simulator's), read "
                         "10 at a time by the poller, or posted one by one to the HTTP endpoint")
@@ -666,6 +751,12 @@ async def main() -> None:
     parser.add_argument("--timeout", type=float, default=900.0, help="real seconds per mode")
     parser.add_argument("--profile", metavar="FILE", help="cProfile the connector; stats to FILE.<mode>")
     args = parser.parse_args()
+    if args.odoo == "auto":
+        args.odoo = "real" if real_odoo.configured() else "emulator"
+    if args.odoo == "real" and not real_odoo.configured():
+        parser.error("--odoo real: set ODOO_URL, ODOO_DB, ODOO_USER and ODOO_API_KEY")
+    if args.odoo == "real" and args.seed is None:  # the order ids of an earlier run are in that Odoo
+        args.seed = int.from_bytes(os.urandom(4), "big")
     configure_logging("warning", "console")  # the connector's info lines would bury the figures
     scenario = load_scenario(args.scenario)
     hours = procs.hours_for_orders(scenario, args.orders)
@@ -691,7 +782,19 @@ async def main() -> None:
                   f"{batched.end_to_end / naive.end_to_end if naive.end_to_end else float('nan'):.2f}× end to end, "
                   f"{calls_per_order(naive) / calls_per_order(batched):.1f}× fewer Odoo calls per order")
         cpu = batched.per_order(batched.cpu_seconds) * 1000
-        print(f"  ≤ 1 ms CPU per order : {cpu:.2f} ms  {'met' if cpu <= 1 else 'MISSED'}")
+        if batched.ceilings:
+            one, two = batched.ceilings[0], batched.ceilings[-1]
+            ratio = batched.capacity / two.rate if two.rate else float("nan")
+            print(f"  ≥ 0.9 of the 2-client raw ceiling : {ratio:.2f} ({batched.capacity:.1f} vs {two.rate:.1f} "
+                  f"orders/s; end to end {batched.end_to_end / two.rate if two.rate else float('nan'):.2f})  "
+                  f"{'met' if ratio >= 0.9 else 'MISSED'}")
+            odoo_ms, raw_ms = batched.per_order(batched.odoo_cpu) * 1000, one.per_order_ms(one.odoo_cpu)
+            print(f"  Odoo CPU ≤ 1.1× raw batch         : {odoo_ms:.1f} vs {raw_ms:.1f} ms/order = "
+                  f"{odoo_ms / raw_ms if raw_ms else float('nan'):.2f}×  "
+                  f"{'met' if odoo_ms <= 1.1 * raw_ms else 'MISSED'}")
+            print(f"  connector CPU ≤ 8 ms per order    : {cpu:.2f} ms  {'met' if cpu <= 8 else 'MISSED'}")
+        else:
+            print(f"  ≤ 1 ms CPU per order : {cpu:.2f} ms  {'met' if cpu <= 1 else 'MISSED'}")
         p99 = pct(batched.latency_ready, 99)
         print(f"  p99 ≤ 5 min (sim)    : {p99 / 60:.1f} min from importable, "
               f"{pct(batched.latency_purchase, 99) / 60:.1f} min from purchase  "

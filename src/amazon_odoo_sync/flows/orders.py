@@ -43,12 +43,14 @@ __all__ = [
     "INCLUDED_DATA",
     "backfill",
     "fetch_notified_orders",
+    "import_lanes",
     "import_pending",
     "order_source",
     "poll_orders",
     "notifications_stored",
     "read_notification",
     "recover_order",
+    "spread_import",
     "sweep_reservations",
 ]
 
@@ -366,6 +368,27 @@ async def import_pending(rt: FlowRuntime, account: str, *, batch: int = IMPORT_B
     return total
 
 
+def import_lanes(backlog: int, *, batch: int, capacity: int) -> int:
+    """How many drains should take an account's backlog at once: one per batch waiting, at most
+    as many as Odoo takes calls at once (a drain has one call in flight). Parallelism follows
+    Odoo's capacity, not the number of accounts: one account's burst uses every Odoo worker."""
+    if backlog <= 0:
+        return 1
+    return max(1, min(capacity, -(-backlog // max(1, batch))))
+
+
+async def spread_import(rt: FlowRuntime, account: str, *, batch: int = IMPORT_BATCH) -> int:
+    """Before lane 0 drains: defer the extra lanes the backlog calls for (each a job of its own,
+    deduplicated by its queueing lock; they drain the same inbox, SKIP LOCKED). Returns lanes."""
+    capacity = await rt.odoo_capacity()
+    async with rt.pool.connection() as conn:
+        backlog = await inbox.count_pending(conn, source=order_source(account), up_to=batch * capacity)
+        lanes = import_lanes(backlog, batch=batch, capacity=capacity)
+        for lane in range(1, lanes):
+            await import_orders_task.defer_in_transaction(conn, account=account, lane=lane)
+    return lanes
+
+
 # -- jobs ------------------------------------------------------------------------------------------
 
 def _runtime() -> FlowRuntime:
@@ -373,9 +396,17 @@ def _runtime() -> FlowRuntime:
     return get_runtime(job.settings, job.pool)
 
 
-@task(queue="orders", name="orders.import", queueing_lock_from="orders.import:{account}")
-async def import_orders_task(*, account: str) -> dict[str, int]:
-    result = await import_pending(_runtime(), account)
+def _import_lock(kwargs: Mapping[str, Any]) -> str:
+    lane = int(kwargs.get("lane") or 0)
+    return f"orders.import:{kwargs['account']}" + (f":{lane}" if lane else "")
+
+
+@task(queue="orders", name="orders.import", queueing_lock_from=_import_lock)
+async def import_orders_task(*, account: str, lane: int = 0) -> dict[str, int]:
+    rt = _runtime()
+    if not lane:
+        await spread_import(rt, account)
+    result = await import_pending(rt, account)
     return {"created": result.created, "adopted": result.adopted, "cancelled": result.cancelled,
             "reserved": result.reserved, "quarantined": result.quarantined}
 

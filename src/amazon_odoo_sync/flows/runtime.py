@@ -112,6 +112,14 @@ class FlowRuntime:
             self._spapi[account] = client
         return client if priority is None else client.with_options(priority=priority)
 
+    async def odoo_capacity(self) -> int:
+        """Calls Odoo takes at once now: the capacity governor's shared limit (AIMD)."""
+        await self.odoo()
+        governor = self._odoo_governor
+        if governor is None:
+            return self.settings.odoo.max_concurrency
+        return int(await governor.current_limit())
+
     async def refs(self) -> CachedOdooReferences:
         if self._refs is None:
             odoo = await self.odoo()

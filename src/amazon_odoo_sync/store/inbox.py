@@ -66,6 +66,10 @@ ANY_PENDING = """
 SELECT EXISTS (SELECT 1 FROM inbox WHERE state = ANY(%(states)s) AND source = %(source)s
                                       AND (%(account)s::text IS NULL OR account = %(account)s))
 """
+COUNT_PENDING = """
+SELECT count(*) AS n FROM (SELECT 1 FROM inbox WHERE state = ANY(%(states)s) AND source = %(source)s
+                           LIMIT %(limit)s) waiting
+"""
 PENDING = f"""
 SELECT {_COLUMNS} FROM inbox
 WHERE state = ANY(%(states)s) AND (%(source)s::text IS NULL OR source = %(source)s)
@@ -181,6 +185,14 @@ async def any_pending(conn: AsyncConnection[Any], *, source: str, account: str |
         await cur.execute(ANY_PENDING, {"states": ["pending", "failed"], "source": source, "account": account})
         row = await cur.fetchone()
     return bool(row and row["exists"])
+
+
+async def count_pending(conn: AsyncConnection[Any], *, source: str, up_to: int) -> int:
+    """Items waiting (pending or failed) under ``source``, counted up to ``up_to`` (no lock)."""
+    async with cursor(conn) as cur:
+        await cur.execute(COUNT_PENDING, {"states": ["pending", "failed"], "source": source, "limit": up_to})
+        row = await cur.fetchone()
+    return int(row["n"]) if row else 0
 
 
 async def pending(conn: AsyncConnection[Any], limit: int = 100, *, source: str | None = None,
