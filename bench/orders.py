@@ -103,6 +103,8 @@ sys.modules["_real_odoo"] = real_odoo
 _spec.loader.exec_module(real_odoo)
 
 ARN = "arn:aws:sqs:eu-west-1:123456789012:aos-bench-orders"
+#: Signs the simulator's HTTP deliveries (--delivery http), as the endpoint requires.
+HTTP_SECRET = "bench-notifications-secret"
 #: Where the simulator keeps the messages of that ARN (its own SQS) when it is not routed elsewhere.
 QUEUE_PATH = "/_sqs/123456789012/aos-bench-orders"
 #: After the last order: AFN orders ship 2 h after purchase, cancellations come up to 3.5 h after.
@@ -420,7 +422,7 @@ class Bench:
         admin = httpx.AsyncClient(timeout=60)
         port = procs.free_port()
         app = FastAPI()
-        app.include_router(notifications_router(pool))
+        app.include_router(notifications_router(pool, secret=HTTP_SECRET))
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                                lifespan="off", access_log=False))
         server_task = asyncio.create_task(server.serve())
@@ -454,7 +456,8 @@ class Bench:
         self.products = real_odoo.stock_products(offers, catalog)
         await set_cursors(rt.pool, settings, self.scenario.start)
         if endpoint:  # else the ARN stays unrouted: the simulator's own SQS queue
-            (await admin.post(f"{sim.url}/_sim/notifications/routes", json={"targets": {ARN: endpoint}})
+            (await admin.post(f"{sim.url}/_sim/notifications/routes", json={"targets": {ARN: endpoint},
+                                                                          "httpSecret": HTTP_SECRET})
              ).raise_for_status()
         destination_id = None
         for account in settings.accounts:

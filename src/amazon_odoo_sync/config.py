@@ -41,6 +41,8 @@ from .exceptions import ConfigurationError
 __all__ = [
     "AccountConfig",
     "DatabaseConfig",
+    "METRICS_TOKEN_ENV",
+    "NOTIFICATIONS_SECRET_ENV",
     "JobsConfig",
     "MarketplaceConfig",
     "NotificationsConfig",
@@ -54,6 +56,7 @@ __all__ = [
     "ShipmentCarrier",
     "ShipmentsConfig",
     "StockConfig",
+    "WebConfig",
     "default_config_path",
     "load_settings",
 ]
@@ -334,9 +337,15 @@ class ShipmentsConfig(_Section):
 
 
 class NotificationsConfig(_Section):
-    """``[notifications]``: SP-API notifications read from an Amazon SQS queue (the connector's
-    HTTP endpoint needs no setting). AWS credentials come from the environment only
-    (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, optional ``AWS_SESSION_TOKEN``)."""
+    """``[notifications]``: SP-API notifications read from an Amazon SQS queue, and the optional
+    HTTP endpoint. AWS credentials come from the environment only (``AWS_ACCESS_KEY_ID``,
+    ``AWS_SECRET_ACCESS_KEY``, optional ``AWS_SESSION_TOKEN``), and so does the endpoint's secret
+    (:data:`NOTIFICATIONS_SECRET_ENV`)."""
+
+    #: Serve ``POST /notifications/spapi`` (Amazon itself delivers only to SQS or EventBridge:
+    #: this is for a forwarder of your own). Each request must carry the HMAC-SHA256 of its body
+    #: under the secret in ``$AOS_NOTIFICATIONS_SECRET``; ``serve`` refuses to start without it.
+    http_endpoint: bool = False
 
     #: The queue SP-API delivers to (``https://sqs.<region>.amazonaws.com/<account>/<queue>``);
     #: none: no SQS polling.
@@ -354,6 +363,35 @@ class NotificationsConfig(_Section):
     #: ...and keeps receiving for up to this long (it ends earlier when the queue is empty).
     run_seconds: float = Field(default=20, gt=0)
 
+
+class WebConfig(_Section):
+    """``[web]``: the dashboard's sign-in. Users are added with ``amazon-odoo-sync users add``.
+    ``/metrics`` asks for ``Authorization: Bearer <token>`` when ``$AOS_METRICS_TOKEN`` is set."""
+
+    #: Session cookies are sent over HTTPS only. Turn off only to use the dashboard over plain
+    #: HTTP from this machine (http://127.0.0.1:8080, as the demo does): over a network, serve it
+    #: behind an HTTPS reverse proxy instead.
+    cookie_secure: bool = True
+    #: A sign-in lasts this long.
+    session_hours: float = Field(default=12, gt=0, le=24 * 30)
+    #: Failed logins allowed per user name and client address within ``login_window_minutes``;
+    #: further attempts are refused (without checking the password) until the window has passed.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: float = Field(default=15, gt=0)
+    #: Only behind a reverse proxy that authenticates users itself: the request header carrying
+    #: the signed-in user's name (e.g. "X-Remote-User"). The user must exist (``users add``);
+    #: their role applies. None: the dashboard's own login.
+    trusted_user_header: str | None = None
+    #: The header is honoured only on requests from these addresses (the proxy's).
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    #: The dashboard's address as browsers see it ("https://sync.example.com"), when a proxy does
+    #: not pass the Host header on: requests that change something must come from this origin.
+    public_origin: str | None = None
+
+
+#: Environment variables holding the web service's shared secrets (never in the file).
+NOTIFICATIONS_SECRET_ENV = "AOS_NOTIFICATIONS_SECRET"
+METRICS_TOKEN_ENV = "AOS_METRICS_TOKEN"
 
 _config_file: ContextVar[Path | None] = ContextVar("aos_config_file", default=None)
 
@@ -375,6 +413,7 @@ class Settings(BaseSettings):
     stock: StockConfig = Field(default_factory=StockConfig)
     shipments: ShipmentsConfig = Field(default_factory=ShipmentsConfig)
     notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
 

@@ -1,7 +1,8 @@
 """The operator dashboard on real PostgreSQL, through httpx.ASGITransport.
 
 Each test gets a fresh migrated database (``db_url``); rows are written through the store
-modules (and the job outbox), then the pages are read as a browser (or htmx) would.
+modules (and the job outbox), then the pages are read as a browser (or htmx) would, signed in as
+the operator ``olga`` (sign-in, roles and CSRF themselves: ``test_web_auth``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from amazon_odoo_sync.config import AccountConfig, DatabaseConfig, Settings
 from amazon_odoo_sync.jobs.outbox import defer_in_transaction
 from amazon_odoo_sync.store import accounts, audit, external_ids, inbox, quarantine
 from amazon_odoo_sync.store.secrets import Cipher, Secret, new_key
-from amazon_odoo_sync.web.dashboard import ACTOR, RESOLUTION, dashboard_router
+from amazon_odoo_sync.web.dashboard import RESOLUTION, dashboard_router
+
+from .web_login import add_user, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -29,6 +32,7 @@ PAGES = ("/", "/quarantine", "/jobs", "/orders", "/audit")
 PARTIALS = ("/partials/overview", "/partials/quarantine", "/partials/jobs", "/partials/orders",
             "/partials/audit")
 HTMX = {"HX-Request": "true"}
+ACTOR = "web:olga"
 DE = "A1PA6795UKMFR9"
 FR = "A13V1IB3VIYZZH"
 
@@ -54,7 +58,10 @@ async def client(db_url: str, pool: AsyncConnectionPool[Any]) -> AsyncIterator[h
                         accounts=[AccountConfig(name="not-yet", region="EU", marketplaces=["FR"])])
     app = FastAPI()
     app.include_router(dashboard_router(pool, settings))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dash") as c:
+    async with pool.connection() as conn:
+        await add_user(conn, "olga", "operator")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://dash") as c:
+        await sign_in(c, "olga")
         yield c
 
 
@@ -100,7 +107,8 @@ async def test_every_page_renders_on_a_fresh_database(client: httpx.AsyncClient,
     response = await client.get(path)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/html")
-    assert "<tbody>" not in response.text or path in ("/", "/partials/overview")  # only the job queues
+    # Only the job queues, and the audit log's row of olga's sign-in.
+    assert "<tbody>" not in response.text or path in ("/", "/partials/overview", "/audit", "/partials/audit")
     if path in PAGES:
         assert '<script src="/static/htmx.min.js">' in response.text
         assert 'hx-trigger="every 3s"' in response.text
@@ -254,12 +262,18 @@ async def test_resolve_leaves_a_reopened_item_of_the_same_key_alone(
     assert await quarantine.is_open(conn, "orders", "k") is not None
 
 
-async def test_actions_need_htmx_so_a_cross_site_form_cannot_press_them(
+async def test_actions_need_the_csrf_token_so_a_cross_site_form_cannot_press_them(
         client: httpx.AsyncClient, conn: psycopg.AsyncConnection[Any]) -> None:
     item = await quarantine.put(conn, flow="orders", key="csrf", account=None, reason="bad")
-    assert (await client.post(f"/quarantine/{item.id}/resolve")).status_code == 403
-    assert (await client.post("/jobs/1/retry")).status_code == 403
+    token = client.headers.pop("X-CSRF-Token")
+    # What a form on another site can send: the browser adds the cookie, not the token.
+    assert (await client.post(f"/quarantine/{item.id}/resolve", headers=HTMX)).status_code == 403
+    assert (await client.post("/jobs/1/retry", data={"csrf_token": "0" * 64})).status_code == 403
+    assert (await client.post(f"/quarantine/{item.id}/resolve", headers={
+        "X-CSRF-Token": token, "Origin": "https://evil.example"})).status_code == 403
     assert await quarantine.is_open(conn, "orders", "csrf") is not None
+    page = (await client.get("/quarantine")).text
+    assert f"hx-headers='{{\"X-CSRF-Token\": \"{token}\"}}'" in page  # what htmx sends with each request
 
 
 async def test_retry_button_requeues_a_failed_job_through_jobs_admin(

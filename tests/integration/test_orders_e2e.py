@@ -127,10 +127,11 @@ async def test_the_polling_backup_reads_all_marketplaces_of_an_account_in_one_se
 async def test_duplicated_shuffled_notifications_and_two_workers_import_each_order_once(db_url: str) -> None:
     async with orders_env(db_url, faults=False) as env:
         connector = FastAPI()
-        connector.include_router(notifications_router(env.pool))
+        connector.include_router(notifications_router(env.pool, secret="e2e-secret"))
         arn = "arn:aws:sqs:eu-west-1:123456789012:aos-orders"
         attach(env.world, SellingSettings(
-            notification_routes=DeliveryRoutes(targets={arn: "http://connector/notifications/spapi"}),
+            notification_routes=DeliveryRoutes(targets={arn: "http://connector/notifications/spapi"},
+                                               http_secret="e2e-secret"),
             notification_faults=NotificationFaults(duplicate_rate=0.4, reorder_rate=0.4, seed=5),
             notification_autostart=False), transport=httpx.ASGITransport(app=connector))
         destination_id = None

@@ -124,10 +124,11 @@ async def test_orders_faster_than_imports_and_odoo_changes_never_oversell(db_url
         await _set_on_hand(env, product, warehouse, 10)
 
         connector = FastAPI()
-        connector.include_router(notifications_router(env.pool))
+        connector.include_router(notifications_router(env.pool, secret="e2e-secret"))
         arn = "arn:aws:sqs:eu-west-1:123456789012:aos-stock"
         attach(env.world, SellingSettings(
-            notification_routes=DeliveryRoutes(targets={arn: "http://connector/notifications/spapi"}),
+            notification_routes=DeliveryRoutes(targets={arn: "http://connector/notifications/spapi"},
+                                               http_secret="e2e-secret"),
             notification_autostart=False), transport=httpx.ASGITransport(app=connector))
         spapi = await rt.spapi(account.name)
         destination = await spapi.notifications.create_destination(name="aos-stock",

@@ -1,4 +1,5 @@
-"""The notification endpoint: stored before 200; unreadable input → 400 and a quarantine item."""
+"""The notification endpoint: signed requests only; stored before 200; unreadable input → 400
+and a quarantine item; an unknown seller is refused without asking Amazon anything."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from psycopg_pool import AsyncConnectionPool
 
 from amazon_odoo_sync.store import accounts, inbox, quarantine
 from amazon_odoo_sync.store.secrets import Cipher, new_key
-from amazon_odoo_sync.web.notifications import notifications_router
+from amazon_odoo_sync.web.notifications import SIGNATURE_HEADER, notifications_router, signature
 
 pytestmark = pytest.mark.db
+
+SECRET = "forwarder-secret-0123456789"
 
 ORDER_CHANGE: dict[str, Any] = {
     "NotificationVersion": "1.0", "NotificationType": "ORDER_CHANGE", "PayloadVersion": "1.0",
@@ -34,12 +37,48 @@ async def endpoint(db_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, AsyncC
                                                          kwargs={"autocommit": True})
     await pool.open()
     app = FastAPI()
-    app.include_router(notifications_router(pool))
+    app.include_router(notifications_router(pool, secret=SECRET))
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c",
+                                     event_hooks={"request": [_sign]}) as client:
             yield client, pool
     finally:
         await pool.close()
+
+
+async def _sign(request: httpx.Request) -> None:
+    """Sign as the forwarder does, unless the test set the header itself."""
+    if SIGNATURE_HEADER not in request.headers:
+        request.headers[SIGNATURE_HEADER] = signature(request.read(), SECRET)
+
+
+async def test_unsigned_or_badly_signed_posts_leave_no_trace(
+        endpoint: tuple[httpx.AsyncClient, AsyncConnectionPool[Any]]) -> None:
+    client, pool = endpoint
+    body = json.dumps(_order_change("A2ANY", "n-20")).encode()
+    for header in ("", "sha256=" + "0" * 64, signature(body, "another-secret"), signature(body + b" ", SECRET),
+                   signature(body, SECRET).upper()):
+        response = await client.post("/notifications/spapi", content=body if header else b"garbage",
+                                     headers={SIGNATURE_HEADER: header})
+        assert response.status_code == 401, header
+    async with pool.connection() as conn:
+        assert await quarantine.open_items(conn) == []
+        assert await inbox.pending(conn, 10, source="notification") == []
+    big = b"x" * (300 * 1024)
+    assert (await client.post("/notifications/spapi", content=big)).status_code == 413
+
+
+async def test_an_unknown_seller_is_refused_without_any_job_or_amazon_call(
+        endpoint: tuple[httpx.AsyncClient, AsyncConnectionPool[Any]]) -> None:
+    client, pool = endpoint
+    response = await client.post("/notifications/spapi", content=json.dumps(_order_change("A2FORGED", "n-30")))
+    assert response.status_code == 400 and "unknown seller A2FORGED" in response.text
+    async with pool.connection() as conn:
+        assert await inbox.pending(conn, 10, source="notification") == []
+        cur = await conn.execute("SELECT count(*) FROM procrastinate_jobs")
+        assert await cur.fetchone() == (0,)  # nothing queued that could call Amazon
+        assert [i.reason for i in await quarantine.open_items(conn, "notifications")] == [
+            "ORDER_CHANGE for unknown seller A2FORGED"]
 
 
 async def test_bad_notifications_are_rejected_and_quarantined_once(

@@ -42,6 +42,7 @@ from . import (
     setup,
     status,
     sync,
+    users,
 )
 from .common import CliState, err_console
 
@@ -87,7 +88,7 @@ def _root(
     ctx.obj = CliState(config_path=config)
 
 
-for module in (setup, accounts, jobs, status, serve, odoo, sync, notifications, demo, privacy):
+for module in (setup, accounts, users, jobs, status, serve, odoo, sync, notifications, demo, privacy):
     module.register(app)
 for module in (sandbox_spapi, sandbox_odoo):
     module.register(sandbox_app)

@@ -49,7 +49,9 @@ from ..store.migrate import upgrade
 from .reconcile import ODOO_FIELDS, Reconciliation, expected_in_odoo, reconcile
 from .summary import count_orders, summarise_metrics
 from .wiring import (
+    DEMO_USER,
     OdooTarget,
+    add_demo_user,
     prepare_odoo,
     register_accounts,
     sandbox_settings,
@@ -151,7 +153,9 @@ def _config_toml(settings: Settings, *, poll_seconds: float, sqs_queue_url: str,
               f'user = "{settings.odoo.user}"', "", "[schedules]", f"orders_poll = {poll_seconds}",
               "orders_overlap = 120", "",
               "[notifications]", f'sqs_queue_url = "{sqs_queue_url}"', "poll_seconds = 1",
-              f"visibility_timeout_seconds = {min(43200, int(120 * max(1.0, speed)))}", ""]
+              f"visibility_timeout_seconds = {min(43200, int(120 * max(1.0, speed)))}", "",
+              "[web]", "# The dashboard is served over plain HTTP on 127.0.0.1: cookies without Secure.",
+              "cookie_secure = false", ""]
     for account in settings.accounts:
         marketplaces = ", ".join(f'"{m}"' for m in account.marketplaces)
         lines += ["[[accounts]]", f'name = "{account.name}"', f'region = "{account.region}"',
@@ -249,6 +253,7 @@ async def _run(database_url: str, options: DemoOptions, console: Console, proces
     async with open_runtime(settings) as rt, httpx.AsyncClient(base_url=sim_url, timeout=30) as sim:
         await register_accounts(rt.pool, rt.cipher, settings, scenario)
         await store_odoo_key(rt.pool, rt.cipher, odoo)
+        demo_password = await add_demo_user(rt.pool)
         client = await rt.odoo()
         setup = await prepare_odoo(client, settings)
         console.print(f"odoo setup: {setup.count('created')} created, {setup.count('present')} present"
@@ -286,7 +291,8 @@ async def _run(database_url: str, options: DemoOptions, console: Console, proces
             processes.start(f"worker-{index + 1}", "worker", "--concurrency", "4", "--name", f"demo-{index + 1}",
                             env=env)
         await _wait_http(f"{web_url}/healthz")
-        console.print(f"Dashboard: [bold cyan]{web_url}/[/]  ({options.workers} workers)")
+        console.print(f"Dashboard: [bold cyan]{web_url}/[/]  ({options.workers} workers); sign in as "
+                      f"[bold]{DEMO_USER}[/], password [bold]{demo_password}[/]", highlight=False)
 
         started = time.monotonic()
         await sim.post("/_sim/speed", json={"speed": options.speed})
@@ -307,7 +313,9 @@ async def _run(database_url: str, options: DemoOptions, console: Console, proces
                       f"{elapsed:.0f} s")
         console.print(f"{web_url}/metrics (web and workers): {await _metrics(web_url)}")
         if options.keep_running:
-            console.print(f"Dashboard: [bold cyan]{web_url}/[/]  Everything keeps running; press Ctrl-C to stop.")
+            console.print(f"Dashboard: [bold cyan]{web_url}/[/] (user [bold]{DEMO_USER}[/], password "
+                          f"[bold]{demo_password}[/])  Everything keeps running; press Ctrl-C to stop.",
+                          highlight=False)
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.Event().wait()  # until Ctrl-C cancels the run
         else:

@@ -7,6 +7,7 @@ the connector exactly as a seller would after ``accounts add`` and ``odoo setup`
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,12 +19,13 @@ from ..amazon.marketplaces import by_id
 from ..config import AccountConfig, Settings
 from ..odoo.client import OdooClient
 from ..odoo.setup import SetupResult, ensure_odoo_setup
+from ..passwords import hash_password
 from ..sandbox.spapi.scenario import Scenario
-from ..store import accounts, credentials, cursors
+from ..store import accounts, credentials, cursors, users
 from ..store.secrets import Cipher, Secret
 
-__all__ = ["OdooTarget", "account_name", "register_accounts", "sandbox_settings", "seed_catalog", "set_cursors",
-           "store_odoo_key"]
+__all__ = ["DEMO_USER", "OdooTarget", "account_name", "add_demo_user", "register_accounts", "sandbox_settings",
+           "seed_catalog", "set_cursors", "store_odoo_key"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +77,18 @@ async def store_odoo_key(pool: AsyncConnectionPool[Any], cipher: Cipher, odoo: O
     async with pool.connection() as conn:
         await credentials.set_odoo_api_key(conn, cipher, url=odoo.url, database=odoo.database, user=odoo.user,
                                            api_key=Secret(odoo.api_key))
+
+
+#: The demo's dashboard user (an admin); its password is drawn at each run and printed.
+DEMO_USER = "demo"
+
+
+async def add_demo_user(pool: AsyncConnectionPool[Any]) -> str:
+    """What ``users add demo --role admin`` does, with a fresh random password (returned)."""
+    password = secrets.token_urlsafe(12)
+    async with pool.connection() as conn:
+        await users.add(conn, name=DEMO_USER, role="admin", password_hash=hash_password(password))
+    return password
 
 
 async def set_cursors(pool: AsyncConnectionPool[Any], settings: Settings, at: datetime) -> None:

@@ -1,18 +1,22 @@
 """The HTTP app (FastAPI): ``/healthz`` and ``/metrics``; other modules add their routers.
 
-``create_app(settings, extra_routers=(...))`` mounts the given ``APIRouter``s. Route handlers
+``create_app(settings, extra_routers=(...))`` mounts the given ``APIRouter``s. ``/healthz`` is
+open (monitoring polls it; it tells only whether the database answers). ``/metrics`` asks for
+``Authorization: Bearer <metrics_token>`` when a token is given (``serve`` passes
+``$AOS_METRICS_TOKEN``), and is open otherwise. Route handlers
 reach the database through ``request.app.state.db`` (:class:`Database`: a small psycopg pool,
 opened on first use and closed when the app shuts down).
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client.core import Metric
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -48,8 +52,10 @@ class Database:
 
 def create_app(settings: Settings, extra_routers: Iterable[APIRouter] = (), *,
                url: str | None = None,
-               pools: Iterable[AsyncConnectionPool[AsyncConnection[Any]]] = ()) -> FastAPI:
-    """``pools``: pools the extra routers use, opened at start-up and closed at shutdown."""
+               pools: Iterable[AsyncConnectionPool[AsyncConnection[Any]]] = (),
+               metrics_token: str | None = None) -> FastAPI:
+    """``pools``: pools the extra routers use, opened at start-up and closed at shutdown.
+    ``metrics_token``: the bearer token ``/metrics`` asks for (None: open)."""
     if url is None:
         from ..store.database import database_url
 
@@ -69,7 +75,7 @@ def create_app(settings: Settings, extra_routers: Iterable[APIRouter] = (), *,
                 await pool.close()
             await database.close()
 
-    app = FastAPI(title="amazon-odoo-sync", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title="amazon-odoo-sync", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.db = database
 
@@ -89,6 +95,12 @@ def create_app(settings: Settings, extra_routers: Iterable[APIRouter] = (), *,
 
     @app.get("/metrics")
     async def metrics(request: Request) -> Response:
+        if metrics_token:
+            sent = request.headers.get("authorization", "")
+            expected = f"Bearer {metrics_token}"
+            if not hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode("utf-8")):
+                return PlainTextResponse("a bearer token is required", status_code=401,
+                                         headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
         families: list[Metric] = []
         try:
             pool = await database.pool()

@@ -5,10 +5,11 @@ tables in a container that re-fetches ``/partials/<page>`` every few seconds and
 fragment in; the page itself renders the same fragment, so it works without JavaScript too
 (minus the refresh and the buttons).
 
-Read-only except two actions, both audited: resolving a quarantine item and retrying a failed
-job (the latter through :func:`amazon_odoo_sync.jobs.admin.retry_failed_jobs`). Actions answer
-only requests carrying htmx's ``HX-Request`` header: a cross-site form cannot set that header, so
-a page elsewhere cannot make an operator's browser press our buttons.
+Every page needs a signed-in user (``/login``; users are added with ``amazon-odoo-sync users
+add``); see :mod:`amazon_odoo_sync.web.auth` for sessions, roles and CSRF. Read-only except two
+actions for operators and admins, both audited under the user's name: resolving a quarantine
+item and retrying a failed job (the latter through
+:func:`amazon_odoo_sync.jobs.admin.retry_failed_jobs`). Viewers see no buttons.
 
 Secrets never reach a template: accounts are read through :mod:`amazon_odoo_sync.store.accounts`
 (which returns whether credentials are set, never their values), and nothing reads the Odoo
@@ -22,15 +23,16 @@ a fixed list of files): no CDN, the demo runs offline, and no separate mount ste
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import jinja2
 import psycopg
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
@@ -42,8 +44,9 @@ from ..jobs.admin import STATES, failed_jobs, list_jobs, queue_depths, retry_fai
 from ..jobs.queues import QUEUES
 from ..store import accounts, audit, quarantine
 from . import queries
+from .auth import Auth, Principal, signed_in
 
-__all__ = ["ACTOR", "RESOLUTION", "STATIC_DIR", "TEMPLATES_DIR", "dashboard_router",
+__all__ = ["RESOLUTION", "STATIC_DIR", "TEMPLATES_DIR", "dashboard_router",
            "template_environment"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -52,8 +55,6 @@ STATIC_DIR = Path(__file__).parent / "static"
 STATIC_FILES = {"htmx.min.js": "text/javascript", "dashboard.css": "text/css",
                 "htmx.LICENSE.txt": "text/plain"}
 
-#: Audit actor of dashboard actions (the dashboard has no login of its own).
-ACTOR = "web:dashboard"
 RESOLUTION = "resolved in dashboard"
 #: htmx trigger of the table refresh.
 REFRESH = "every 3s"
@@ -65,6 +66,8 @@ ORDERS_LIMIT = 200
 AUDIT_LIMIT = 200
 
 Conn = AsyncConnection[Any]
+#: The user of a request that passed the router's sign-in dependency.
+SignedIn = Annotated[Principal, Depends(signed_in)]
 
 
 class _Unavailable(Exception):
@@ -193,17 +196,35 @@ async def _audit(conn: Conn) -> dict[str, Any]:
 
 # -- the router ------------------------------------------------------------------------------------
 
+def _safe_next(target: str) -> str:
+    """Where to go after signing in: a path of this site only (no ``//evil.example``)."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
 def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIRouter:
-    """The dashboard's routes (pages, fragments, actions, ``/static/*``), to mount at the root.
+    """The dashboard's routes (login, pages, fragments, actions, ``/static/*``), to mount at the root.
 
     ``pool``: an open psycopg pool (autocommit or not: writes run in their own transaction)."""
     env = template_environment()
-    router = APIRouter(include_in_schema=False)
+    auth = Auth(pool, settings.web)
+    public = APIRouter(include_in_schema=False)
+    # Every route of this router needs a signed-in user (and a CSRF token unless GET); actions
+    # need the operator role on top.
+    router = APIRouter(include_in_schema=False, dependencies=[Depends(auth.require("viewer"))])
+    operator = [Depends(auth.require("operator"))]
 
-    def render(template: str, context: Mapping[str, Any], *, status_code: int = 200) -> HTMLResponse:
-        html = env.get_template(template).render({**context, "now": utcnow()})
-        return HTMLResponse(html, status_code=status_code,
-                            headers={"Cache-Control": "no-store"})
+    def render(template: str, context: Mapping[str, Any], principal: Principal | None, *,
+               status_code: int = 200) -> HTMLResponse:
+        html = env.get_template(template).render({
+            **context, "now": utcnow(), "user": principal.user if principal else None,
+            "csrf": principal.csrf if principal else "",
+            "may_act": principal is not None and principal.may("operator")})
+        response = HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+        if principal is not None and principal.new_token is not None:
+            auth.set_cookie(response, principal.new_token)
+        return response
 
     async def load(loader: Callable[[Conn], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
         try:
@@ -212,66 +233,110 @@ def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIR
         except (psycopg.Error, PoolTimeout, SyncError) as exc:
             raise _Unavailable(f"the database could not be read ({type(exc).__name__})") from exc
 
-    async def page(name: str, loader: Callable[[Conn], Awaitable[dict[str, Any]]],
+    async def page(name: str, loader: Callable[[Conn], Awaitable[dict[str, Any]]], principal: Principal,
                    *, partial: bool) -> HTMLResponse:
         try:
             context = await load(loader)
         except _Unavailable as exc:
             # htmx leaves the last good table in place on an error status.
             return render("_error.html" if partial else "error.html",
-                          {"page": name, "message": str(exc)}, status_code=503)
-        return render(f"_{name}.html" if partial else f"{name}.html", {**context, "page": name})
+                          {"page": name, "message": str(exc)}, principal, status_code=503)
+        return render(f"_{name}.html" if partial else f"{name}.html", {**context, "page": name}, principal)
 
-    def require_htmx(request: Request) -> None:
-        if request.headers.get("HX-Request") != "true":
-            raise HTTPException(status_code=403, detail="use the dashboard's buttons")
+    # Signing in and out.
+
+    def login_page(request: Request, *, next_path: str, message: str | None = None, name: str = "",
+                   status_code: int = 200) -> HTMLResponse:
+        plain_http = settings.web.cookie_secure and not auth.is_https(request)
+        return render("login.html", {"page": "login", "next": _safe_next(next_path), "message": message,
+                                     "name": name, "plain_http": plain_http}, None, status_code=status_code)
+
+    @public.get("/login", response_class=HTMLResponse)
+    async def login_form(request: Request, next: str = "/") -> Response:
+        if await auth.principal(request) is not None:
+            return RedirectResponse(_safe_next(next), status_code=303)
+        return login_page(request, next_path=next)
+
+    @public.post("/login", response_class=HTMLResponse)
+    async def login(request: Request) -> Response:
+        origin = request.headers.get("origin")
+        if origin is not None and not auth.same_origin(request, origin):
+            raise HTTPException(status_code=403, detail="cross-origin request refused")
+        form = await request.form()
+        name, password, next_path = (str(form.get(key) or "") for key in ("username", "password", "next"))
+        if not name.strip() or not password:
+            return login_page(request, next_path=next_path, name=name, status_code=400,
+                              message="Enter your user name and password.")
+        try:
+            outcome = await auth.login(request, name, password)
+        except (psycopg.Error, PoolTimeout, SyncError) as exc:
+            return login_page(request, next_path=next_path, name=name, status_code=503,
+                              message=f"the database could not be read ({type(exc).__name__})")
+        if outcome.throttled is not None:
+            minutes = max(1, math.ceil(outcome.throttled / 60))
+            return login_page(request, next_path=next_path, name=name, status_code=429,
+                              message=f"Too many failed sign-ins for this user from your address: try again "
+                                      f"in {minutes} minute{'' if minutes == 1 else 's'}.")
+        if outcome.token is None:
+            return login_page(request, next_path=next_path, name=name, status_code=401,
+                              message="Wrong user name or password.")
+        response = RedirectResponse(_safe_next(next_path), status_code=303)
+        auth.set_cookie(response, outcome.token)
+        return response
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        await auth.logout(request)
+        response = RedirectResponse("/login", status_code=303)
+        auth.clear_cookie(response)
+        return response
 
     # Pages and their fragments.
 
     @router.get("/", response_class=HTMLResponse)
-    async def overview_page() -> HTMLResponse:
-        return await page("overview", lambda conn: _overview(conn, settings), partial=False)
+    async def overview_page(principal: SignedIn) -> HTMLResponse:
+        return await page("overview", lambda conn: _overview(conn, settings), principal, partial=False)
 
     @router.get("/partials/overview", response_class=HTMLResponse)
-    async def overview_partial() -> HTMLResponse:
-        return await page("overview", lambda conn: _overview(conn, settings), partial=True)
+    async def overview_partial(principal: SignedIn) -> HTMLResponse:
+        return await page("overview", lambda conn: _overview(conn, settings), principal, partial=True)
 
     @router.get("/quarantine", response_class=HTMLResponse)
-    async def quarantine_page() -> HTMLResponse:
-        return await page("quarantine", _quarantine, partial=False)
+    async def quarantine_page(principal: SignedIn) -> HTMLResponse:
+        return await page("quarantine", _quarantine, principal, partial=False)
 
     @router.get("/partials/quarantine", response_class=HTMLResponse)
-    async def quarantine_partial() -> HTMLResponse:
-        return await page("quarantine", _quarantine, partial=True)
+    async def quarantine_partial(principal: SignedIn) -> HTMLResponse:
+        return await page("quarantine", _quarantine, principal, partial=True)
 
     @router.get("/jobs", response_class=HTMLResponse)
-    async def jobs_page() -> HTMLResponse:
-        return await page("jobs", _jobs, partial=False)
+    async def jobs_page(principal: SignedIn) -> HTMLResponse:
+        return await page("jobs", _jobs, principal, partial=False)
 
     @router.get("/partials/jobs", response_class=HTMLResponse)
-    async def jobs_partial() -> HTMLResponse:
-        return await page("jobs", _jobs, partial=True)
+    async def jobs_partial(principal: SignedIn) -> HTMLResponse:
+        return await page("jobs", _jobs, principal, partial=True)
 
     @router.get("/orders", response_class=HTMLResponse)
-    async def orders_page(q: str = "") -> HTMLResponse:
-        return await page("orders", lambda conn: _orders(conn, q[:100]), partial=False)
+    async def orders_page(principal: SignedIn, q: str = "") -> HTMLResponse:
+        return await page("orders", lambda conn: _orders(conn, q[:100]), principal, partial=False)
 
     @router.get("/partials/orders", response_class=HTMLResponse)
-    async def orders_partial(q: str = "") -> HTMLResponse:
-        return await page("orders", lambda conn: _orders(conn, q[:100]), partial=True)
+    async def orders_partial(principal: SignedIn, q: str = "") -> HTMLResponse:
+        return await page("orders", lambda conn: _orders(conn, q[:100]), principal, partial=True)
 
     @router.get("/audit", response_class=HTMLResponse)
-    async def audit_page() -> HTMLResponse:
-        return await page("audit", _audit, partial=False)
+    async def audit_page(principal: SignedIn) -> HTMLResponse:
+        return await page("audit", _audit, principal, partial=False)
 
     @router.get("/partials/audit", response_class=HTMLResponse)
-    async def audit_partial() -> HTMLResponse:
-        return await page("audit", _audit, partial=True)
+    async def audit_partial(principal: SignedIn) -> HTMLResponse:
+        return await page("audit", _audit, principal, partial=True)
 
-    # Actions: answer with the refreshed fragment plus an out-of-band notice.
+    # Actions (operators): answer with the refreshed fragment plus an out-of-band notice.
 
     async def action(name: str, act: Callable[[Conn], Awaitable[tuple[str, bool]]],
-                     loader: Callable[[Conn], Awaitable[dict[str, Any]]]) -> HTMLResponse:
+                     loader: Callable[[Conn], Awaitable[dict[str, Any]]], principal: Principal) -> HTMLResponse:
         try:
             async with pool.connection() as conn:
                 notice, ok = await act(conn)
@@ -279,12 +344,11 @@ def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIR
         except (psycopg.Error, PoolTimeout, SyncError) as exc:
             return render("_error.html", {"page": name,
                                           "message": f"the action failed ({type(exc).__name__})"},
-                          status_code=503)
-        return render(f"_{name}.html", {**context, "page": name, "notice": notice, "notice_ok": ok})
+                          principal, status_code=503)
+        return render(f"_{name}.html", {**context, "page": name, "notice": notice, "notice_ok": ok}, principal)
 
-    @router.post("/quarantine/{item_id}/resolve", response_class=HTMLResponse)
-    async def resolve(item_id: int, request: Request) -> HTMLResponse:
-        require_htmx(request)
+    @router.post("/quarantine/{item_id}/resolve", response_class=HTMLResponse, dependencies=operator)
+    async def resolve(item_id: int, principal: SignedIn) -> HTMLResponse:
 
         async def act(conn: Conn) -> tuple[str, bool]:
             try:
@@ -298,7 +362,7 @@ def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIR
                     if done is None or done.id != item.id:
                         # Resolved (and maybe re-opened) in between: leave the new item alone.
                         raise _Rollback
-                    await audit.record(conn, actor=ACTOR, action="quarantine.resolve",
+                    await audit.record(conn, actor=principal.actor, action="quarantine.resolve",
                                        object_type="quarantine", object_key=f"{item.flow}:{item.key}",
                                        details={"id": item.id, "flow": item.flow, "key": item.key,
                                                 "account": item.account, "reason": item.reason,
@@ -307,22 +371,21 @@ def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIR
             except _Rollback:
                 return f"quarantine item {item_id} changed meanwhile; nothing resolved", False
 
-        return await action("quarantine", act, _quarantine)
+        return await action("quarantine", act, _quarantine, principal)
 
-    @router.post("/jobs/{job_id}/retry", response_class=HTMLResponse)
-    async def retry(job_id: int, request: Request) -> HTMLResponse:
-        require_htmx(request)
+    @router.post("/jobs/{job_id}/retry", response_class=HTMLResponse, dependencies=operator)
+    async def retry(job_id: int, principal: SignedIn) -> HTMLResponse:
 
         async def act(conn: Conn) -> tuple[str, bool]:
-            outcome = await retry_failed_jobs(conn, actor=ACTOR, job_id=job_id)
+            outcome = await retry_failed_jobs(conn, actor=principal.actor, job_id=job_id)
             if job_id in outcome.retried:
                 return f"job {job_id} is queued again", True
             reasons = "; ".join(reason for _, reason in outcome.skipped) or "not retried"
             return f"job {job_id}: {reasons}", False
 
-        return await action("jobs", act, _jobs)
+        return await action("jobs", act, _jobs, principal)
 
-    @router.get("/static/{name}")
+    @public.get("/static/{name}")
     async def static(name: str) -> Response:
         media_type = STATIC_FILES.get(name)
         if media_type is None:
@@ -330,5 +393,5 @@ def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIR
         return FileResponse(STATIC_DIR / name, media_type=media_type,
                             headers={"Cache-Control": "public, max-age=3600"})
 
-    return router
-
+    public.include_router(router)
+    return public

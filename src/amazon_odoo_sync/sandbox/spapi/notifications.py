@@ -4,7 +4,8 @@ Amazon delivers notifications to an SQS queue or EventBridge only. The simulator
 kind: a destination names an SQS ARN, and :class:`DeliveryRoutes` says where that ARN really goes:
 
 * an ``http(s)://`` URL: the notification JSON is POSTed there (the simulator's extension, so the
-  connector's HTTP endpoint can be tested without SQS);
+  connector's HTTP endpoint can be tested without SQS), signed with ``http_secret`` as a
+  forwarder would;
 * ``sqs+http(s)://host/account/queue``: ``SendMessage`` (SQS query API) to that SQS-compatible
   queue (ElasticMQ, LocalStack);
 * nothing configured: the simulator's own queue (:class:`SqsQueues`, served under ``/_sqs/``), which
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import hmac
 import itertools
 import json
 import random
@@ -358,6 +360,9 @@ class DeliveryRoutes:
     """Where each SQS ARN really goes (see the module docstring). Unlisted ARNs: own queue."""
 
     targets: Mapping[str, str] = field(default_factory=dict)
+    #: HTTP targets get ``X-AOS-Signature: sha256=<HMAC-SHA256 of the body>`` under this secret,
+    #: as the connector's endpoint asks of a forwarder (Amazon itself never posts over HTTP).
+    http_secret: str | None = None
 
     def target(self, arn: str) -> str | None:
         return self.targets.get(arn)
@@ -755,8 +760,11 @@ class NotificationHub:
                 resp.raise_for_status()
             else:
                 target_name = target
-                resp = await client.post(target, content=text,
-                                         headers={"content-type": "application/json"})
+                headers = {"content-type": "application/json"}
+                if self.routes.http_secret:
+                    headers["X-AOS-Signature"] = "sha256=" + hmac.new(
+                        self.routes.http_secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+                resp = await client.post(target, content=text, headers=headers)
                 resp.raise_for_status()
         except httpx.HTTPError as exc:
             retry = item.attempts < self.max_attempts

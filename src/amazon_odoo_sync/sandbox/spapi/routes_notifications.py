@@ -157,14 +157,18 @@ async def notification_status(request: Request) -> Response:
 
 @router.post("/_sim/notifications/routes")
 async def set_routes(request: Request) -> Response:
-    """``{"targets": {arn: url}}`` replaces the routing table (see the module docstring)."""
+    """``{"targets": {arn: url}, "httpSecret": "..."}`` replaces the routing table (see the module
+    docstring); ``httpSecret`` (optional) signs HTTP deliveries."""
     body = await _body(request)
     targets = body.get("targets") if isinstance(body, dict) else None
+    secret = body.get("httpSecret") if isinstance(body, dict) else None
     if not isinstance(targets, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in targets.items()):
+            isinstance(k, str) and isinstance(v, str) for k, v in targets.items()) or not isinstance(
+            secret, str | None):
         return json_response(400, {"errors": [{"code": "InvalidInput",
                                                "message": "body must be {\"targets\": {arn: url}}"}]})
-    services(simulator_of(request).world).hub.configure(routes=DeliveryRoutes(targets=targets))
+    services(simulator_of(request).world).hub.configure(routes=DeliveryRoutes(targets=targets,
+                                                                              http_secret=secret))
     return json_response(200, {"targets": targets})
 
 
