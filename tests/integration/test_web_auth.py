@@ -288,3 +288,21 @@ async def test_metrics_ask_for_the_bearer_token_when_one_is_set(db_url: str) -> 
         ok = await client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
         assert ok.status_code == 200 and "aos_jobs" in ok.text
         assert (await client.get("/healthz")).status_code == 200
+
+
+# -- the service's wiring ------------------------------------------------------------------------------
+
+def test_the_notification_endpoint_is_off_by_default_and_needs_a_secret_when_on(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from amazon_odoo_sync.cli.serve import service_app
+    from amazon_odoo_sync.exceptions import ConfigurationError
+
+    monkeypatch.delenv("AOS_NOTIFICATIONS_SECRET", raising=False)
+    default = service_app(Settings(database=DatabaseConfig(url=db_url)))
+    assert "/notifications/spapi" not in {route.path for route in routes_of(default.routes)}
+    on = Settings(database=DatabaseConfig(url=db_url), notifications=NotificationsConfig(http_endpoint=True))
+    with pytest.raises(ConfigurationError, match="AOS_NOTIFICATIONS_SECRET"):
+        service_app(on)
+    monkeypatch.setenv("AOS_NOTIFICATIONS_SECRET", "too-short")
+    with pytest.raises(ConfigurationError, match="at least 16"):
+        service_app(on)
