@@ -49,6 +49,7 @@ def test_demo_output_without_a_terminal(tmp_path: Path) -> None:
     # The dashboard is announced while it is up, and said to stop at the end.
     dashboard = next(i for i, line in enumerate(lines) if line.startswith("Dashboard: http://127.0.0.1:"))
     assert dashboard < lines.index(minutes[0])
+    assert re.search(r"sign in as demo, password \S{12,}$", lines[dashboard]), lines[dashboard]
     assert "stops with the demo now" in lines[-1]
 
     header = next(line for line in lines if "Marketplace" in line)
