@@ -235,10 +235,11 @@ async def test_notifications_arriving_after_the_import_leave_the_offer_at_odoo_f
         rt = env.runtime
         mid, sku, product, warehouse = await _one_fbm_product(env, 20)
         connector = FastAPI()
-        connector.include_router(notifications_router(env.pool))
+        connector.include_router(notifications_router(env.pool, secret="e2e-secret"))
         arn = "arn:aws:sqs:eu-west-1:123456789012:aos-late"
         attach(env.world, SellingSettings(
-            notification_routes=DeliveryRoutes(targets={arn: "http://connector/notifications/spapi"}),
+            notification_routes=DeliveryRoutes(targets={arn: "http://connector/notifications/spapi"},
+                                               http_secret="e2e-secret"),
             notification_autostart=False), transport=httpx.ASGITransport(app=connector))
         spapi = await rt.spapi(account.name)
         destination = await spapi.notifications.create_destination(name="aos-late",
