@@ -139,6 +139,23 @@ async def test_an_operator_acts_under_their_own_name(pool: AsyncConnectionPool[A
     assert {e.actor for e in entries if e.action == "user.login"} == {"web:otto", "web:ada"}
 
 
+async def test_only_admins_see_the_users_page(pool: AsyncConnectionPool[Any], db_url: str,
+                                             conn: psycopg.AsyncConnection[Any]) -> None:
+    await add_user(conn, "ada", "admin")
+    await add_user(conn, "otto", "operator")
+    app = dashboard(pool, db_url)
+    async with browser(app) as ada, browser(app) as otto:
+        await sign_in(ada, "ada")
+        page = await ada.get("/users")
+        assert page.status_code == 200
+        assert re.search(r"<td>otto</td><td>operator</td><td>[^<]+</td><td>—</td>", page.text)  # never signed in
+        assert "<td>ada</td><td>admin</td>" in page.text and "scrypt" not in page.text
+        assert '<a href="/users"' in (await ada.get("/")).text
+        await sign_in(otto, "otto")
+        assert (await otto.get("/users")).status_code == 403
+        assert '<a href="/users"' not in (await otto.get("/")).text
+
+
 # -- sessions and CSRF --------------------------------------------------------------------------------
 
 async def test_session_cookie_is_http_only_same_site_and_secure_unless_configured_off(

@@ -1,9 +1,9 @@
 """The operator dashboard: server-rendered pages (Jinja2) that refresh their tables with htmx.
 
-Pages: ``/`` overview, ``/quarantine``, ``/jobs``, ``/orders``, ``/audit``. Each page wraps its
-tables in a container that re-fetches ``/partials/<page>`` every few seconds and swaps the
-fragment in; the page itself renders the same fragment, so it works without JavaScript too
-(minus the refresh and the buttons).
+Pages: ``/`` overview, ``/quarantine``, ``/jobs``, ``/orders``, ``/audit`` (and ``/users``, the
+list of dashboard users, for admins). Each page wraps its tables in a container that re-fetches
+``/partials/<page>`` every few seconds and swaps the fragment in; the page itself renders the
+same fragment, so it works without JavaScript too (minus the refresh and the buttons).
 
 Every page needs a signed-in user (``/login``; users are added with ``amazon-odoo-sync users
 add``); see :mod:`amazon_odoo_sync.web.auth` for sessions, roles and CSRF. Read-only except two
@@ -42,7 +42,7 @@ from ..config import Settings
 from ..exceptions import SyncError
 from ..jobs.admin import STATES, failed_jobs, list_jobs, queue_depths, retry_failed_jobs
 from ..jobs.queues import QUEUES
-from ..store import accounts, audit, quarantine
+from ..store import accounts, audit, quarantine, users
 from . import queries
 from .auth import Auth, Principal, signed_in
 
@@ -190,6 +190,10 @@ async def _orders(conn: Conn, search: str) -> dict[str, Any]:
             "q": search, "limit": ORDERS_LIMIT}
 
 
+async def _users(conn: Conn) -> dict[str, Any]:
+    return {"users": await users.list_users(conn)}
+
+
 async def _audit(conn: Conn) -> dict[str, Any]:
     return {"entries": await audit.recent(conn, AUDIT_LIMIT), "limit": AUDIT_LIMIT}
 
@@ -332,6 +336,10 @@ def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIR
     @router.get("/partials/audit", response_class=HTMLResponse)
     async def audit_partial(principal: SignedIn) -> HTMLResponse:
         return await page("audit", _audit, principal, partial=True)
+
+    @router.get("/users", response_class=HTMLResponse, dependencies=[Depends(auth.require("admin"))])
+    async def users_page(principal: SignedIn) -> HTMLResponse:
+        return await page("users", _users, principal, partial=False)
 
     # Actions (operators): answer with the refreshed fragment plus an out-of-band notice.
 
