@@ -108,6 +108,11 @@ def test_fba_rows_that_are_not_objects_or_huge_numbers_are_refused_at_once() -> 
     with pytest.raises(DataError, match="out of range"):
         from_summary(huge)
     assert time.process_time() - started < 0.5  # int(Decimal("1e999999")) took seconds
+    for not_a_number in ("NAN", "sNaN", "Infinity", "-inf"):
+        row = json.loads(json.dumps(SUMMARY))
+        row["inventoryDetails"]["fulfillableQuantity"] = not_a_number
+        with pytest.raises(DataError, match="not a number"):
+            from_summary(row)
 
 
 @pytest.mark.parametrize("report", [

@@ -99,8 +99,10 @@ def _int(value: Any, what: str, sku: str) -> int:
         raise DataError(f"FBA inventory of {sku}: {what} is not a number ({value!r})")
     try:
         decimal = Decimal(str(value))
+        if not decimal.is_finite():  # int() raises ValueError on NaN, not an ArithmeticError
+            raise DataError(f"FBA inventory of {sku}: {what} is not a number ({value!r})")
         # Bounded before int(): int(Decimal("1e999999")) builds a million-digit number.
-        if decimal.is_finite() and decimal.adjusted() > 12:
+        if decimal.adjusted() > 12:
             raise DataError(f"FBA inventory of {sku}: {what} is out of range ({value!r})")
         number = int(decimal)
     except ArithmeticError as exc:
