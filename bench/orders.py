@@ -565,6 +565,9 @@ class Bench:
         hub = (await admin.get(f"{sim.url}/_sim/notifications")).json()
         out.notifications = {"published": int(hub["published"]), **hub.get("outcomes", {})}
         self.results(truth, rows, done_at)
+        if self.real:  # the machine's load drifts: the 2-client ceiling again, after the drain
+            out.ceilings.append(await real_odoo.raw_ceiling(emu, self.products, clients=2,
+                                                            batches=args.ceiling_batches))
         await self.trace_slowest(rt, truth)
         if profiler:
             buffer = io.StringIO()
@@ -683,8 +686,8 @@ def report(out: Outcome, args: argparse.Namespace) -> None:
           f"{dict(out.odoo_calls.most_common(12 if out.ceilings else 8))}")
     if out.ceilings:
         print(f"  Odoo                : {out.odoo_target}")
-        for ceiling in out.ceilings:
-            print(f"  raw ceiling         : {ceiling.line()}")
+        for n, ceiling in enumerate(out.ceilings):
+            print(f"  raw ceiling {'after ' if n == 2 else 'before'}  : {ceiling.line()}")
         ms = {name: out.per_order(value or 0.0) * 1000 for name, value in (
             ("connector", out.cpu_seconds), ("its PostgreSQL", out.connector_pg_cpu), ("Odoo", out.odoo_cpu),
             ("Odoo's PostgreSQL", out.odoo_pg_cpu))}
@@ -786,10 +789,12 @@ async def main() -> None:
                   f"{calls_per_order(naive) / calls_per_order(batched):.1f}× fewer Odoo calls per order")
         cpu = batched.per_order(batched.cpu_seconds) * 1000
         if batched.ceilings:
-            one, two = batched.ceilings[0], batched.ceilings[-1]
-            ratio = batched.capacity / two.rate if two.rate else float("nan")
-            print(f"  ≥ 0.9 of the 2-client raw ceiling : {ratio:.2f} ({batched.capacity:.1f} vs {two.rate:.1f} "
-                  f"orders/s; end to end {batched.end_to_end / two.rate if two.rate else float('nan'):.2f})  "
+            one = batched.ceilings[0]
+            # the 2-client ceiling before and after the drain, averaged: the drain ran in between
+            rate = sum(c.rate for c in batched.ceilings[1:]) / len(batched.ceilings[1:])
+            ratio = batched.capacity / rate if rate else float("nan")
+            print(f"  ≥ 0.9 of the 2-client raw ceiling : {ratio:.2f} ({batched.capacity:.1f} vs {rate:.1f} "
+                  f"orders/s, the mean before and after; end to end {batched.end_to_end / rate if rate else 0:.2f})  "
                   f"{'met' if ratio >= 0.9 else 'MISSED'}")
             odoo_ms, raw_ms = batched.per_order(batched.odoo_cpu) * 1000, one.per_order_ms(one.odoo_cpu)
             print(f"  Odoo CPU ≤ 1.1× raw batch         : {odoo_ms:.1f} vs {raw_ms:.1f} ms/order = "
