@@ -22,6 +22,9 @@ def stream() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     buffer = io.StringIO()
+    # An earlier test may have left warnings captured while the test runner swapped
+    # warnings.showwarning since: start from no capture, as a process does.
+    logging.captureWarnings(False)
     configure_logging("info", "json", stream=buffer)
     yield buffer
     for handler in list(root.handlers):
