@@ -186,6 +186,11 @@ class Schedules(_Section):
     pii_retention_days: int = Field(default=30, ge=1)
     #: How often the personal data purge runs.
     privacy_purge: float = Field(default=86400, gt=0)
+    #: Processed inbox rows (notifications, order pages, reports; an order's older documents) are
+    #: deleted this many hours after processing, by a job run every ``inbox_prune`` seconds, so
+    #: the table stays the size of a few days of traffic. An order's newest document stays.
+    inbox_keep_hours: float = Field(default=72, gt=0)
+    inbox_prune: float = Field(default=3600, gt=0)
 
 
 class Priorities(_Section):

@@ -5,7 +5,8 @@ sleeps, then writes its ``key`` to ``job_probe_results`` (unique: a probe that c
 would fail the second time). Its sleep may be a wait for SP-API quota or for a free Odoo slot
 (``wait_for``), the first time only (``wait_once``): how a stopping worker gives jobs back.
 ``jobs.housekeeping`` requeues the jobs of dead workers and deletes
-old succeeded jobs; it is scheduled every ``[jobs] stalled_check_seconds``.
+old succeeded jobs; it is scheduled every ``[jobs] stalled_check_seconds``. ``inbox.prune``
+deletes processed inbox rows past ``[schedules] inbox_keep_hours``, every ``inbox_prune`` seconds.
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ from typing import Literal
 
 from ..clock import SystemClock
 from ..exceptions import ThrottledError
+from ..logs import get_logger
 from ..odoo.governor import AdaptiveGovernor
+from ..store import inbox
 from ..waits import wait
 from .schedule import register_schedule
 from .stalled import recover_stalled_jobs
 from .tasks import current_job, task
 
-__all__ = ["housekeeping", "noop", "probe"]
+__all__ = ["housekeeping", "noop", "probe", "prune_inbox"]
+
+log = get_logger(__name__)
 
 PROBE_STARTED = "INSERT INTO job_probes (key, event, job_id) VALUES (%s, 'started', %s)"
 PROBE_STARTS = "SELECT count(*) FROM job_probes WHERE key = %s AND event = 'started'"
@@ -83,3 +88,23 @@ async def housekeeping() -> None:
 
 register_schedule("jobs.housekeeping", housekeeping,
                   every=lambda settings: settings.jobs.stalled_check_seconds)
+
+
+@task(queue="housekeeping", name="inbox.prune", queueing_lock_from=lambda _: "all")
+async def prune_inbox() -> None:
+    """Delete processed inbox rows past ``[schedules] inbox_keep_hours``, a batch per
+    transaction (a long DELETE would hold its locks and its WAL at once)."""
+    job = current_job()
+    seconds = job.settings.schedules.inbox_keep_hours * 3600
+    deleted = 0
+    while True:
+        async with job.pool.connection() as conn:
+            count = await inbox.prune_processed(conn, older_than_seconds=seconds)
+        deleted += count
+        if count == 0:
+            break
+    if deleted:
+        log.info("inbox pruned", deleted=deleted)
+
+
+register_schedule("inbox.prune", prune_inbox, every="inbox_prune")

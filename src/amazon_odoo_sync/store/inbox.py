@@ -24,7 +24,7 @@ from psycopg import AsyncConnection
 from ._sql import cursor, jsonb, storable, storable_json
 
 __all__ = ["InboxItem", "InboxState", "any_pending", "as_stored", "get", "mark_failed", "mark_processed",
-           "mark_processed_many", "mark_quarantined", "pending", "put", "put_many", "requeue"]
+           "mark_processed_many", "mark_quarantined", "pending", "prune_processed", "put", "put_many", "requeue"]
 
 InboxState = Literal["pending", "processed", "failed", "quarantined"]
 
@@ -75,6 +75,18 @@ SELECT {_COLUMNS} FROM inbox
 WHERE state = ANY(%(states)s) AND (%(source)s::text IS NULL OR source = %(source)s)
   AND (%(account)s::text IS NULL OR account = %(account)s)
 ORDER BY id LIMIT %(limit)s
+"""
+# Processed rows past their retention, except an order's newest document (by the
+# ``<orderId>@<lastUpdatedTime>`` key, not by arrival: documents arrive out of order), which the
+# shipments flow and the dashboard still read. Notifications, pages and reports go whole.
+PRUNE_PROCESSED = """
+DELETE FROM inbox WHERE id IN (
+    SELECT c.id FROM inbox c
+    WHERE c.state = 'processed' AND c.processed_at < now() - make_interval(secs => %(seconds)s)
+      AND (c.source NOT LIKE 'orders/%%' OR EXISTS (
+          SELECT 1 FROM inbox n
+          WHERE n.source = c.source AND n.key > c.key AND n.key LIKE split_part(c.key, '@', 1) || '@%%'))
+    ORDER BY c.id LIMIT %(batch)s)
 """
 
 
@@ -205,3 +217,13 @@ async def pending(conn: AsyncConnection[Any], limit: int = 100, *, source: str |
         await cur.execute(sql, {"states": states, "source": source, "account": account, "limit": limit})
         rows = await cur.fetchall()
     return [InboxItem.from_row(row) for row in rows]
+
+
+async def prune_processed(conn: AsyncConnection[Any], *, older_than_seconds: float, batch: int = 5000) -> int:
+    """Delete up to ``batch`` processed rows processed more than ``older_than_seconds`` ago (an
+    order's newest document stays); the number deleted. Pending, failed and quarantined rows are
+    never touched: they are the record of what is still to do. A notification delivered again
+    after its row went is stored and processed again, which changes nothing (external ids)."""
+    async with conn.cursor() as cur:
+        await cur.execute(PRUNE_PROCESSED, {"seconds": float(older_than_seconds), "batch": batch})
+        return cur.rowcount
