@@ -81,6 +81,23 @@ async def test_burst_exhausted_gets_429_quota_exceeded_and_rate_header_on_succes
         assert (await sim.client.get(url, headers=headers)).status_code == 200
 
 
+async def test_stats_count_own_quota_429s_apart_from_injected_ones() -> None:
+    """Benches report the 429s the connector's pacing caused apart from Amazon's injected ones."""
+    async with simulator_client("demo", seed=1) as sim:
+        order = await place(sim, "MFN")
+        url, headers = f"/orders/v0/orders/{order['amazonOrderId']}", sim.headers()
+        sim.sim.limiter.monotonic = lambda: 1000.0
+        statuses = [(await sim.client.get(url, headers=headers)).status_code for _ in range(32)]
+        await sim.client.post("/_sim/faults", json={"throttle_rate": 1.0})
+        sim.sim.limiter.monotonic = lambda: 2000.0  # the burst back: the next 429s are injected
+        statuses += [(await sim.client.get(url, headers=headers)).status_code for _ in range(3)]
+        stats = (await sim.client.get("/_sim/stats")).json()
+    assert statuses == [200] * 30 + [429] * 5
+    assert stats["quotaExceeded"] == {"ordersV0:getOrder": 2}
+    assert stats["faultsInjected"]["throttle"] == 3
+    assert stats["calls"] >= 35
+
+
 async def test_bad_parameters_get_400_invalid_input_naming_the_parameter() -> None:
     async with simulator_client("demo") as sim:
         h = sim.headers()

@@ -25,13 +25,18 @@ def demo(
     keep_running: Annotated[bool | None, typer.Option(
         "--keep-running/--exit", help="Keep the dashboard up after the run (default: when interactive).")] = None,
     work_dir: Annotated[Path | None, typer.Option(help="Logs and the demo's configuration.")] = None,
+    chaos: Annotated[bool, typer.Option(
+        "--chaos", help="Kill workers, take Odoo and PostgreSQL away, storm SP-API and notifications while "
+                        "orders arrive; then check nothing was lost, duplicated or oversold.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the chaos schedule (--chaos).")] = 1,
 ) -> None:
     """Run a simulated Prime Day: SP-API simulator → connector (workers, web) → Odoo emulator."""
+    from ..demo.chaos import ChaosOptions
     from ..demo.run import DemoOptions, run_demo
 
     settings = settings_from(ctx)
     options = DemoOptions(scenario=scenario, hours=hours, speed=speed, workers=workers,
-                          latency_scale=latency_scale,
+                          latency_scale=latency_scale, chaos=ChaosOptions(seed=seed) if chaos else None,
                           keep_running=sys.stdin.isatty() if keep_running is None else keep_running)
     if work_dir is not None:
         options = dataclasses.replace(options, work_dir=work_dir)

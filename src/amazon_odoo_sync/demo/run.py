@@ -43,10 +43,15 @@ from rich.progress import (
 from rich.table import Table
 
 from ..config import Settings
+from ..exceptions import TransientError
+from ..odoo.client import OdooClient
 from ..sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN
 from ..sandbox.spapi.scenario import load_scenario
 from ..store.migrate import upgrade
+from ..store.observe import confirmed_orders, failed_jobs, job_states
+from .chaos import ChaosDriver, ChaosOptions, Warehouse, plan_chaos, shipment_problems, verdict
 from .reconcile import ODOO_FIELDS, Reconciliation, expected_in_odoo, reconcile
+from .soak import Sampler, render
 from .summary import count_orders, summarise_metrics
 from .wiring import (
     DEMO_USER,
@@ -66,6 +71,8 @@ DEMO_DATABASE_NAME = "aos_demo"
 NOTIFICATION_ARN = "arn:aws:sqs:us-east-1:000000000000:amazon-odoo-sync-demo"
 #: Where the simulator keeps that ARN's messages (its own SQS).
 NOTIFICATION_QUEUE_PATH = "/_sqs/000000000000/amazon-odoo-sync-demo"
+#: Killed workers are noticed within seconds in a chaos run (a worker's jobs wait for that).
+CHAOS_JOBS = "[jobs]\nheartbeat_seconds = 1\nstalled_after_seconds = 4\nstalled_check_seconds = 2\n"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,6 +84,12 @@ class DemoOptions:
     latency_scale: float = 1.0
     drain_timeout: float = 300.0
     keep_running: bool = False
+    #: Faults from a seed while orders arrive (``demo --chaos``), then the ground-truth checks.
+    chaos: ChaosOptions | None = None
+    #: Seconds between samples of memory and database sizes (0: none), printed as a curve (soak).
+    sample_every: float = 0.0
+    #: More settings of the web and worker processes, as ``AOS_`` variables (a soak's retention...).
+    extra_env: dict[str, str] = field(default_factory=dict)
     work_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("amazon-odoo-sync")) / "demo")
 
 
@@ -93,23 +106,44 @@ def _with_database(url: str, name: str) -> str:
 
 
 class Processes:
-    """Child processes, logged to files, stopped (TERM, then KILL) on exit."""
+    """Child processes, logged to files, stopped (TERM, then KILL) on exit.
+
+    ``supervised`` names (the connector's own processes in a chaos run) are started again when
+    they exit, as systemd's ``Restart=always`` would; each such exit is counted."""
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self._how: dict[str, tuple[tuple[str, ...], dict[str, str] | None]] = {}
+        self.supervised: set[str] = set()
+        self.unplanned_exits: dict[str, int] = {}
 
     def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-        log = (self.log_dir / f"{name}.log").open("wb")
+        log = (self.log_dir / f"{name}.log").open("ab" if name in self._how else "wb")
         child = subprocess.Popen([sys.executable, "-m", "amazon_odoo_sync", *args], stdout=log,
                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                  env={**os.environ, **(env or {})}, start_new_session=True)
-        self.children.append((name, child))
+        self._how[name] = (args, env)
+        self.children = [(n, c) for n, c in self.children if n != name] + [(name, child)]
         return child
 
+    def kill(self, name: str) -> None:
+        """SIGKILL ``name`` and start it again at once."""
+        for child_name, child in self.children:
+            if child_name == name and child.poll() is None:
+                child.kill()
+                child.wait()
+        args, env = self._how[name]
+        self.start(name, *args, env=env)
+
     def check(self) -> None:
-        for name, child in self.children:
+        for name, child in list(self.children):
             if child.poll() is not None:
+                if name in self.supervised:
+                    self.unplanned_exits[name] = self.unplanned_exits.get(name, 0) + 1
+                    args, env = self._how[name]
+                    self.start(name, *args, env=env)
+                    continue
                 raise RuntimeError(f"{name} exited with {child.returncode}; see {self.log_dir / (name + '.log')}")
 
     def stop(self) -> None:
@@ -140,7 +174,8 @@ async def _wait_http(url: str, method: str = "GET", json: Any = None, within: fl
             await asyncio.sleep(0.3)
 
 
-def _config_toml(settings: Settings, *, poll_seconds: float, sqs_queue_url: str, speed: float) -> str:
+def _config_toml(settings: Settings, *, poll_seconds: float, sqs_queue_url: str, speed: float,
+                 extra: str = "") -> str:
     """The workers' configuration file (the demo's throwaway secret key included). Notifications
     come from the simulator's SQS queue, as Amazon delivers them; the simulator counts a
     message's visibility timeout in simulated seconds, so it is scaled like time."""
@@ -155,7 +190,7 @@ def _config_toml(settings: Settings, *, poll_seconds: float, sqs_queue_url: str,
               "[notifications]", f'sqs_queue_url = "{sqs_queue_url}"', "poll_seconds = 1",
               f"visibility_timeout_seconds = {min(43200, int(120 * max(1.0, speed)))}", "",
               "[web]", "# The dashboard is served over plain HTTP on 127.0.0.1: cookies without Secure.",
-              "cookie_secure = false", ""]
+              "cookie_secure = false", "", extra]
     for account in settings.accounts:
         marketplaces = ", ".join(f'"{m}"' for m in account.marketplaces)
         lines += ["[[accounts]]", f'name = "{account.name}"', f'region = "{account.region}"',
@@ -218,12 +253,13 @@ async def run_demo(base: Settings, options: DemoOptions, console: Console) -> bo
         upgrade(database_url)
         processes = Processes(options.work_dir)
         try:
-            return await _run(database_url, options, console, processes)
+            return await _run(database_url, options, console, processes, server_url=server_url)
         finally:
             processes.stop()
 
 
-async def _run(database_url: str, options: DemoOptions, console: Console, processes: Processes) -> bool:
+async def _run(database_url: str, options: DemoOptions, console: Console, processes: Processes, *,
+               server_url: str) -> bool:
     from ..flows.notification_setup import setup_notifications
     from ..flows.retrying import ForegroundRetry
     from ..flows.runtime import open_runtime
@@ -244,7 +280,8 @@ async def _run(database_url: str, options: DemoOptions, console: Console, proces
                                 secrets_key=Fernet.generate_key().decode())
     config_path = options.work_dir / "config.toml"
     config_path.write_text(_config_toml(settings, poll_seconds=max(10.0, 600 / options.speed),
-                                        sqs_queue_url=sim_url + NOTIFICATION_QUEUE_PATH, speed=options.speed))
+                                        sqs_queue_url=sim_url + NOTIFICATION_QUEUE_PATH, speed=options.speed,
+                                        extra=CHAOS_JOBS if options.chaos else ""))
     config_path.chmod(0o600)
     console.print(f"[bold]Scenario[/] {scenario.name}: {scenario.description}")
     console.print(f"Simulator {sim_url}, Odoo emulator {odoo_url}, database {DEMO_DATABASE_NAME}, "
@@ -285,7 +322,7 @@ async def _run(database_url: str, options: DemoOptions, console: Console, proces
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir()
         env = {"AOS_CONFIG": str(config_path), "AOS_DATABASE__URL": database_url,
-               "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+               "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), **options.extra_env}
         processes.start("web", "serve", "--port", str(web_port), env=env)
         for index in range(options.workers):
             processes.start(f"worker-{index + 1}", "worker", "--concurrency", "4", "--name", f"demo-{index + 1}",
@@ -294,15 +331,58 @@ async def _run(database_url: str, options: DemoOptions, console: Console, proces
         console.print(f"Dashboard: [bold cyan]{web_url}/[/]  ({options.workers} workers); sign in as "
                       f"[bold]{DEMO_USER}[/], password [bold]{demo_password}[/]", highlight=False)
 
+        window = options.hours * 3600
+        # Orders arrive during the window; then time runs on until every order has settled (paid,
+        # FBA shipped) and Amazon's two-minute lag has passed, so the end state is final. Chaos
+        # lasts as long: the backlog drains once it stops.
+        settle = max(scenario.orders.pending_minutes, scenario.orders.afn_ship_minutes) + 5
+        run_for = window + settle * 60
+        chaos = warehouse = None
+        if options.chaos is not None:
+            processes.supervised = {"web", *(f"worker-{i + 1}" for i in range(options.workers))}
+
+            async def sim_elapsed() -> float:
+                from ..sandbox.spapi.clock import parse_iso
+
+                return (parse_iso((await sim.get("/_sim/clock")).json()["now"]) - scenario.start).total_seconds()
+
+            chaos = ChaosDriver(options=options.chaos, sim=sim, odoo_admin_url=odoo_url, database_url=database_url,
+                                server_url=server_url, database_name=DEMO_DATABASE_NAME,
+                                events=plan_chaos(options.chaos, window=run_for, speed=options.speed,
+                                                  workers=options.workers),
+                                kill_worker=lambda i: processes.kill(f"worker-{i + 1}"), sim_elapsed=sim_elapsed,
+                                speed=options.speed, log=lambda text: console.print(f"[yellow]chaos[/] {text}"))
+            warehouse = Warehouse(OdooClient(odoo.url, odoo.database, odoo.user, odoo.api_key, timeout=30))
+            console.print(f"[bold]Chaos[/] seed {options.chaos.seed}: {len(chaos.events)} faults planned "
+                          f"({sum(e.kind == 'kill_worker' for e in chaos.events)} worker kills, 2 Odoo outages, "
+                          "1 database restart), SP-API 20 % 429 / 5 % 5xx, notifications 30 % duplicated")
+            await chaos.start()
+
+        sampler = sampling = None
+        if options.sample_every > 0:
+            async def sim_minutes() -> float:
+                from ..sandbox.spapi.clock import parse_iso
+
+                now = parse_iso((await sim.get("/_sim/clock")).json()["now"])
+                return (now - scenario.start).total_seconds() / 60
+
+            sampler = Sampler(database_url=database_url, every=options.sample_every, sim_minutes=sim_minutes,
+                              pids=lambda: {n: c.pid for n, c in processes.children if c.poll() is None})
+            sampling = asyncio.create_task(sampler.run())
         started = time.monotonic()
         await sim.post("/_sim/speed", json={"speed": options.speed})
-        # Orders arrive during the window; then time runs on until every order has settled (paid,
-        # FBA shipped) and Amazon's two-minute lag has passed, so the end state is final.
-        settle = max(scenario.orders.pending_minutes, scenario.orders.afn_ship_minutes) + 5
-        ok = await _follow(sim, rt.pool, scenario.start, options.hours * 3600, options.hours * 3600 + settle * 60,
-                           console, processes)
+        driving = asyncio.create_task(chaos.run(run_for)) if chaos else None
+        try:
+            ok = await _follow(sim, database_url, scenario.start, window, run_for, console, processes,
+                               warehouse, chaos)
+            if driving:
+                await driving
+        finally:
+            if driving and not driving.done():
+                driving.cancel()
         await sim.post("/_sim/speed", json={"speed": 0})
-        result, orders, rows = await _drain(sim, client, options, console, processes)
+        # The chaos run's own Odoo client: the runtime's shares state through the database it cut.
+        result, orders, rows = await _drain(sim, warehouse.odoo if warehouse else client, options, console, processes)
         elapsed = time.monotonic() - started
         _print_reconciliation(result, console)
         console.print(count_orders(orders, rows).sentence())
@@ -312,6 +392,15 @@ async def _run(database_url: str, options: DemoOptions, console: Console, proces
                       f"{sum(faults.values()) if isinstance(faults, dict) else faults} faults injected; "
                       f"{elapsed:.0f} s")
         console.print(f"{web_url}/metrics (web and workers): {await _metrics(web_url)}")
+        console.print(throttle_share(stats))
+        if sampler is not None and sampling is not None:
+            sampling.cancel()
+            console.print("[bold]Memory and database over the run[/]")
+            for text in render(sampler.samples):
+                console.print(text, markup=False)
+        if chaos is not None and warehouse is not None:
+            ok = await _chaos_report(chaos, warehouse, sim, result.ok, len(result.differences), int(stats["oversells"]),
+                                     options, console, processes, database_url) and ok
         if options.keep_running:
             console.print(f"Dashboard: [bold cyan]{web_url}/[/] (user [bold]{DEMO_USER}[/], password "
                           f"[bold]{demo_password}[/])  Everything keeps running; press Ctrl-C to stop.",
@@ -321,6 +410,16 @@ async def _run(database_url: str, options: DemoOptions, console: Console, proces
         else:
             console.print(f"The dashboard ({web_url}/) stops with the demo now; --keep-running keeps it up.")
         return ok and result.ok
+
+
+def throttle_share(stats: dict[str, Any]) -> str:
+    """The simulator's 429s, injected apart from those our own pacing caused (quota exceeded)."""
+    faults = stats.get("faultsInjected") or {}
+    injected = int(faults.get("throttle", 0)) if isinstance(faults, dict) else 0
+    own = sum(int(n) for n in (stats.get("quotaExceeded") or {}).values())
+    calls = max(1, int(stats.get("calls") or 0))
+    return (f"SP-API 429s: {injected} injected, {own} from our own pacing ({own / calls:.2%} of "
+            f"{calls} calls; target below 1 %)")
 
 
 async def _metrics(web_url: str) -> str:
@@ -334,18 +433,12 @@ async def _metrics(web_url: str) -> str:
     return summarise_metrics(response.text).sentence()
 
 
-async def _imported(pool: Any) -> int:
-    async with pool.connection() as conn:
-        cursor = await conn.execute(
-            "SELECT count(*) FROM external_ids WHERE kind = 'sale.order' AND state = 'confirmed'")
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
-async def _follow(sim: httpx.AsyncClient, pool: Any, start: Any, window: float, run_for: float, console: Console,
-                  processes: Processes) -> bool:
+async def _follow(sim: httpx.AsyncClient, database_url: str, start: Any, window: float, run_for: float,
+                  console: Console, processes: Processes, warehouse: Warehouse | None = None,
+                  chaos: ChaosDriver | None = None) -> bool:
     from ..sandbox.spapi.clock import parse_iso
 
+    imported = 0
     with _Meter(console) as meter:
         while True:
             processes.check()
@@ -354,7 +447,14 @@ async def _follow(sim: httpx.AsyncClient, pool: Any, start: Any, window: float, 
             orders = (await sim.get("/_sim/orders")).json()["orders"]
             expected = sum(1 for o in orders if expected_in_odoo(o))
             phase = "orders" if elapsed < window else "settling"
-            confirmed = min(await _imported(pool), expected)
+            with contextlib.suppress(TransientError):  # the database may be away (chaos)
+                imported = len(await asyncio.to_thread(confirmed_orders, database_url))
+            confirmed = min(imported, expected)
+            if warehouse is not None:
+                await warehouse.ship([o["amazonOrderId"] for o in orders
+                                      if o["fulfillmentChannel"] == "MFN" and o["status"] == "Unshipped"])
+            if chaos is not None:
+                await chaos.check_recoveries()
             done = elapsed >= run_for
             meter.update("clock", f"Simulated minutes ({phase})", round(min(elapsed, run_for) / 60),
                          round(run_for / 60))
@@ -457,3 +557,50 @@ def _print_reconciliation(result: Reconciliation, console: Console) -> None:
     else:
         console.print("[green]Every order, its untaxed amount and its tax match, to the cent.[/]")
 
+
+
+async def _chaos_report(chaos: ChaosDriver, warehouse: Warehouse, sim: httpx.AsyncClient, reconciled: bool,
+                        differences: int, oversells: int, options: DemoOptions, console: Console,
+                        processes: Processes, database_url: str) -> bool:
+    """After the drain: the recovery after each fault, FBM shipments against what the warehouse
+    validated, and the verdict; True when nothing differs."""
+    await chaos.follow_recoveries(until=time.monotonic() + 30)
+    console.print("[bold]Recovery after each fault[/] (every order importable when it ended, confirmed in Odoo):")
+    for recovery in chaos.recoveries:
+        console.print(f"  {recovery.line()}")
+    timed = [r.seconds for r in chaos.recoveries if r.seconds is not None]
+    if timed:
+        console.print(f"  worst {max(timed):.1f} s, median {sorted(timed)[len(timed) // 2]:.1f} s")
+    # The shipments flow polls Odoo every few seconds; give it time to send what was validated last.
+    deadline = time.monotonic() + min(120.0, options.drain_timeout)
+    while True:
+        processes.check()
+        orders = (await sim.get("/_sim/orders")).json()["orders"]
+        # The warehouse ships what reached Odoo late in the drain too.
+        unshipped = [o["amazonOrderId"] for o in orders
+                     if o["fulfillmentChannel"] == "MFN" and o["status"] == "Unshipped"]
+        await warehouse.ship(unshipped, limit=100)
+        problems = shipment_problems(orders, warehouse.validated)
+        if (not problems and all(oid in warehouse.validated for oid in unshipped)) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(2.0)
+    console.print(f"FBM shipments: {sum(warehouse.validated.values())} deliveries validated in Odoo, "
+                  f"{len(problems)} not confirmed to Amazon exactly once"
+                  + (f" ({warehouse.failed_rounds} warehouse rounds failed, the last: {warehouse.last_error})"
+                     if warehouse.failed_rounds else ""))
+    for problem in problems[:20]:
+        console.print(f"  {problem}")
+    states = await asyncio.to_thread(job_states, database_url)
+    for (task_name, error), count in sorted((await asyncio.to_thread(failed_jobs, database_url)).items()):
+        console.print(f"  dead letter: {count} × {task_name} ({error})")
+    exits = ", ".join(f"{n} {c}" for n, c in sorted(processes.unplanned_exits.items())) or "none"
+    console.print(f"Jobs: {states.get('failed', 0)} failed (dead letter), {states.get('todo', 0)} waiting; "
+                  f"{chaos.database_cuts} connections cut by the database restart; "
+                  f"exits not caused by the run: {exits}")
+    result = verdict(reconciled=reconciled, differences=differences, oversells=oversells,
+                     shipment_issues=problems, unrecovered=sum(r.seconds is None for r in chaos.recoveries))
+    if result.ok:
+        console.print("[green]Chaos: nothing lost, duplicated or oversold; every shipment confirmed once.[/]")
+    for problem in result.problems:
+        console.print(f"[red]Chaos: {problem}[/]")
+    return result.ok

@@ -93,6 +93,10 @@ class RateLimiter:
         self.enabled = enabled
         self.monotonic = monotonic
         self._buckets: dict[tuple[str, str], list[float]] = {}  # → [tokens, last refill]
+        #: Calls per operation, and those answered 429 because the caller exceeded the quota (not
+        #: injected faults): the connector's own pacing misses, which benches report apart.
+        self.calls: dict[str, int] = {}
+        self.quota_exceeded: dict[str, int] = {}
 
     def plan(self, operation: str) -> UsagePlan:
         """The applied plan: Amazon's default with the rate scaled. KeyError for unknown names."""
@@ -105,6 +109,7 @@ class RateLimiter:
 
     def acquire(self, seller_id: str, operation: str) -> bool:
         """Take one token; False when the bucket is empty (the caller answers 429)."""
+        self.calls[operation] = self.calls.get(operation, 0) + 1
         if not self.enabled:
             return True
         plan = self.plan(operation)
@@ -118,6 +123,7 @@ class RateLimiter:
         if bucket[0] >= 1.0:
             bucket[0] -= 1.0
             return True
+        self.quota_exceeded[operation] = self.quota_exceeded.get(operation, 0) + 1
         return False
 
     def reset(self) -> None:

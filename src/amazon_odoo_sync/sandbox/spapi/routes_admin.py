@@ -294,4 +294,6 @@ async def stats(request: Request) -> Response:
     return json_response(200, {**_clock(world), "generator": gen,
                                "oversells": len(world.oversells),
                                "faultsInjected": sim.faults.injected,
+                               "calls": sum(sim.limiter.calls.values()),
+                               "quotaExceeded": dict(sim.limiter.quota_exceeded),
                                "tokensIssued": sim.auth.issued})
