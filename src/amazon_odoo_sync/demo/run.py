@@ -43,7 +43,7 @@ from rich.progress import (
 from rich.table import Table
 
 from ..config import Settings
-from ..exceptions import TransientError
+from ..exceptions import SyncError, TransientError
 from ..odoo.client import OdooClient
 from ..sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN
 from ..sandbox.spapi.scenario import load_scenario
@@ -477,7 +477,11 @@ async def _drain(sim: httpx.AsyncClient, odoo: Any, options: DemoOptions, consol
         while True:
             processes.check()
             orders = (await sim.get("/_sim/orders")).json()["orders"]
-            rows = await odoo.search_read("sale.order", [("client_order_ref", "!=", False)], list(ODOO_FIELDS))
+            try:
+                rows = await odoo.search_read("sale.order", [("client_order_ref", "!=", False)], list(ODOO_FIELDS))
+            except SyncError:  # Odoo busy or away (a chaos run's last queued 503s): read again
+                await asyncio.sleep(2.0)
+                continue
             result = reconcile(orders, rows)
             expected = sum(line.amazon_orders for line in result.lines)
             present = min(sum(line.odoo_orders for line in result.lines), expected)
