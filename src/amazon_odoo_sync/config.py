@@ -159,6 +159,11 @@ class OdooConfig(_Section):
     #: From ``AOS_ODOO__API_KEY`` only (CI, containers): never in the file. Without it, the key
     #: stored by ``odoo set-key`` is used.
     api_key: SecretStr | None = Field(default=None, repr=False)
+    #: Requests in a row that do not reach Odoo (connection refused, 502/503/504) before every
+    #: worker stops calling it; jobs needing Odoo wait, without spending their retry budget.
+    circuit_failure_threshold: int = Field(default=5, ge=1)
+    #: How long the open circuit waits before one request probes whether Odoo is back.
+    circuit_reset_seconds: float = Field(default=30.0, gt=0)
 
 
 class Schedules(_Section):
@@ -213,10 +218,17 @@ class JobsConfig(_Section):
     """The job queue: workers, retries of retryable errors, dead-worker recovery."""
 
     concurrency: int = Field(default=4, ge=1, le=256)
-    #: Attempts in all (first run included) before a job whose error is retryable is failed.
-    max_attempts: int = Field(default=8, ge=1)
+    #: A job failing with retryable errors is retried until this many hours have passed since
+    #: its first failure, then failed (the dead-letter state). Time spent waiting behind an open
+    #: circuit (Odoo or SP-API down) does not count: an outage of any length is waited out.
+    #: 0: retryable errors fail the job at once.
+    retry_budget_hours: float = Field(default=6.0, ge=0)
+    #: Retries wait a random time up to base * 2**attempt seconds, at most the cap.
     backoff_base_seconds: float = Field(default=2.0, gt=0)
-    backoff_cap_seconds: float = Field(default=600.0, gt=0)
+    backoff_cap_seconds: float = Field(default=300.0, gt=0)
+    #: No longer used (retries are bounded by ``retry_budget_hours``, not a count); accepted so
+    #: that files written by earlier versions still load.
+    max_attempts: int | None = Field(default=None, ge=1)
     #: A worker writes a heartbeat this often...
     heartbeat_seconds: float = Field(default=10.0, gt=0)
     #: ...and is presumed dead (its running jobs re-queued) after this long without one.

@@ -8,19 +8,19 @@ whose owner vanished is replaced after another ``reset_seconds``.
 
 State lives in PostgreSQL (``spapi_circuits``) so every worker sees the same circuit and
 ``status`` can show it; :class:`InMemoryCircuitBreaker` is the one-process twin. The transitions
-are pure functions (:func:`admit`, :func:`succeeded`, :func:`failed`). Time comes from the
-injected clock.
+are the pure functions of :mod:`amazon_odoo_sync.circuit` (:func:`admit`, :func:`succeeded`,
+:func:`failed`), shared with the Odoo circuit. Time comes from the injected clock.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from ..circuit import CLOSED, HALF_OPEN, OPEN, CircuitState, State, admit, failed, succeeded
 from ..clock import Clock, SystemClock
 from ..exceptions import CircuitOpenError, TransientError
 from ..metrics import CIRCUIT_STATE
@@ -28,42 +28,7 @@ from ..metrics import CIRCUIT_STATE
 __all__ = ["CLOSED", "HALF_OPEN", "OPEN", "CircuitBreaker", "CircuitState", "InMemoryCircuitBreaker",
            "PgCircuitBreaker", "admit", "failed", "succeeded"]
 
-State = Literal["closed", "open", "half_open"]
-CLOSED: State = "closed"
-OPEN: State = "open"
-HALF_OPEN: State = "half_open"
 _GAUGE = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
-
-
-@dataclass(frozen=True, kw_only=True)
-class CircuitState:
-    state: State = CLOSED
-    failures: int = 0
-    opened_at: datetime | None = None
-    probe_at: datetime | None = None
-
-
-def admit(circuit: CircuitState, now: datetime, reset_seconds: float
-          ) -> tuple[bool, CircuitState, float]:
-    """May a call go through? Returns (allowed, new state, retry_after seconds when refused)."""
-    reset = timedelta(seconds=reset_seconds)
-    if circuit.state == CLOSED:
-        return True, circuit, 0.0
-    since = circuit.opened_at if circuit.state == OPEN else circuit.probe_at
-    if since is None or now >= since + reset:
-        return True, replace(circuit, state=HALF_OPEN, probe_at=now), 0.0
-    return False, circuit, (since + reset - now).total_seconds()
-
-
-def succeeded(circuit: CircuitState) -> CircuitState:
-    return CircuitState()
-
-
-def failed(circuit: CircuitState, now: datetime, threshold: int) -> CircuitState:
-    failures = circuit.failures + 1
-    if circuit.state == HALF_OPEN or (circuit.state == CLOSED and failures >= threshold):
-        return CircuitState(state=OPEN, failures=failures, opened_at=now)
-    return replace(circuit, failures=failures)
 
 
 def _open_error(account: str, api: str, retry_after: float) -> CircuitOpenError:

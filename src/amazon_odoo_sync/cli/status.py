@@ -1,4 +1,5 @@
-"""Command: ``status``: queue depth per queue and state, oldest waiting job, quota, circuits."""
+"""Command: ``status``: queue depth per queue and state, oldest waiting job, the Odoo circuit,
+SP-API quota and circuits."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from ..store import odoo_circuit
 from ..store.database import connect, database_url
+from ..store.odoo_circuit import OdooCircuitRow
 from .common import console, settings_from
 
 __all__ = ["register"]
@@ -49,8 +52,25 @@ async def _optional_rows(name: str, conn: Any) -> list[dict[str, Any]] | None:
     return list(result)
 
 
+def _odoo_lines(rows: list[OdooCircuitRow]) -> list[str]:
+    """One line per Odoo instance; an Odoo never unreachable has no row: closed."""
+    if not rows:
+        return ["Odoo circuit: closed (no outage seen)."]
+    lines = []
+    for row in rows:
+        since = row.since.strftime("%Y-%m-%d %H:%M:%S UTC")
+        state = {"open": "OPEN: Odoo unreachable, jobs needing it wait",
+                 "half_open": "HALF-OPEN: probing whether Odoo is back"}.get(row.state, "closed")
+        line = f"Odoo circuit {row.instance}: {state} since {since}"
+        if row.last_error:
+            when = row.last_error_at.strftime("%Y-%m-%d %H:%M:%S UTC") if row.last_error_at else ""
+            line += f"; last error ({when}): {row.last_error}"
+        lines.append(line)
+    return lines
+
+
 def status(ctx: typer.Context) -> None:
-    """Queue depth by queue and state, oldest waiting job, SP-API quota and circuits."""
+    """Queue depth by queue and state, oldest waiting job, Odoo circuit, SP-API quota and circuits."""
     from ..exceptions import SyncError
     from ..jobs.admin import STATES, queue_depths
     from ..jobs.queues import QUEUES
@@ -58,6 +78,10 @@ def status(ctx: typer.Context) -> None:
     async def run() -> None:
         async with connect(database_url(settings_from(ctx)), autocommit=True) as conn:
             depths = await queue_depths(conn)
+            try:
+                odoo_lines = _odoo_lines(await odoo_circuit.circuit_rows(conn))
+            except SyncError as exc:
+                odoo_lines = [f"Odoo circuit: unavailable ({exc.message})."]
             extra: dict[str, list[dict[str, Any]] | None | str] = {}
             for name in ("quota_rows", "circuit_rows"):
                 try:
@@ -74,6 +98,8 @@ def status(ctx: typer.Context) -> None:
             table.add_row(queue, *(str(counts[s].jobs) if s in counts else "0" for s in shown_states),
                           _age(oldest))
         console.print(table)
+        for line in odoo_lines:
+            console.print(line, markup=False)
         for name, title in (("quota_rows", "SP-API quota"), ("circuit_rows", "Circuits")):
             rows = extra[name]
             if rows is None:

@@ -21,6 +21,7 @@ from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..exceptions import ConfigurationError
 from ..mapping.sale_order import OdooTargets
+from ..odoo.circuit import PgOdooCircuit
 from ..odoo.client import OdooClient
 from ..store import credentials
 from ..store.secrets import Cipher, load_cipher
@@ -89,12 +90,18 @@ class FlowRuntime:
             # Prime-Day burst slows the connector down instead of taking Odoo down.
             conninfo = self.pool.conninfo
             self._odoo_governor = governor_from_settings(self.settings, conninfo if isinstance(conninfo, str) else None)
-            self._odoo = OdooClient(stored.url if stored else config.url,
-                                    stored.database if stored else config.database,
-                                    stored.user if stored else config.user, api_key,
+            url = stored.url if stored else config.url
+            database = stored.database if stored else config.database
+            # While Odoo is down, every worker's jobs that need it wait behind one circuit
+            # instead of each failing against it (and spending their retry budget).
+            circuit = PgOdooCircuit(await self.aux_pool(), f"{url.rstrip('/')}/{database}",
+                                    failure_threshold=config.circuit_failure_threshold,
+                                    reset_seconds=config.circuit_reset_seconds, clock=self.clock)
+            self._odoo = OdooClient(url, database, stored.user if stored else config.user, api_key,
                                     protocol=config.protocol, transport=self._odoo_transport,
                                     timeout=config.timeout_seconds, governor=self._odoo_governor,
-                                    max_connections=max(config.max_concurrency * 2, 10))
+                                    max_connections=max(config.max_concurrency * 2, 10),
+                                    circuit=circuit)
         return self._odoo
 
     async def spapi(self, account: str, *, priority: int | None = None) -> SpApiClient:

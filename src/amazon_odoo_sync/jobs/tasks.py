@@ -34,19 +34,19 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.job_context import AbortReason
 from procrastinate.jobs import Job
 
-from ..clock import Clock, SystemClock
+from ..clock import utcnow
 from ..config import Settings
 from ..exceptions import SyncError, WorkerStopping
 from ..logs import bind, get_logger
 from ..metrics import JOB_DURATION, JOB_RUNS
+from ..store import job_failures
 from .queues import check_queue, priority_for
+from .retry import HOLDING_ERRORS, SyncRetryStrategy, is_budgeted, is_hold
 from .shutdown import WorkerStop, current_worker_stop, give_back
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
     from psycopg_pool import AsyncConnectionPool
-
-    from .retry import SyncRetryStrategy
 
 __all__ = [
     "JobRuntime",
@@ -67,12 +67,6 @@ TaskFunc = Callable[..., Awaitable[Any]]
 
 _REGISTRY: dict[str, JobTask] = {}
 _current: ContextVar[JobRuntime | None] = ContextVar("aos_current_job", default=None)
-
-RECORD_FAILURE = """
-INSERT INTO job_failures (job_id, attempt, final, error_type, message, context, traceback)
-VALUES (%(job_id)s, %(attempt)s, %(final)s, %(error_type)s, %(message)s, %(context)s, %(traceback)s)
-"""
-
 
 @dataclass(frozen=True, kw_only=True)
 class JobRuntime:
@@ -219,11 +213,7 @@ class JobTask:
                         raise WorkerStopping("the worker is stopping: the job goes back to the "
                                              "queue", retry_after=0.0) from None
                     except Exception as exc:
-                        final = not strategy.will_retry(exc, job.attempts)
-                        outcome = "failed" if final else "retry"
-                        JOB_RUNS.labels(self.name, job.queue, outcome).inc()
-                        # Logged by RetryLog, where the time of the next run is known.
-                        await _record_failure(context.app, job.id, job.attempts + 1, final, exc)
+                        await _settle_failure(context.app, strategy, self.name, job, exc)
                         raise
                     JOB_RUNS.labels(self.name, job.queue, "succeeded").inc()
                     return result
@@ -247,7 +237,6 @@ class RetryLog(BaseRetryStrategy):
 
     def __init__(self, strategy: BaseRetryStrategy) -> None:
         self.strategy = strategy
-        self.clock: Clock = getattr(strategy, "clock", None) or SystemClock()
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
         if isinstance(exception, WorkerStopping):  # back as it was, due now: not a failure
@@ -262,23 +251,48 @@ class RetryLog(BaseRetryStrategy):
         fields |= failure_context(exception)
         if decision is None:
             log.warning("job failed", outcome="failed", **fields)
+            return None
+        # The next run is due on real time (the database's), whatever clock measures budgets.
+        wait = round(max(0.0, (decision.retry_at - utcnow()).total_seconds()), 1) if decision.retry_at else 0.0
+        if is_hold(exception):  # an outage being waited out, not the job failing: no warning
+            log.info("job held: circuit open", outcome="held", next_in_seconds=wait, **fields)
         else:
-            wait = (decision.retry_at - self.clock.now()).total_seconds() if decision.retry_at else 0.0
-            log.warning("job retried", outcome="retry", next_in_seconds=round(max(0.0, wait), 1), **fields)
+            log.warning("job retried", outcome="retry", next_in_seconds=wait, **fields)
         return decision
 
 
-async def _record_failure(app: App, job_id: int, attempt: int, final: bool,
+async def _settle_failure(app: App, strategy: SyncRetryStrategy, task_name: str, job: Job,
                           exc: BaseException) -> None:
-    from ..store._sql import jsonb
+    """Decide the failed run's fate (retry when, or fail), record it and count it.
 
+    The decision needs when the job started failing (its retry budget): read from
+    ``job_failures`` for a budgeted error; a hold (open circuit) or a permanent error needs no
+    history. The decision is left with ``strategy`` for procrastinate, which asks next (through
+    :class:`RetryLog`, which logs it with the time of the next run).
+    """
+    assert job.id is not None
+    job_id, attempts = job.id, job.attempts
+    now = strategy.clock.now()
+    pool = app_pool(app)
+    since: datetime | None = None
+    if is_budgeted(exc):
+        try:
+            async with pool.connection() as conn:
+                since = await job_failures.failing_since(conn, job_id, holds=HOLDING_ERRORS)
+        except Exception as read_exc:  # judged as a first failure: it is retried, not lost
+            log.error("could not read the job's failures", job_id=job_id, error=repr(read_exc))
+    delay = strategy.delay(exc, attempts, failing_since=since, now=now)
+    strategy.remember(job_id, delay)
+    final = delay is None
+    outcome = "failed" if final else "held" if is_hold(exc) else "retry"
+    JOB_RUNS.labels(task_name, job.queue, outcome).inc()
     context = failure_context(exc)
     try:
-        await app.connector.execute_query_async(
-            query=RECORD_FAILURE, job_id=job_id, attempt=attempt, final=final,
-            error_type=type(exc).__name__, message=str(context.get("message") or exc)[:2000],
-            context=jsonb(context),
-            traceback="".join(traceback.format_exception(exc))[-8000:])
+        async with pool.connection() as conn:
+            await job_failures.record(
+                conn, job_id=job_id, attempt=attempts + 1, final=final, error_type=type(exc).__name__,
+                message=str(context.get("message") or exc), context=context,
+                traceback="".join(traceback.format_exception(exc)), at=now)
     except Exception as record_exc:  # never hide the job's own error behind ours
         log.error("could not record job failure", job_id=job_id, error=repr(record_exc))
 

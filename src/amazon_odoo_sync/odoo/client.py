@@ -43,10 +43,12 @@ from ..exceptions import (
 )
 from ..logs import get_logger
 from ..metrics import ODOO_CALLS, ODOO_LATENCY
+from .circuit import OUTAGE_STATUSES, is_outage_error
 from .errors import from_error_data, from_http_status, from_transport_error
 from .values import chunked
 
 if TYPE_CHECKING:
+    from .circuit import OdooCircuit
     from .governor import Governor
 
 __all__ = ["POSITIONAL_NAMES", "OdooClient", "OdooVersion", "Protocol"]
@@ -127,6 +129,7 @@ class OdooClient:
         governor: Governor | None = None,
         context: Mapping[str, Any] | None = None,
         max_connections: int = 32,
+        circuit: OdooCircuit | None = None,
     ) -> None:
         if not url:
             raise ConfigurationError("the Odoo URL is empty", field="odoo.url")
@@ -140,6 +143,7 @@ class OdooClient:
         self._requested_protocol = protocol
         self._protocol: Protocol | None = None if protocol == "auto" else protocol
         self._governor = governor
+        self._circuit = circuit
         self._default_context = dict(context or {})
         self._version: OdooVersion | None = None
         self._uid: int | None = None
@@ -499,10 +503,30 @@ class OdooClient:
 
     async def _post(self, path: str, *, operation: str, json_body: Any,
                     headers: Mapping[str, str] | None = None) -> httpx.Response:
+        return await self._send("POST", path, operation=operation, json=json_body, headers=headers)
+
+    async def _send(self, method: str, path: str, *, operation: str, **kwargs: Any) -> httpx.Response:
+        """One HTTP request, through the circuit breaker when there is one: refused at once while
+        Odoo is known to be down, and its outcome (reached Odoo or not) recorded."""
+        if self._circuit is not None:
+            await self._circuit.before_call(operation)
         try:
-            return await self._http.post(self.url + path, json=json_body, headers=headers)
+            response = await self._http.request(method, self.url + path, **kwargs)
         except httpx.HTTPError as exc:
-            raise from_transport_error(exc, operation=operation) from exc
+            error = from_transport_error(exc, operation=operation)
+            if self._circuit is not None:
+                if is_outage_error(exc):
+                    await self._circuit.record_failure(error.message)
+                else:  # a slow Odoo is still there: end a probe that got this far
+                    await self._circuit.record_success()
+            raise error from exc
+        if self._circuit is not None:
+            if response.status_code in OUTAGE_STATUSES:
+                await self._circuit.record_failure(f"HTTP {response.status_code} from Odoo for "
+                                                   f"{operation}")
+            else:
+                await self._circuit.record_success()
+        return response
 
     async def _jsonrpc(self, service: str, method: str, args: list[Any], *, operation: str) -> Any:
         request_id = next(self._ids)
@@ -562,10 +586,7 @@ class OdooClient:
                               fallback_message=f"HTTP {response.status_code}")
 
     async def _get_json(self, path: str, *, operation: str) -> Any:
-        try:
-            response = await self._http.get(self.url + path)
-        except httpx.HTTPError as exc:
-            raise from_transport_error(exc, operation=operation) from exc
+        response = await self._send("GET", path, operation=operation)
         if response.status_code != 200:
             raise from_http_status(response.status_code, operation=operation,
                                    body_message=_text_excerpt(response))

@@ -171,6 +171,7 @@ async def _overview(conn: Conn, settings: Settings) -> dict[str, Any]:
         "quota": await quota_rows(conn),
         "open_circuits": [c for c in circuits if c["state"] != "closed"],
         "circuits": len(circuits),
+        "odoo_circuits": await queries.odoo_circuits(conn),
     }
 
 

@@ -3,7 +3,8 @@
 Every query is bounded (``LIMIT`` or a ``GROUP BY`` over few groups) so pages stay fast with
 many rows; the columns they filter on are indexed (inbox state, quarantine open items,
 external ids by id). Jobs, quota buckets and circuits are read through their owners' helpers
-(:mod:`amazon_odoo_sync.jobs.admin`, :mod:`amazon_odoo_sync.amazon.status`), not here.
+(:mod:`amazon_odoo_sync.jobs.admin`, :mod:`amazon_odoo_sync.amazon.status`,
+:mod:`amazon_odoo_sync.store.odoo_circuit`), not here.
 
 No query reads a secret column (account credentials, Odoo API key, LWA tokens).
 """
@@ -16,7 +17,9 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
+from ..store import odoo_circuit
 from ..store._sql import cursor
+from ..store.odoo_circuit import OdooCircuitRow
 
 __all__ = [
     "InboxBacklog",
@@ -25,6 +28,7 @@ __all__ = [
     "QuarantineCount",
     "inbox_backlog",
     "latest_orders",
+    "odoo_circuits",
     "open_quarantine_counts",
     "open_quarantine_total",
     "order_counts",
@@ -167,3 +171,8 @@ async def latest_orders(conn: AsyncConnection[Any], *, search: str | None = None
     pattern = _like_pattern(search) if search else None
     rows = await _fetch(conn, LATEST_ORDERS, {"kind": SALE_ORDER, "pattern": pattern, "limit": limit})
     return [OrderRow(**r) for r in rows]
+
+
+async def odoo_circuits(conn: AsyncConnection[Any]) -> list[OdooCircuitRow]:
+    """The Odoo circuit of each instance the workers called (none: Odoo never unreachable)."""
+    return await odoo_circuit.circuit_rows(conn)
