@@ -5,6 +5,12 @@ are refused (they raise :class:`~amazon_odoo_sync.exceptions.CircuitOpenError`) 
 ``reset_seconds`` have passed. Then one caller gets through as a probe (half-open): success
 closes the circuit, failure opens it again. A probe whose owner vanished is replaced after
 another ``reset_seconds``. Where the state is kept (PostgreSQL, memory) is the caller's business.
+
+The failure that leaves the circuit open (the one that trips it, a failed probe) reaches the
+caller as :class:`CircuitOpenError` (:func:`left_open`), like the calls refused after it: for a
+job it means the remote side is down and the job waits for the circuit, not that the job is
+failing. Otherwise the job that happens to take every probe during a long outage would spend its
+retry budget on them and end in the dead-letter state.
 """
 
 from __future__ import annotations
@@ -13,7 +19,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-__all__ = ["CLOSED", "HALF_OPEN", "OPEN", "CircuitState", "State", "admit", "failed", "succeeded"]
+from .exceptions import CircuitOpenError, SyncError
+
+__all__ = ["CLOSED", "HALF_OPEN", "OPEN", "CircuitState", "State", "admit", "failed", "left_open",
+           "succeeded"]
 
 State = Literal["closed", "open", "half_open"]
 CLOSED: State = "closed"
@@ -50,3 +59,12 @@ def failed(circuit: CircuitState, now: datetime, threshold: int) -> CircuitState
     if circuit.state == HALF_OPEN or (circuit.state == CLOSED and failures >= threshold):
         return CircuitState(state=OPEN, failures=failures, opened_at=now)
     return replace(circuit, failures=failures)
+
+
+def left_open(error: SyncError, retry_after: float) -> CircuitOpenError:
+    """``error``, which left its circuit open, as the caller should see it (chain it)."""
+    return CircuitOpenError(f"{error.message} (circuit open: next try in {retry_after:.0f}s)",
+                            retry_after=retry_after, system=error.system, operation=error.operation,
+                            account=error.account, status_code=error.status_code,
+                            request_id=error.request_id, remote_message=error.remote_message,
+                            details=error.details)

@@ -18,7 +18,7 @@ from amazon_odoo_sync.amazon.lwa import LwaClient, LwaCredentials, PgTokenCache
 from amazon_odoo_sync.amazon.status import circuit_rows, quota_rows
 from amazon_odoo_sync.clock import FakeClock
 from amazon_odoo_sync.config import SpapiConfig
-from amazon_odoo_sync.exceptions import CircuitOpenError, ThrottledError, TransientError
+from amazon_odoo_sync.exceptions import CircuitOpenError, ThrottledError
 
 pytestmark = pytest.mark.db
 
@@ -184,7 +184,7 @@ async def test_shared_client_end_to_end(pool: AsyncConnectionPool) -> None:
     async with SpApiClient.shared(pool, account="acme", region="EU", credentials=CREDS, settings=settings,
                                   transport=httpx.MockTransport(handler)) as client:
         assert await client.orders.get_order("1") == {"order": {}}
-        with pytest.raises(TransientError):
+        with pytest.raises(CircuitOpenError, match="answered 500"):  # threshold 1: it opens
             await client.orders.get_order("broken")
         with pytest.raises(CircuitOpenError):
             await client.orders.get_order("1")

@@ -166,15 +166,20 @@ async def test_circuit_opens_after_threshold_then_half_open_probe_closes(fake_cl
     recorder = Recorder(lambda request: httpx.Response(outcome["status"], json={}))
     circuit = InMemoryCircuitBreaker(failure_threshold=3, reset_seconds=30, clock=fake_clock)
     async with make_client(recorder, fake_clock, circuit=circuit) as client:
-        for _ in range(3):
-            with pytest.raises(TransientError):
+        for _ in range(2):
+            with pytest.raises(TransientError) as failed:
                 await client.orders.get_order("1")
+            assert not isinstance(failed.value, CircuitOpenError)
+        # The failure that opens the circuit holds the job like the refusals after it.
+        with pytest.raises(CircuitOpenError, match="answered 503") as tripped:
+            await client.orders.get_order("1")
+        assert tripped.value.retry_after == pytest.approx(30) and tripped.value.status_code == 503
         with pytest.raises(CircuitOpenError) as info:
             await client.orders.get_order("1")
         assert info.value.retry_after == pytest.approx(30)
         assert len(recorder.requests) == 3  # refused without a request
         fake_clock.advance(30)
-        with pytest.raises(TransientError):  # the probe fails: open again
+        with pytest.raises(CircuitOpenError, match="answered 503"):  # the probe fails: open again
             await client.orders.get_order("1")
         with pytest.raises(CircuitOpenError):
             await client.orders.get_order("1")

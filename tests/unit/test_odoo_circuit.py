@@ -72,9 +72,14 @@ async def test_an_unreachable_odoo_opens_the_circuit_and_is_left_alone(
     async with client(odoo, breaker) as c:
         await search(c)
         odoo.down = down
-        for _ in range(3):
-            with pytest.raises((TransientError, OdooBusyError)):
+        for _ in range(2):
+            with pytest.raises((TransientError, OdooBusyError)) as failed:
                 await search(c)
+            assert not isinstance(failed.value, CircuitOpenError)
+        # The failure that opens the circuit: the job is held like the ones refused after it.
+        with pytest.raises(CircuitOpenError, match="Odoo") as tripped:
+            await search(c)
+        assert tripped.value.retry_after == 30 and tripped.value.system == "odoo"
         assert breaker.state.state == "open" and breaker.last_error
         reached = odoo.requests
         for _ in range(50):  # every job that needs Odoo: deferred, nothing sent
@@ -84,7 +89,7 @@ async def test_an_unreachable_odoo_opens_the_circuit_and_is_left_alone(
         assert refused.value.retry_after == pytest.approx(30) and refused.value.system == "odoo"
 
         fake_clock.advance(30)  # the probe: Odoo still down, open again for another cooldown
-        with pytest.raises((TransientError, OdooBusyError)):
+        with pytest.raises(CircuitOpenError):
             await search(c)
         assert odoo.requests == reached + 1 and breaker.state.state == "open"
 
@@ -100,7 +105,7 @@ async def test_a_second_caller_waits_while_the_probe_is_out(odoo: Odoo, fake_clo
     odoo.down = "refused"
     async with client(odoo, breaker) as c:
         for _ in range(3):
-            with pytest.raises(TransientError):
+            with pytest.raises((TransientError, CircuitOpenError)):
                 await search(c)
         fake_clock.advance(30)
         await breaker.before_call("probe")  # someone took the probe

@@ -47,7 +47,8 @@ class CircuitBreaker(Protocol):
 
     async def record_success(self, account: str, api: str) -> None: ...
 
-    async def record_failure(self, account: str, api: str, error: str) -> None: ...
+    async def record_failure(self, account: str, api: str, error: str) -> float | None:
+        """Count a failure; seconds until the next probe when the circuit is open after it."""
 
 
 class InMemoryCircuitBreaker:
@@ -72,11 +73,12 @@ class InMemoryCircuitBreaker:
             self.circuits[(account, api)] = CircuitState()
             _gauge(account, api, CLOSED)
 
-    async def record_failure(self, account: str, api: str, error: str) -> None:
+    async def record_failure(self, account: str, api: str, error: str) -> float | None:
         current = self.circuits.get((account, api), CircuitState())
         new = failed(current, self._clock.now(), self.failure_threshold)
         self.circuits[(account, api)] = new
         _gauge(account, api, new.state)
+        return self.reset_seconds if new.state == OPEN else None
 
 
 _READ = "SELECT state, failures, opened_at, probe_at FROM spapi_circuits WHERE account = %s AND api = %s"
@@ -152,7 +154,7 @@ class PgCircuitBreaker:
         if closed is not None:
             _gauge(account, api, CLOSED)
 
-    async def record_failure(self, account: str, api: str, error: str) -> None:
+    async def record_failure(self, account: str, api: str, error: str) -> float | None:
         self._clean.discard((account, api))
         now = self._clock.now()
         try:
@@ -165,6 +167,7 @@ class PgCircuitBreaker:
         except psycopg.Error as exc:
             raise self._store_error(exc, account, api) from exc
         _gauge(account, api, new.state)
+        return self.reset_seconds if new.state == OPEN else None
 
     @staticmethod
     async def _write(conn: psycopg.AsyncConnection[Any], account: str, api: str, new: CircuitState,

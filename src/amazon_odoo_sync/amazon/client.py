@@ -33,6 +33,7 @@ from urllib.parse import quote
 import httpx
 from psycopg_pool import AsyncConnectionPool
 
+from ..circuit import left_open
 from ..clock import Clock, SystemClock
 from ..config import SpapiConfig
 from ..exceptions import (
@@ -272,10 +273,11 @@ class SpApiClient:
         except httpx.HTTPError as exc:
             SPAPI_CALLS.labels(self.account, spec.key, "error").inc()
             kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
-            await self._circuit.record_failure(self.account, spec.api, f"{type(exc).__name__}")
-            raise TransientError(f"SP-API {spec.key} for account {self.account} {kind}: "
-                                 f"{type(exc).__name__}", system="amazon", operation=spec.key,
-                                 account=self.account) from exc
+            error = TransientError(f"SP-API {spec.key} for account {self.account} {kind}: "
+                                   f"{type(exc).__name__}", system="amazon", operation=spec.key,
+                                   account=self.account)
+            probe_in = await self._circuit.record_failure(self.account, spec.api, f"{type(exc).__name__}")
+            raise (error if probe_in is None else left_open(error, probe_in)) from exc
 
     async def _handle(self, spec: OperationSpec, key: BucketKey, response: httpx.Response) -> dict[str, Any]:
         status = response.status_code
@@ -284,9 +286,10 @@ class SpApiClient:
         context: dict[str, Any] = {"system": "amazon", "operation": spec.key, "account": self.account,
                                    "status_code": status, "request_id": request_id}
         if status >= 500:
-            await self._circuit.record_failure(self.account, spec.api, f"HTTP {status}")
-            raise TransientError(f"SP-API {spec.key} answered {status}", remote_message=_amazon_message(
-                response), **context)
+            failure = TransientError(f"SP-API {spec.key} answered {status}",
+                                     remote_message=_amazon_message(response), **context)
+            probe_in = await self._circuit.record_failure(self.account, spec.api, f"HTTP {status}")
+            raise failure if probe_in is None else left_open(failure, probe_in)
         await self._circuit.record_success(self.account, spec.api)
         rate_header = response.headers.get("x-amzn-ratelimit-limit")
         if rate_header:

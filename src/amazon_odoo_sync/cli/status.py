@@ -99,7 +99,7 @@ def status(ctx: typer.Context) -> None:
                           _age(oldest))
         console.print(table)
         for line in odoo_lines:
-            console.print(line, markup=False)
+            console.print(line, markup=False, soft_wrap=True)
         for name, title in (("quota_rows", "SP-API quota"), ("circuit_rows", "Circuits")):
             rows = extra[name]
             if rows is None:

@@ -5,7 +5,8 @@ connect timeout) or the 502/503/504 of a proxy in front of a stopped Odoo. After
 ``[odoo] circuit_failure_threshold`` of them in a row the circuit opens: every Odoo call of
 every worker fails fast with :class:`~amazon_odoo_sync.exceptions.CircuitOpenError` (no
 request), and the job that made it is deferred without spending its retry budget (see
-:mod:`amazon_odoo_sync.jobs.retry`). After ``circuit_reset_seconds`` one call goes through as
+:mod:`amazon_odoo_sync.jobs.retry`); so is the job whose failure tripped the circuit or whose
+probe failed (:func:`amazon_odoo_sync.circuit.left_open`). After ``circuit_reset_seconds`` one call goes through as
 the probe; its success closes the circuit and the deferred jobs drain. Any answer from Odoo
 other than 502/503/504 (an error included) proves it is up and closes the circuit. Slow answers
 (read timeouts) are the capacity governor's business, not an outage.
@@ -22,7 +23,7 @@ from typing import Any, Protocol
 import httpx
 from psycopg_pool import AsyncConnectionPool
 
-from ..circuit import CLOSED, CircuitState, admit, failed, succeeded
+from ..circuit import CLOSED, OPEN, CircuitState, admit, failed, succeeded
 from ..clock import Clock, SystemClock
 from ..exceptions import CircuitOpenError
 from ..logs import get_logger
@@ -53,7 +54,8 @@ class OdooCircuit(Protocol):
 
     async def record_success(self) -> None: ...
 
-    async def record_failure(self, error: str) -> None: ...
+    async def record_failure(self, error: str) -> float | None:
+        """Count an outage failure; seconds until the next probe when the circuit is open after it."""
 
 
 def _open_error(instance: str, operation: str, retry_after: float) -> CircuitOpenError:
@@ -80,9 +82,10 @@ class InMemoryOdooCircuit:
     async def record_success(self) -> None:
         self.state = succeeded(self.state)
 
-    async def record_failure(self, error: str) -> None:
+    async def record_failure(self, error: str) -> float | None:
         self.state = failed(self.state, self._clock.now(), self.failure_threshold)
         self.last_error = error
+        return self.reset_seconds if self.state.state == OPEN else None
 
 
 class PgOdooCircuit:
@@ -141,7 +144,7 @@ class PgOdooCircuit:
         if before.state != CLOSED:
             log.warning("odoo circuit closed: Odoo answers again", instance=self.instance)
 
-    async def record_failure(self, error: str) -> None:
+    async def record_failure(self, error: str) -> float | None:
         self._clean = False
         self._closed_until = None
         now = self._clock.now()
@@ -149,6 +152,7 @@ class PgOdooCircuit:
             before, after = await odoo_circuit.change(
                 conn, self.instance, now,
                 partial(failed, now=now, threshold=self.failure_threshold), error=error)
-        if after.state != before.state:
+        if before.state == CLOSED and after.state == OPEN:
             log.warning("odoo circuit opened: Odoo unreachable", instance=self.instance,
                         failures=after.failures, error=error)
+        return self.reset_seconds if after.state == OPEN else None

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 import httpx
 
+from ..circuit import left_open
 from ..exceptions import (
     AuthorizationError,
     ConfigurationError,
@@ -516,14 +517,19 @@ class OdooClient:
             error = from_transport_error(exc, operation=operation)
             if self._circuit is not None:
                 if is_outage_error(exc):
-                    await self._circuit.record_failure(error.message)
+                    probe_in = await self._circuit.record_failure(error.message)
+                    if probe_in is not None:
+                        raise left_open(error, probe_in) from exc
                 else:  # a slow Odoo is still there: end a probe that got this far
                     await self._circuit.record_success()
             raise error from exc
         if self._circuit is not None:
             if response.status_code in OUTAGE_STATUSES:
-                await self._circuit.record_failure(f"HTTP {response.status_code} from Odoo for "
-                                                   f"{operation}")
+                error = from_http_status(response.status_code, operation=operation,
+                                         body_message=_text_excerpt(response))
+                probe_in = await self._circuit.record_failure(error.message)
+                if probe_in is not None:
+                    raise left_open(error, probe_in)
             else:
                 await self._circuit.record_success()
         return response
