@@ -30,7 +30,7 @@ async def confirm_shipment(*, order_id: str) -> None:
 
 
 def settings(url: str) -> Settings:
-    return Settings(database=DatabaseConfig(url=url), jobs=JobsConfig(max_attempts=2))
+    return Settings(database=DatabaseConfig(url=url), jobs=JobsConfig(retry_budget_hours=0))
 
 
 async def defer_and_run(url: str, defer: bool = True) -> int | None:

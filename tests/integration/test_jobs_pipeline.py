@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 import pytest
 from procrastinate import App
 
+from amazon_odoo_sync.clock import SystemClock
 from amazon_odoo_sync.config import DatabaseConfig, JobsConfig, Settings
 from amazon_odoo_sync.exceptions import DataError, ThrottledError
 from amazon_odoo_sync.jobs import builtin
 from amazon_odoo_sync.jobs.admin import failed_jobs, list_jobs, queue_depths, retry_failed_jobs
 from amazon_odoo_sync.jobs.app import build_app
 from amazon_odoo_sync.jobs.outbox import defer_in_transaction
+from amazon_odoo_sync.jobs.retry import SyncRetryStrategy
 from amazon_odoo_sync.jobs.schedule import Schedule, run_due_schedules, sync_schedules
 from amazon_odoo_sync.jobs.stalled import recover_stalled_jobs
 from amazon_odoo_sync.jobs.tasks import task
@@ -45,7 +48,7 @@ async def deduped(*, account: str, order: str) -> None:
 
 def settings_for(url: str, **jobs: Any) -> Settings:
     return Settings(database=DatabaseConfig(url=url),
-                    jobs=JobsConfig(**{"max_attempts": 3, "heartbeat_seconds": 0.2,
+                    jobs=JobsConfig(**{"retry_budget_hours": 2, "heartbeat_seconds": 0.2,
                                        "stalled_after_seconds": 1.0, **jobs}))
 
 
@@ -57,9 +60,20 @@ async def app(db_url: str) -> AsyncIterator[App]:
         yield application
 
 
-async def drain(app: App, url: str, **options: Any) -> None:
+class HourlyClock(SystemClock):
+    """Wall time that moves an hour at each reading (each failed run reads it once)."""
+
+    def __init__(self) -> None:
+        self.readings = 0
+
+    def now(self) -> datetime:
+        self.readings += 1
+        return datetime(2026, 11, 27, tzinfo=UTC) + timedelta(hours=self.readings)
+
+
+async def drain(app: App, url: str, strategy: SyncRetryStrategy | None = None, **options: Any) -> None:
     """Run a worker until no job is ready (the app is opened again inside run_worker)."""
-    worker_app = build_app(settings_for(url), url=url, task_modules=())
+    worker_app = build_app(settings_for(url), url=url, task_modules=(), retry_strategy=strategy)
     await run_worker(worker_app, settings_for(url), wait=False, install_signal_handlers=False,
                      **options)
 
@@ -143,10 +157,12 @@ async def test_permanent_error_fails_at_once_with_cause_and_replays(app: App, db
     assert CALLS == ["permanent:X-1", "permanent:X-1"]
 
 
-async def test_retryable_error_retries_until_max_attempts(app: App, db_url: str) -> None:
+async def test_retryable_error_retries_until_its_time_budget_is_spent(app: App, db_url: str) -> None:
     job_id = await throttled.defer(app, n=1)
-    await drain(app, db_url)
-    assert CALLS == ["throttled:1"] * 3  # max_attempts=3, retry_after=0
+    clock = HourlyClock()
+    await drain(app, db_url, SyncRetryStrategy.from_config(settings_for(db_url).jobs, clock=clock))
+    # retry_budget_hours=2: failures at 1 h, 2 h (1 h spent), 3 h (2 h spent: failed); retry_after=0
+    assert CALLS == ["throttled:1"] * 3
     failures = await rows(db_url, "SELECT attempt, final, error_type, context->>'retry_after' "
                                   "FROM job_failures WHERE job_id = %s ORDER BY id", job_id)
     assert failures == [(1, False, "ThrottledError", "0"), (2, False, "ThrottledError", "0"),
