@@ -17,6 +17,7 @@ from amazon_odoo_sync.clock import FakeClock
 from amazon_odoo_sync.config import JobsConfig
 from amazon_odoo_sync.exceptions import (
     AuthorizationError,
+    CircuitOpenError,
     InvalidInputError,
     ThrottledError,
     TransientError,
@@ -72,9 +73,18 @@ async def test_permanent_and_unknown_errors_end_at_once(fake_clock: FakeClock, e
 
 async def test_gives_up_where_jobs_give_up(fake_clock: FakeClock) -> None:
     errors: list[Exception] = [TransientError(f"503 #{n}") for n in range(10)]
-    with pytest.raises(TransientError, match="503 #2"):
-        await retry(fake_clock, max_attempts=3).run("sync stock", failing(errors))
-    assert len(fake_clock.sleeps) == 2
+    # A budget of 5 s: failures at 0, 1 and 3 s are retried (waits 1, 2, 4 s), the one at 7 s is not.
+    with pytest.raises(TransientError, match="503 #3"):
+        await retry(fake_clock, retry_budget_hours=5 / 3600).run("sync stock", failing(errors))
+    assert fake_clock.sleeps == [1.0, 2.0, 4.0]
+
+
+async def test_an_outage_is_waited_out_and_does_not_spend_the_budget(fake_clock: FakeClock) -> None:
+    errors: list[Exception] = [TransientError("cannot reach Odoo")] + [
+        CircuitOpenError("Odoo circuit open", retry_after=30) for _ in range(20)] + [
+        TransientError("cannot reach Odoo")]
+    result = await retry(fake_clock, retry_budget_hours=60 / 3600).run("sync stock", failing(errors))
+    assert result == "done" and sum(fake_clock.sleeps) > 600  # ten minutes of outage, budget 1 min
 
 
 def test_the_wait_is_a_line_of_the_progress_bar_while_it_lasts() -> None:

@@ -132,3 +132,18 @@ def test_defaults_retry_for_hours_with_waits_of_at_most_five_minutes() -> None:
     config = JobsConfig()
     assert config.retry_budget_hours >= 1 and config.backoff_cap_seconds <= 300
     assert JobsConfig(max_attempts=8).retry_budget_hours == config.retry_budget_hours  # old files load
+
+
+def test_a_held_job_is_logged_as_held_not_as_a_failure(fake_clock: FakeClock) -> None:
+    from structlog.testing import capture_logs
+
+    from amazon_odoo_sync.jobs.tasks import RetryLog
+
+    logged = RetryLog(strategy(fake_clock, draw=0.0))
+    with capture_logs() as logs:
+        decision = logged.get_retry_decision(exception=CircuitOpenError("Odoo circuit open", retry_after=30),
+                                             job=job(40))
+    assert decision is not None
+    [entry] = logs
+    assert (entry["event"], entry["outcome"], entry["log_level"]) == ("job held: circuit open", "held", "info")
+    assert 29 <= entry["next_in_seconds"] <= 30

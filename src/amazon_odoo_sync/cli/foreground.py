@@ -88,7 +88,7 @@ def failure_paragraph(command: str, exc: SyncError) -> str:
     if exc.request_id:
         parts.append(f"Request id {exc.request_id}.")
     if isinstance(exc, RetryableError):
-        parts.append("It was retried under the rules of jobs ([jobs] max_attempts, backoff_*) and still fails; "
+        parts.append("It was retried under the rules of jobs ([jobs] retry_budget_hours, backoff_*) and still fails; "
                      "run the command again later (workers keep retrying on their own), and see "
                      "`amazon-odoo-sync status` for open circuits.")
     elif isinstance(exc, AuthorizationError):

@@ -20,12 +20,13 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from ..clock import Clock, SystemClock
 from ..config import JobsConfig
 from ..exceptions import CircuitOpenError, RetryableError, ThrottledError
-from ..jobs.retry import SyncRetryStrategy
+from ..jobs.retry import SyncRetryStrategy, is_hold
 from ..logs import get_logger
 from ..waits import WaitReason, wait
 
@@ -55,19 +56,26 @@ class ForegroundRetry:
         return cls(strategy=SyncRetryStrategy.from_config(config, random=draw),
                    clock=clock or SystemClock())
 
-    def delay(self, exc: BaseException, attempts: int) -> float | None:
-        """Seconds before the next try after ``attempts`` failed ones, or None: give up."""
-        return self.strategy.delay(exc, attempts - 1)
+    def delay(self, exc: BaseException, attempts: int, failing_since: datetime | None = None) -> float | None:
+        """Seconds before the next try after ``attempts`` failed ones (the first at
+        ``failing_since``), or None: give up."""
+        return self.strategy.delay(exc, attempts - 1, failing_since=failing_since, now=self.clock.now())
 
     async def run(self, operation: str, attempt: Callable[[], Awaitable[T]]) -> T:
         """``attempt()`` until it succeeds; its last error when the jobs' rules give up."""
         failures = 0
+        failing_since: datetime | None = None
         while True:
             try:
                 return await attempt()
             except RetryableError as exc:
                 failures += 1
-                seconds = self.delay(exc, failures)
+                # As for a job: the budget runs from the first failure after the last hold.
+                if is_hold(exc):
+                    failing_since = None
+                elif failing_since is None:
+                    failing_since = self.clock.now()
+                seconds = self.delay(exc, failures, failing_since)
                 if seconds is None:
                     raise
                 what = exc.operation or operation
