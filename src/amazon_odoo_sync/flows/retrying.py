@@ -58,8 +58,17 @@ class ForegroundRetry:
 
     def delay(self, exc: BaseException, attempts: int, failing_since: datetime | None = None) -> float | None:
         """Seconds before the next try after ``attempts`` failed ones (the first at
-        ``failing_since``), or None: give up."""
-        return self.strategy.delay(exc, attempts - 1, failing_since=failing_since, now=self.clock.now())
+        ``failing_since``), or None: give up.
+
+        Unlike a job, a command has someone waiting for it: an open circuit is waited out only
+        within the same time budget, counted from the first failure.
+        """
+        now = self.clock.now()
+        seconds = self.strategy.delay(exc, attempts - 1, failing_since=failing_since, now=now)
+        spent = (now - (failing_since or now)).total_seconds()
+        if is_hold(exc) and spent >= self.strategy.policy.budget_seconds:
+            return None
+        return seconds
 
     async def run(self, operation: str, attempt: Callable[[], Awaitable[T]]) -> T:
         """``attempt()`` until it succeeds; its last error when the jobs' rules give up."""
@@ -70,11 +79,7 @@ class ForegroundRetry:
                 return await attempt()
             except RetryableError as exc:
                 failures += 1
-                # As for a job: the budget runs from the first failure after the last hold.
-                if is_hold(exc):
-                    failing_since = None
-                elif failing_since is None:
-                    failing_since = self.clock.now()
+                failing_since = failing_since or self.clock.now()
                 seconds = self.delay(exc, failures, failing_since)
                 if seconds is None:
                     raise
