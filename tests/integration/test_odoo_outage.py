@@ -34,6 +34,7 @@ from amazon_odoo_sync.store import odoo_circuit
 from amazon_odoo_sync.web.dashboard import dashboard_router
 
 from .orders_env import OrdersEnv, orders_env
+from .web_login import add_user, sign_in
 
 pytestmark = pytest.mark.db
 
@@ -293,7 +294,10 @@ def test_status_shows_the_odoo_circuit(db_url: str) -> None:
 async def test_the_dashboard_overview_shows_the_odoo_circuit(db_url: str, pool: AsyncConnectionPool[Any]) -> None:
     app = FastAPI()
     app.include_router(dashboard_router(pool, Settings(database=DatabaseConfig(url=db_url))))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dash") as client:
+    async with pool.connection() as conn:
+        await add_user(conn, "vera", "viewer")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://dash") as client:
+        await sign_in(client, "vera")
         before = (await client.get("/")).text
         assert "reachable</span> Odoo" in before and "Odoo circuit closed: no outage seen" in before
         await open_circuit(pool, FakeClock())

@@ -5,16 +5,16 @@ open, jobs that need Odoo are deferred instead of calling it. ``changed_at`` is 
 last changed (what ``status`` and the dashboard show as "since"); ``last_error`` and
 ``last_error_at`` the latest outage failure, kept after the circuit closes.
 
-Revision ID: 0012_odoo_circuit
-Revises: 0011_personal_data
+Revision ID: 0013_odoo_circuit
+Revises: 0012_users
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0012_odoo_circuit"
-down_revision = "0011_personal_data"
+revision = "0013_odoo_circuit"
+down_revision = "0012_users"
 branch_labels = None
 depends_on = None
 
