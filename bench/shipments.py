@@ -36,6 +36,7 @@ from psycopg_pool import AsyncConnectionPool
 from amazon_odoo_sync.amazon.client import SpApiClient
 from amazon_odoo_sync.amazon.lwa import LwaCredentials
 from amazon_odoo_sync.config import ShipmentsConfig, SpapiConfig
+from amazon_odoo_sync.demo.run import throttle_share
 from amazon_odoo_sync.flows.orders import order_source
 from amazon_odoo_sync.flows.shipments import ShipmentResult, ShipmentSync
 from amazon_odoo_sync.odoo import OdooClient
@@ -172,6 +173,9 @@ async def run(url: str, args: argparse.Namespace) -> None:
               f"(= {result.confirmed / send_s / args.scale:.2f}/s at Amazon's default 2/s)")
         print(f"simulator answers to confirmShipment: {dict(transport.statuses)}; "
               f"429s: {transport.statuses.get(429, 0)}; orders Shipped in the simulator: {shipped}/{args.n}")
+        sim = app.state.sim
+        print(throttle_share({"faultsInjected": sim.faults.injected, "quotaExceeded": sim.limiter.quota_exceeded,
+                              "calls": sum(sim.limiter.calls.values())}))
     finally:
         await spapi.aclose()
         await odoo.aclose()

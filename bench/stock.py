@@ -57,6 +57,7 @@ from bench._db import scratch_database  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 from psycopg_pool import AsyncConnectionPool  # noqa: E402
 
+from amazon_odoo_sync.demo.run import throttle_share  # noqa: E402
 from amazon_odoo_sync.demo.wiring import (  # noqa: E402
     OdooTarget,
     prepare_odoo,
@@ -314,6 +315,7 @@ class Bench:
             await self.connect(url, scenario, sim, emu)
 
     async def connect(self, url: str, scenario: Scenario, sim: Any, emu: Any) -> None:
+        self.sim_url = sim.url
         target = OdooTarget(url=emu.url, database=DEMO_DATABASE, user=DEMO_LOGIN, api_key=DEMO_API_KEY)
         settings = sandbox_settings(scenario, sim_url=sim.url, odoo=target, database_url=url,
                                     secrets_key=Fernet.generate_key().decode())
@@ -506,6 +508,9 @@ class Bench:
         print(f"  sent: {sent['patched']} patches ({sent['urgent']} urgent), {sent['fed']} feed messages in "
               f"{sent['feeds']} feeds; SP-API calls {calls}, 429s {sum(self.spapi_t.throttled.values())} "
               f"{dict(self.spapi_t.throttled) or ''}")
+        async with httpx.AsyncClient(timeout=30) as admin:
+            stats = (await admin.get(f"{self.sim_url}/_sim/stats")).json()
+        print(f"  whole run: {throttle_share(stats)}")
         if latencies:
             p50, p95 = statistics.median(latencies), pct(latencies, 95)
             print(f"change → submitted: {len(latencies)} changes, p50 {p50:.2f} s, p95 {p95:.2f} s, "
