@@ -5,7 +5,7 @@
   fixed.
 * :class:`~amazon_odoo_sync.exceptions.CircuitOpenError` (Odoo or an SP-API down, our breaker
   refuses the call) *holds* the job: it runs again once the circuit may let a probe through
-  (``retry_after``) plus a random spread, and never gives up. An outage of hours must not
+  (``retry_after``) plus a random spread of at most one more cooldown, and never gives up. An outage of hours must not
   dead-letter the backlog it builds; it drains by itself when the circuit closes, and the open
   circuit is what ``status`` and the dashboard show meanwhile.
 * Any other :class:`~amazon_odoo_sync.exceptions.RetryableError` is retried until
@@ -74,9 +74,12 @@ def decide(exception: BaseException, attempts: int, failing_since: datetime, now
     """
     if is_hold(exception):
         assert isinstance(exception, CircuitOpenError)
-        # Every held job wakes up around the probe time: spread them so the probe is not
-        # followed by the whole backlog at once, and a long outage by fewer and fewer wake-ups.
-        return max(0.0, exception.retry_after or 0.0) + draw * policy.ceiling(attempts)
+        # Every held job wakes up around the probe time: spread them over one more cooldown so
+        # the probe is not followed by the whole backlog at once. No longer: a held scheduled
+        # job (queueing lock) blocks its schedule until it runs, and the backlog should drain
+        # soon after the circuit closes.
+        probe_in = max(0.0, exception.retry_after or 0.0)
+        return probe_in + draw * max(probe_in, policy.base_seconds)
     if not isinstance(exception, RetryableError):
         return None
     if (now - failing_since).total_seconds() >= policy.budget_seconds:
