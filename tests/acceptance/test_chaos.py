@@ -30,7 +30,7 @@ def test_short_chaos_run_loses_duplicates_and_oversells_nothing() -> None:
         try:
             done = subprocess.run([str(CLI), "demo", "--chaos", "--seed", "5", "--hours", "0.5", "--speed", "120",
                                    "--exit", "--work-dir", str(work)],
-                                  env=env, capture_output=True, text=True, timeout=420, check=False)
+                                  env=env, capture_output=True, text=True, timeout=720, check=False)
         finally:
             if is_running(postgres):
                 stop_embedded_postgres(postgres)

@@ -576,7 +576,7 @@ async def _chaos_report(chaos: ChaosDriver, warehouse: Warehouse, sim: httpx.Asy
     if timed:
         console.print(f"  worst {max(timed):.1f} s, median {sorted(timed)[len(timed) // 2]:.1f} s")
     # The shipments flow polls Odoo every few seconds; give it time to send what was validated last.
-    deadline = time.monotonic() + min(120.0, options.drain_timeout)
+    deadline = time.monotonic() + options.drain_timeout
     while True:
         processes.check()
         orders = (await sim.get("/_sim/orders")).json()["orders"]
