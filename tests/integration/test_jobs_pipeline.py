@@ -17,7 +17,7 @@ from amazon_odoo_sync.jobs import builtin
 from amazon_odoo_sync.jobs.admin import failed_jobs, list_jobs, queue_depths, retry_failed_jobs
 from amazon_odoo_sync.jobs.app import build_app
 from amazon_odoo_sync.jobs.outbox import defer_in_transaction
-from amazon_odoo_sync.jobs.retry import SyncRetryStrategy
+from amazon_odoo_sync.jobs.retry import RetryPolicy, SyncRetryStrategy
 from amazon_odoo_sync.jobs.schedule import Schedule, run_due_schedules, sync_schedules
 from amazon_odoo_sync.jobs.stalled import recover_stalled_jobs
 from amazon_odoo_sync.jobs.tasks import task
@@ -38,6 +38,13 @@ async def permanent_failure(*, sku: str) -> None:
 async def throttled(*, n: int) -> None:
     CALLS.append(f"throttled:{n}")
     raise ThrottledError("quota exhausted", retry_after=0, operation="getOrders")
+
+
+@task(queue="stock", name="tests.jobs.database_cut")
+async def database_cut(*, n: int) -> None:
+    CALLS.append(f"database_cut:{n}")
+    if len(CALLS) == 1:  # what a flow let through when PostgreSQL restarted under it
+        raise psycopg.errors.AdminShutdown("terminating connection due to administrator command")
 
 
 @task(queue="orders", name="tests.jobs.deduped", queueing_lock_from="{account}:{order}",
@@ -168,6 +175,17 @@ async def test_retryable_error_retries_until_its_time_budget_is_spent(app: App, 
     assert failures == [(1, False, "ThrottledError", "0"), (2, False, "ThrottledError", "0"),
                         (3, True, "ThrottledError", "0")]
     assert await rows(db_url, "SELECT status::text FROM procrastinate_jobs") == [("failed",)]
+
+
+async def test_a_driver_error_from_a_database_restart_is_retried_not_dead_lettered(app: App, db_url: str) -> None:
+    job_id = await database_cut.defer(app, n=1)
+    zero = RetryPolicy(base_seconds=0.0, cap_seconds=0.0)
+    await drain(app, db_url, SyncRetryStrategy(policy=zero))
+    assert CALLS == ["database_cut:1", "database_cut:1"]
+    failures = await rows(db_url, "SELECT final, error_type, context->>'system' FROM job_failures WHERE job_id = %s",
+                          job_id)
+    assert failures == [(False, "TransientError", "store")]
+    assert await rows(db_url, "SELECT status::text FROM procrastinate_jobs") == [("succeeded",)]
 
 
 async def test_jobs_of_dead_workers_are_requeued_once(app: App, db_url: str) -> None:

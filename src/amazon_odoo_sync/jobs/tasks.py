@@ -40,6 +40,7 @@ from ..exceptions import SyncError, WorkerStopping
 from ..logs import bind, get_logger
 from ..metrics import JOB_DURATION, JOB_RUNS
 from ..store import job_failures
+from ..store.database import translate_driver_error
 from .queues import check_queue, priority_for
 from .retry import HOLDING_ERRORS, SyncRetryStrategy, is_budgeted, is_hold
 from .shutdown import WorkerStop, current_worker_stop, give_back
@@ -213,8 +214,12 @@ class JobTask:
                         raise WorkerStopping("the worker is stopping: the job goes back to the "
                                              "queue", retry_after=0.0) from None
                     except Exception as exc:
-                        await _settle_failure(context.app, strategy, self.name, job, exc)
-                        raise
+                        # A driver error a flow let through is judged as ours (PostgreSQL away: retried).
+                        failure = translate_driver_error(exc) or exc
+                        await _settle_failure(context.app, strategy, self.name, job, failure)
+                        if failure is exc:
+                            raise
+                        raise failure from exc
                     JOB_RUNS.labels(self.name, job.queue, "succeeded").inc()
                     return result
             finally:

@@ -23,9 +23,9 @@ from psycopg import AsyncConnection
 from sqlalchemy import Engine, create_engine
 
 from ..config import Settings
-from ..exceptions import TransientError
+from ..exceptions import SyncError, TransientError
 
-__all__ = ["connect", "database_url", "engine", "sqlalchemy_url"]
+__all__ = ["connect", "database_url", "engine", "sqlalchemy_url", "translate_driver_error"]
 
 
 def database_url(settings: Settings) -> str:
@@ -47,6 +47,17 @@ def sqlalchemy_url(url: str) -> str:
 @lru_cache(maxsize=8)
 def engine(url: str, pool_size: int = 5) -> Engine:
     return create_engine(sqlalchemy_url(url), pool_size=pool_size, pool_pre_ping=True, future=True)
+
+
+def translate_driver_error(exc: BaseException) -> SyncError | None:
+    """Our error for a driver error that escaped a caller (``None`` for anything else).
+
+    A lost connection, a server shutting down, a full pool, a deadlock or serialization victim are
+    all ``OperationalError``: PostgreSQL being away or busy for a moment, so retryable. Without
+    this a job cut off by a database restart was judged permanent and dead-lettered."""
+    if isinstance(exc, psycopg.OperationalError):
+        return TransientError(f"PostgreSQL: {type(exc).__name__}: {exc}".strip(), system="store")
+    return None
 
 
 @asynccontextmanager
