@@ -42,17 +42,6 @@ CLIENT_ID = "amzn1.application-oa2-client.client-id-123"
 
 
 @pytest.fixture
-async def pool(db_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
-    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(db_url, min_size=1, max_size=3, open=False,
-                                                         kwargs={"autocommit": True})
-    await pool.open(wait=True, timeout=10)
-    try:
-        yield pool
-    finally:
-        await pool.close()
-
-
-@pytest.fixture
 async def client(db_url: str, pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(database=DatabaseConfig(url=db_url),
                         accounts=[AccountConfig(name="not-yet", region="EU", marketplaces=["FR"])])

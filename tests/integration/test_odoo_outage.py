@@ -236,17 +236,6 @@ async def test_a_job_failing_on_its_own_still_fails_once_its_budget_is_spent(pip
 
 # -- the circuit shared through PostgreSQL, and where it shows ----------------------------------
 
-@pytest.fixture
-async def pool(db_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
-    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(db_url, min_size=1, max_size=4, open=False,
-                                                         kwargs={"autocommit": True})
-    await pool.open(wait=True, timeout=10)
-    try:
-        yield pool
-    finally:
-        await pool.close()
-
-
 async def open_circuit(pool: AsyncConnectionPool[Any], clock: FakeClock) -> tuple[PgOdooCircuit, PgOdooCircuit]:
     one = PgOdooCircuit(pool, INSTANCE, failure_threshold=2, reset_seconds=30, clock=clock)
     two = PgOdooCircuit(pool, INSTANCE, failure_threshold=2, reset_seconds=30, clock=clock)

@@ -29,17 +29,6 @@ BROWSER = ("203.0.113.7", 50000)
 
 
 @pytest.fixture
-async def pool(db_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
-    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(db_url, min_size=1, max_size=3, open=False,
-                                                         kwargs={"autocommit": True})
-    await pool.open(wait=True, timeout=10)
-    try:
-        yield pool
-    finally:
-        await pool.close()
-
-
-@pytest.fixture
 async def conn(db_url: str) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as connection:
         yield connection

@@ -12,14 +12,13 @@ texts are shown as written: their brackets (``[jobs] concurrency``) are not rich
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated, Any, TextIO, cast
+from typing import Annotated, Any
 
 import structlog
 import typer
@@ -125,19 +124,6 @@ def run(args: Sequence[str] | None = None) -> int:
         return _run(args)
 
 
-class _Stderr(io.TextIOBase):
-    """Whatever ``sys.stderr`` is when a line is written (tests swap it for each test)."""
-
-    def write(self, text: str) -> int:
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        sys.stderr.flush()
-
-    def isatty(self) -> bool:
-        return sys.stderr.isatty()
-
-
 @contextlib.contextmanager
 def _cli_logging() -> Iterator[None]:
     """Warnings and errors on stderr (unconfigured, structlog prints debug lines on stdout);
@@ -148,7 +134,7 @@ def _cli_logging() -> Iterator[None]:
     handlers, level = list(root.handlers), root.level
     # configure_logging captures warnings; stop again only if nobody did before.
     capturing = getattr(logging, "_warnings_showwarning", None) is not None
-    configure_logging("warning", "console", stream=cast(TextIO, _Stderr()))
+    configure_logging("warning", "console")  # to the stderr of the moment (logs._CurrentStderr)
     try:
         yield
     finally:
