@@ -18,6 +18,8 @@ import psycopg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from .processes import stop_all
+
 pytestmark = pytest.mark.db
 
 CLI = Path(sys.executable).with_name("amazon-odoo-sync")
@@ -48,15 +50,7 @@ def scrape(url: str, timeout: float = 30) -> dict[tuple[str, tuple[tuple[str, st
 def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
     yield started
-    for proc in started:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in started:
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop_all(started)
 
 
 def test_serve_shows_the_job_runs_of_a_worker_process(db_url: str, tmp_path: Path,

@@ -20,6 +20,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from .processes import stop_all
+
 pytestmark = pytest.mark.db  # ~10 s: below the 20 s mark for "slow"
 
 CLI = Path(sys.executable).with_name("amazon-odoo-sync")
@@ -58,15 +60,7 @@ def start_worker(db_url: str, tmp_path: Path) -> Iterator[Callable[[str], tuple[
         return proc, log
 
     yield start
-    for proc in started:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in started:
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop_all(started)
 
 
 def test_job_of_a_killed_worker_completes_exactly_once(
