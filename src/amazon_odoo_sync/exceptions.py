@@ -5,8 +5,9 @@ Branches say what the caller can do, not where the error came from::
     SyncError                          root: every error our code raises on purpose
     ├── RetryableError                 try again later; ``retry_after`` (seconds) when known
     │   ├── ThrottledError             HTTP 429 / quota exhausted (Amazon or our own governor)
-    │   ├── TransientError             network errors, timeouts, HTTP 5xx
-    │   │   └── OdooBusyError          Odoo serialization/lock failure, 502/503/504, overload
+    │   ├── TransientError             network errors, timeouts, HTTP 5xx, PostgreSQL away
+    │   │   ├── OdooBusyError          Odoo serialization/lock failure, 502/503/504, overload
+    │   │   └── ContentionError        our store: deadlock or serialization victim, lock not free
     │   └── CircuitOpenError           our circuit breaker refuses calls until ``retry_after``
     └── PermanentError                 retrying the same input gives the same failure
         ├── ConfigurationError         bad or missing configuration (``source``, ``field``)
@@ -15,6 +16,7 @@ Branches say what the caller can do, not where the error came from::
         ├── InvalidInputError          the remote side rejected our request (400 InvalidInput,
         │                              Odoo ValidationError/ValueError)
         ├── NotFoundError              the remote object does not exist (404, Odoo MissingError)
+        ├── ConflictError              our store: the row exists already (a unique key)
         ├── RemoteRuleError            a business rule of the remote system (Odoo UserError,
         │                              Amazon "order already shipped")
         └── DataError                  an input we cannot map (unknown SKU, malformed document):
@@ -36,6 +38,8 @@ __all__ = [
     "AuthorizationError",
     "CircuitOpenError",
     "ConfigurationError",
+    "ConflictError",
+    "ContentionError",
     "DataError",
     "InvalidInputError",
     "NotFoundError",
@@ -122,6 +126,11 @@ class OdooBusyError(TransientError):
     """Odoo is overloaded or hit a concurrency failure (serialization, lock, deadlock)."""
 
 
+class ContentionError(TransientError):
+    """Our store gave way to a concurrent transaction (deadlock or serialization victim, a lock
+    not free): the same transaction run again normally succeeds, at once."""
+
+
 class CircuitOpenError(RetryableError):
     """Our circuit breaker is open for this endpoint; calls resume after ``retry_after``."""
 
@@ -160,6 +169,15 @@ class InvalidInputError(PermanentError):
 
 class NotFoundError(PermanentError):
     """The remote object does not exist."""
+
+
+class ConflictError(PermanentError):
+    """Our store refused a second row under a unique key: the thing exists already (a job
+    deferred twice, an account added twice). ``constraint`` names the key when known."""
+
+    def __init__(self, message: str, *, constraint: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.constraint = constraint
 
 
 class RemoteRuleError(PermanentError):

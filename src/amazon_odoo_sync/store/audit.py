@@ -11,13 +11,13 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from psycopg import AsyncConnection
 
 from ._sql import cursor, jsonb
 
-__all__ = ["AuditEntry", "cli_actor", "recent", "record"]
+__all__ = ["AuditEntry", "AuditRepository", "PgAudit", "cli_actor", "mask_secrets", "recent", "record"]
 
 _SECRET_HINTS = ("secret", "token", "password", "api_key", "key_material")
 _COLUMNS = "id, at, actor, action, object_type, object_key, details"
@@ -49,12 +49,12 @@ class AuditEntry:
         return cls(**row)
 
 
-def _mask(value: Any) -> Any:
+def mask_secrets(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: "***" if any(h in str(k).lower() for h in _SECRET_HINTS) and v is not None
-                else _mask(v) for k, v in value.items()}
+                else mask_secrets(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_mask(v) for v in value]
+        return [mask_secrets(v) for v in value]
     return value
 
 
@@ -72,7 +72,7 @@ async def record(conn: AsyncConnection[Any], *, actor: str, action: str,
                  details: dict[str, Any] | None = None) -> AuditEntry:
     async with cursor(conn) as cur:
         await cur.execute(RECORD, {"actor": actor, "action": action, "object_type": object_type,
-                                   "object_key": object_key, "details": jsonb(_mask(details or {}))})
+                                   "object_key": object_key, "details": jsonb(mask_secrets(details or {}))})
         row = await cur.fetchone()
     assert row is not None
     return AuditEntry.from_row(row)
@@ -84,3 +84,23 @@ async def recent(conn: AsyncConnection[Any], limit: int = 50, *,
         await cur.execute(RECENT, {"limit": limit, "object_type": object_type})
         rows = await cur.fetchall()
     return [AuditEntry.from_row(row) for row in rows]
+
+
+class AuditRepository(Protocol):
+    async def record(self, *, actor: str, action: str, object_type: str | None = None,
+                     object_key: str | None = None, details: dict[str, Any] | None = None) -> AuditEntry: ...
+
+    async def recent(self, limit: int = 50, *, object_type: str | None = None) -> list[AuditEntry]: ...
+
+
+class PgAudit:
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def record(self, *, actor: str, action: str, object_type: str | None = None,
+                     object_key: str | None = None, details: dict[str, Any] | None = None) -> AuditEntry:
+        return await record(self._conn, actor=actor, action=action, object_type=object_type,
+                            object_key=object_key, details=details)
+
+    async def recent(self, limit: int = 50, *, object_type: str | None = None) -> list[AuditEntry]:
+        return await recent(self._conn, limit, object_type=object_type)

@@ -23,7 +23,7 @@ from psycopg import AsyncConnection
 from sqlalchemy import Engine, create_engine
 
 from ..config import Settings
-from ..exceptions import SyncError, TransientError
+from ..exceptions import ConflictError, ContentionError, PermanentError, SyncError, TransientError
 
 __all__ = ["connect", "database_url", "engine", "sqlalchemy_url", "translate_driver_error"]
 
@@ -50,14 +50,26 @@ def engine(url: str, pool_size: int = 5) -> Engine:
 
 
 def translate_driver_error(exc: BaseException) -> SyncError | None:
-    """Our error for a driver error that escaped a caller (``None`` for anything else).
+    """Our error for a driver error (``None`` for anything that is not one).
 
-    A lost connection, a server shutting down, a full pool, a deadlock or serialization victim are
-    all ``OperationalError``: PostgreSQL being away or busy for a moment, so retryable. Without
-    this a job cut off by a database restart was judged permanent and dead-lettered."""
-    if isinstance(exc, psycopg.OperationalError):
-        return TransientError(f"PostgreSQL: {type(exc).__name__}: {exc}".strip(), system="store")
-    return None
+    The store translates at its edge (``store.unit``); the job runner calls this too, for a
+    driver error that escaped older code. A lost connection, a server shutting down, a full pool
+    are PostgreSQL away for a moment: retryable. Without this a job cut off by a database restart
+    was judged permanent and dead-lettered. A deadlock or serialization victim is a
+    ``ContentionError`` (run the transaction again); a unique key a ``ConflictError``; anything
+    else (a bad statement, a value the column refuses) is permanent."""
+    if not isinstance(exc, psycopg.Error):
+        return None
+    text = f"PostgreSQL: {type(exc).__name__}: {exc}".strip()
+    diag = getattr(exc, "diag", None)
+    if isinstance(exc, psycopg.errors.UniqueViolation):
+        return ConflictError(text, system="store", constraint=getattr(diag, "constraint_name", None))
+    if isinstance(exc, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure
+                  | psycopg.errors.LockNotAvailable):
+        return ContentionError(text, system="store", retry_after=0.0)
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return TransientError(text, system="store")
+    return PermanentError(text, system="store")
 
 
 @asynccontextmanager

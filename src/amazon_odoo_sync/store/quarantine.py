@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from psycopg import AsyncConnection
 
 from ._sql import cursor, jsonb, storable
 
-__all__ = ["QuarantineItem", "get", "is_open", "open_items", "put", "resolve", "resolve_many"]
+__all__ = ["PgQuarantine", "QuarantineItem", "QuarantineRepository", "get", "is_open", "open_items", "put", "resolve",
+           "resolve_many"]
 
 _COLUMNS = ("id, flow, key, account, reason, details, payload, first_seen, last_seen, attempts, "
             "resolved_at, resolution")
@@ -125,3 +126,49 @@ async def resolve_many(conn: AsyncConnection[Any], flow: str, keys: list[str], r
     async with cursor(conn) as cur:
         await cur.execute(RESOLVE_MANY, {"flow": flow, "keys": keys, "resolution": resolution})
         return cur.rowcount
+
+
+class QuarantineRepository(Protocol):
+    """The quarantine as a flow sees it (one transaction's or session's)."""
+
+    async def put(self, *, flow: str, key: str, account: str | None, reason: str,
+                  details: dict[str, Any] | None = None, payload: Any = None) -> QuarantineItem: ...
+
+    async def resolve(self, flow: str, key: str, resolution: str) -> QuarantineItem | None: ...
+
+    async def is_open(self, flow: str, key: str) -> QuarantineItem | None: ...
+
+    async def get(self, item_id: int) -> QuarantineItem | None: ...
+
+    async def open_items(self, flow: str | None = None, *, account: str | None = None,
+                         limit: int = 1000) -> list[QuarantineItem]: ...
+
+    async def resolve_many(self, flow: str, keys: list[str], resolution: str) -> int: ...
+
+
+class PgQuarantine:
+    """:class:`QuarantineRepository` on one connection (the functions above, bound to it)."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def put(self, *, flow: str, key: str, account: str | None, reason: str,
+                  details: dict[str, Any] | None = None, payload: Any = None) -> QuarantineItem:
+        return await put(self._conn, flow=flow, key=key, account=account, reason=reason, details=details,
+                         payload=payload)
+
+    async def resolve(self, flow: str, key: str, resolution: str) -> QuarantineItem | None:
+        return await resolve(self._conn, flow, key, resolution)
+
+    async def is_open(self, flow: str, key: str) -> QuarantineItem | None:
+        return await is_open(self._conn, flow, key)
+
+    async def get(self, item_id: int) -> QuarantineItem | None:
+        return await get(self._conn, item_id)
+
+    async def open_items(self, flow: str | None = None, *, account: str | None = None,
+                         limit: int = 1000) -> list[QuarantineItem]:
+        return await open_items(self._conn, flow, account=account, limit=limit)
+
+    async def resolve_many(self, flow: str, keys: list[str], resolution: str) -> int:
+        return await resolve_many(self._conn, flow, keys, resolution)
