@@ -25,6 +25,7 @@ from ..odoo.circuit import PgOdooCircuit
 from ..odoo.client import OdooClient
 from ..store import credentials
 from ..store.secrets import Cipher, load_cipher
+from ..store.unit import PgStore, Store
 from .odoo_refs import CachedOdooReferences
 
 __all__ = ["FlowRuntime", "get_runtime", "install_runtime", "open_runtime"]
@@ -45,6 +46,8 @@ class FlowRuntime:
                  targets_loader: TargetsLoader | None = None, call_retry: CallRetry | None = None) -> None:
         self.settings = settings
         self.pool = pool
+        #: The flows' door to PostgreSQL (units of work on ``pool``).
+        self.store: Store = PgStore(pool)
         self.clock = clock or SystemClock()
         self._spapi_transport = spapi_transport
         self._odoo_transport = odoo_transport

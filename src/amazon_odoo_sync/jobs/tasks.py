@@ -41,6 +41,8 @@ from ..logs import bind, get_logger
 from ..metrics import JOB_DURATION, JOB_RUNS
 from ..store import job_failures
 from ..store.database import translate_driver_error
+from ..store.unit import UnitOfWork
+from .outbox import defer_in_transaction, job_options
 from .queues import check_queue, priority_for
 from .retry import HOLDING_ERRORS, SyncRetryStrategy, is_budgeted, is_hold
 from .shutdown import WorkerStop, current_worker_stop, give_back
@@ -174,13 +176,21 @@ class JobTask:
                                    schedule_in: float | None = None,
                                    queueing_lock: str | None = None, **kwargs: Any) -> int | None:
         """Queue a job on the caller's connection: it commits or rolls back with the caller."""
-        from .outbox import defer_in_transaction
-
         return await defer_in_transaction(
             conn, self.name, self.queue, kwargs, priority=self.job_priority(priority),
             lock=self.lock_for(kwargs),
             queueing_lock=queueing_lock or self.queueing_lock_for(kwargs),
             schedule_at=schedule_at, schedule_in=schedule_in)
+
+    async def defer_in(self, tx: UnitOfWork, *, priority: int | None = None,
+                       schedule_at: datetime | None = None, schedule_in: float | None = None,
+                       queueing_lock: str | None = None, **kwargs: Any) -> int | None:
+        """Queue a job in the unit of work ``tx``: it commits or rolls back with the work."""
+        resolved, due = job_options(self.queue, priority=self.job_priority(priority), schedule_at=schedule_at,
+                                    schedule_in=schedule_in)
+        return await tx.jobs.defer(self.name, queue=self.queue, args=kwargs, priority=resolved,
+                                   lock=self.lock_for(kwargs),
+                                   queueing_lock=queueing_lock or self.queueing_lock_for(kwargs), schedule_at=due)
 
     def runner(self, settings: Settings,
                strategy: SyncRetryStrategy) -> Callable[..., Awaitable[Any]]:

@@ -32,6 +32,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from .audit import AuditRepository, PgAudit
 from .database import translate_driver_error
+from .job_queue import JobQueueRepository, PgJobQueue
 from .quarantine import PgQuarantine, QuarantineRepository
 
 __all__ = ["PgStore", "PgUnitOfWork", "Store", "UnitOfWork"]
@@ -45,6 +46,9 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditRepository: ...
+
+    @property
+    def jobs(self) -> JobQueueRepository: ...
 
 
 class Store(Protocol):
@@ -64,6 +68,7 @@ class PgUnitOfWork:
         self.connection = conn
         self.quarantine = PgQuarantine(conn)
         self.audit = PgAudit(conn)
+        self.jobs = PgJobQueue(conn)
 
 
 class PgStore:

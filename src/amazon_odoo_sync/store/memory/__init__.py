@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from ...clock import Clock, SystemClock
 from .audit import MemoryAudit
+from .job_queue import MemoryJobQueue
 from .quarantine import MemoryQuarantine
 
 __all__ = ["MemoryState", "MemoryStore", "MemoryUnitOfWork"]
@@ -63,6 +64,7 @@ class MemoryUnitOfWork:
     def __init__(self, state: MemoryState) -> None:
         self.quarantine = MemoryQuarantine(state)
         self.audit = MemoryAudit(state)
+        self.jobs = MemoryJobQueue(state)
 
 
 class MemoryStore:
