@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from psycopg import AsyncConnection
 
 from ._sql import cursor
 
-__all__ = ["Cursor", "advance", "get", "reset"]
+__all__ = ["Cursor", "CursorsRepository", "PgCursors", "advance", "get", "reset"]
 
 _COLUMNS = "account, marketplace, flow, cursor, token, updated_at"
 
@@ -94,3 +94,33 @@ async def reset(conn: AsyncConnection[Any], account: str, flow: str,
         row = await cur.fetchone()
     assert row is not None
     return Cursor.from_row(row)
+
+
+class CursorsRepository(Protocol):
+    """The sync cursors as a flow sees them (see the module)."""
+
+    async def get(self, account: str, flow: str, *, marketplace: str = "") -> Cursor | None: ...
+
+    async def advance(self, account: str, flow: str, cursor_at: datetime, *, marketplace: str = "",
+                      token: str | None = None) -> Cursor: ...
+
+    async def reset(self, account: str, flow: str, cursor_at: datetime | None, *,
+                    marketplace: str = "") -> Cursor: ...
+
+
+class PgCursors:
+    """:class:`CursorsRepository` on one connection."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def get(self, account: str, flow: str, *, marketplace: str = "") -> Cursor | None:
+        return await get(self._conn, account, flow, marketplace=marketplace)
+
+    async def advance(self, account: str, flow: str, cursor_at: datetime, *, marketplace: str = "",
+                      token: str | None = None) -> Cursor:
+        return await advance(self._conn, account, flow, cursor_at, marketplace=marketplace, token=token)
+
+    async def reset(self, account: str, flow: str, cursor_at: datetime | None, *,
+                    marketplace: str = "") -> Cursor:
+        return await reset(self._conn, account, flow, cursor_at, marketplace=marketplace)

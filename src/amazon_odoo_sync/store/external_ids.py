@@ -24,15 +24,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from psycopg import AsyncConnection
 
 from ._sql import cursor
 
-__all__ = ["CANCELLED", "CLAIMED", "CONFIRMED", "CREATED", "FAILED", "ExternalId", "by_odoo_id", "claim_many",
-           "record_many",
-           "claim", "get", "get_many", "record_odoo_id", "set_state"]
+__all__ = ["CANCELLED", "CLAIMED", "CONFIRMED", "CREATED", "FAILED", "ExternalId", "ExternalIdsRepository",
+           "PgExternalIds", "by_odoo_id", "claim", "claim_many", "get", "get_many", "record_many", "record_odoo_id",
+           "set_state"]
 
 #: Usual states; flows may use others (the column is free text).
 CLAIMED: Final = "claimed"
@@ -233,3 +233,72 @@ async def record_many(conn: AsyncConnection[Any], account: str, kind: str,
                                         "keys": [r[0] for r in records], "odoo_ids": [r[1] for r in records],
                                         "updated": [r[2] for r in records]})
         return cur.rowcount
+
+
+class ExternalIdsRepository(Protocol):
+    """The external ids as a flow sees them (see the module for the claim semantics)."""
+
+    async def claim(self, account: str, kind: str, amazon_key: str, *, payload_hash: str | None = None,
+                    amazon_updated_at: datetime | None = None, odoo_model: str | None = None,
+                    lock: bool = True) -> ExternalId: ...
+
+    async def get(self, account: str, kind: str, amazon_key: str) -> ExternalId | None: ...
+
+    async def get_many(self, account: str, kind: str, amazon_keys: Iterable[str]) -> dict[str, ExternalId]: ...
+
+    async def by_odoo_id(self, odoo_model: str, odoo_id: int) -> list[ExternalId]: ...
+
+    async def record_odoo_id(self, account: str, kind: str, amazon_key: str, odoo_id: int, *,
+                             state: str = CREATED, odoo_model: str | None = None, payload_hash: str | None = None,
+                             amazon_updated_at: datetime | None = None) -> ExternalId: ...
+
+    async def set_state(self, account: str, kind: str, amazon_key: str, state: str, *,
+                        payload_hash: str | None = None, amazon_updated_at: datetime | None = None) -> ExternalId: ...
+
+    async def claim_many(self, account: str, kind: str, claims: list[tuple[str, str | None, datetime | None]], *,
+                         odoo_model: str | None = None) -> dict[str, ExternalId]: ...
+
+    async def record_many(self, account: str, kind: str, records: list[tuple[str, int, datetime | None]], *,
+                          state: str = CREATED) -> int: ...
+
+
+class PgExternalIds:
+    """:class:`ExternalIdsRepository` on one connection."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def claim(self, account: str, kind: str, amazon_key: str, *, payload_hash: str | None = None,
+                    amazon_updated_at: datetime | None = None, odoo_model: str | None = None,
+                    lock: bool = True) -> ExternalId:
+        return await claim(self._conn, account, kind, amazon_key, payload_hash=payload_hash,
+                           amazon_updated_at=amazon_updated_at, odoo_model=odoo_model, lock=lock)
+
+    async def get(self, account: str, kind: str, amazon_key: str) -> ExternalId | None:
+        return await get(self._conn, account, kind, amazon_key)
+
+    async def get_many(self, account: str, kind: str, amazon_keys: Iterable[str]) -> dict[str, ExternalId]:
+        return await get_many(self._conn, account, kind, amazon_keys)
+
+    async def by_odoo_id(self, odoo_model: str, odoo_id: int) -> list[ExternalId]:
+        return await by_odoo_id(self._conn, odoo_model, odoo_id)
+
+    async def record_odoo_id(self, account: str, kind: str, amazon_key: str, odoo_id: int, *,
+                             state: str = CREATED, odoo_model: str | None = None, payload_hash: str | None = None,
+                             amazon_updated_at: datetime | None = None) -> ExternalId:
+        return await record_odoo_id(self._conn, account, kind, amazon_key, odoo_id, state=state,
+                                    odoo_model=odoo_model, payload_hash=payload_hash,
+                                    amazon_updated_at=amazon_updated_at)
+
+    async def set_state(self, account: str, kind: str, amazon_key: str, state: str, *,
+                        payload_hash: str | None = None, amazon_updated_at: datetime | None = None) -> ExternalId:
+        return await set_state(self._conn, account, kind, amazon_key, state, payload_hash=payload_hash,
+                               amazon_updated_at=amazon_updated_at)
+
+    async def claim_many(self, account: str, kind: str, claims: list[tuple[str, str | None, datetime | None]], *,
+                         odoo_model: str | None = None) -> dict[str, ExternalId]:
+        return await claim_many(self._conn, account, kind, claims, odoo_model=odoo_model)
+
+    async def record_many(self, account: str, kind: str, records: list[tuple[str, int, datetime | None]], *,
+                          state: str = CREATED) -> int:
+        return await record_many(self._conn, account, kind, records, state=state)

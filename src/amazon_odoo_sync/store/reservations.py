@@ -25,14 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from psycopg import AsyncConnection
 
 from ._sql import cursor
 
-__all__ = ["ORDER_KIND", "Released", "Reservation", "apply", "held_by_closed", "release", "release_closed", "reserve",
-           "reserve_many", "reserved_units"]
+__all__ = ["ORDER_KIND", "PgReservations", "Released", "Reservation", "ReservationsRepository", "apply",
+           "held_by_closed", "release", "release_closed", "reserve", "reserve_many", "reserved_units"]
 
 #: The ``external_ids`` kind under which an Amazon order is claimed (the order flow's SALE_ORDER).
 ORDER_KIND = "sale.order"
@@ -199,3 +199,46 @@ async def reserved_units(conn: AsyncConnection[Any], account: str,
         await cur.execute(RESERVED, {"account": account, "marketplace_id": marketplace_id})
         rows = await cur.fetchall()
     return {row["sku"]: int(row["units"]) for row in rows}
+
+
+class ReservationsRepository(Protocol):
+    """Order reservations as a flow sees them (see the module for the guards)."""
+
+    async def reserve_many(self, account: str, orders: Iterable[Reservation]) -> set[str]: ...
+
+    async def release(self, account: str, order_ids: Iterable[str]) -> None: ...
+
+    async def apply(self, account: str, *, reserve: Iterable[Reservation] = (),
+                    release: Iterable[str] = ()) -> None: ...
+
+    async def release_closed(self, account: str) -> list[Released]: ...
+
+    async def held_by_closed(self, account: str) -> tuple[int, int]: ...
+
+    async def reserved_units(self, account: str, marketplace_id: str | None = None) -> dict[str, int]: ...
+
+
+class PgReservations:
+    """:class:`ReservationsRepository` on one connection."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def reserve_many(self, account: str, orders: Iterable[Reservation]) -> set[str]:
+        return await reserve_many(self._conn, account, orders)
+
+    async def release(self, account: str, order_ids: Iterable[str]) -> None:
+        await release(self._conn, account, order_ids)
+
+    async def apply(self, account: str, *, reserve: Iterable[Reservation] = (),
+                    release: Iterable[str] = ()) -> None:
+        await apply(self._conn, account, reserve=reserve, release=release)
+
+    async def release_closed(self, account: str) -> list[Released]:
+        return await release_closed(self._conn, account)
+
+    async def held_by_closed(self, account: str) -> tuple[int, int]:
+        return await held_by_closed(self._conn, account)
+
+    async def reserved_units(self, account: str, marketplace_id: str | None = None) -> dict[str, int]:
+        return await reserved_units(self._conn, account, marketplace_id)

@@ -31,9 +31,12 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from .audit import AuditRepository, PgAudit
+from .cursors import CursorsRepository, PgCursors
 from .database import translate_driver_error
+from .external_ids import ExternalIdsRepository, PgExternalIds
 from .job_queue import JobQueueRepository, PgJobQueue
 from .quarantine import PgQuarantine, QuarantineRepository
+from .reservations import PgReservations, ReservationsRepository
 
 __all__ = ["PgStore", "PgUnitOfWork", "Store", "UnitOfWork"]
 
@@ -49,6 +52,15 @@ class UnitOfWork(Protocol):
 
     @property
     def jobs(self) -> JobQueueRepository: ...
+
+    @property
+    def external_ids(self) -> ExternalIdsRepository: ...
+
+    @property
+    def reservations(self) -> ReservationsRepository: ...
+
+    @property
+    def cursors(self) -> CursorsRepository: ...
 
 
 class Store(Protocol):
@@ -69,6 +81,9 @@ class PgUnitOfWork:
         self.quarantine = PgQuarantine(conn)
         self.audit = PgAudit(conn)
         self.jobs = PgJobQueue(conn)
+        self.external_ids = PgExternalIds(conn)
+        self.reservations = PgReservations(conn)
+        self.cursors = PgCursors(conn)
 
 
 class PgStore:

@@ -22,8 +22,11 @@ from typing import Any, TypeVar
 
 from ...clock import Clock, SystemClock
 from .audit import MemoryAudit
+from .cursors import MemoryCursors
+from .external_ids import MemoryExternalIds
 from .job_queue import MemoryJobQueue
 from .quarantine import MemoryQuarantine
+from .reservations import MemoryReservations
 
 __all__ = ["MemoryState", "MemoryStore", "MemoryUnitOfWork"]
 
@@ -65,6 +68,9 @@ class MemoryUnitOfWork:
         self.quarantine = MemoryQuarantine(state)
         self.audit = MemoryAudit(state)
         self.jobs = MemoryJobQueue(state)
+        self.external_ids = MemoryExternalIds(state)
+        self.reservations = MemoryReservations(state)
+        self.cursors = MemoryCursors(state)
 
 
 class MemoryStore:
