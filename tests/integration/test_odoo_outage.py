@@ -23,14 +23,13 @@ from amazon_odoo_sync.cli.main import app as cli
 from amazon_odoo_sync.clock import FakeClock, SystemClock
 from amazon_odoo_sync.config import DatabaseConfig, Settings
 from amazon_odoo_sync.exceptions import CircuitOpenError
-from amazon_odoo_sync.flows import runtime as runtime_module
 from amazon_odoo_sync.flows.orders import poll_orders, poll_orders_task
 from amazon_odoo_sync.flows.runtime import FlowRuntime
-from amazon_odoo_sync.jobs.app import build_app
 from amazon_odoo_sync.jobs.retry import RetryPolicy, SyncRetryStrategy
 from amazon_odoo_sync.jobs.worker import run_worker
 from amazon_odoo_sync.odoo.circuit import PgOdooCircuit
 from amazon_odoo_sync.store import odoo_circuit
+from amazon_odoo_sync.tasks import build_worker_app
 from amazon_odoo_sync.web.dashboard import dashboard_router
 
 from .orders_env import OrdersEnv, orders_env
@@ -75,17 +74,6 @@ class Outage(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-class Always(dict[int, FlowRuntime]):
-    """Every worker pool gets the test's runtime (``flows.runtime.get_runtime`` looks here)."""
-
-    def __init__(self, runtime: FlowRuntime) -> None:
-        super().__init__()
-        self.runtime = runtime
-
-    def get(self, key: int, default: Any = None) -> FlowRuntime:  # type: ignore[override]
-        return self.runtime
-
-
 def outage_settings(env: OrdersEnv) -> Settings:
     s = env.settings
     return s.model_copy(update={
@@ -105,7 +93,7 @@ class Pipeline:
         self.runtime = FlowRuntime(self.settings, env.pool, spapi_transport=spapi, odoo_transport=odoo)
 
     def app(self) -> Any:
-        return build_app(self.settings, url=self.db_url, retry_strategy=self.strategy)
+        return build_worker_app(self.settings, url=self.db_url, retry_strategy=self.strategy, runtime=self.runtime)
 
     async def work(self, *, until: Callable[[], Awaitable[bool]], rounds: int = 60) -> None:
         """Run workers, a little apart so held jobs come due, until ``until()`` or ``rounds``."""
@@ -155,12 +143,11 @@ class Pipeline:
 
 
 @pytest.fixture
-async def pipeline(db_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Pipeline]:
+async def pipeline(db_url: str) -> AsyncIterator[Pipeline]:
     async with orders_env(db_url, faults=False) as env:
         odoo = Outage(httpx.ASGITransport(app=env.emulator))
         spapi = Outage(httpx.ASGITransport(app=env.sim_app), spare="/auth/o2/token")
         line = Pipeline(env, db_url, odoo, spapi)
-        monkeypatch.setattr(runtime_module, "_runtimes", Always(line.runtime))
         try:
             yield line
         finally:

@@ -335,7 +335,7 @@ async def test_duplicated_jobs_through_the_queue_confirm_once(h: Harness, db_url
     runtime = FlowRuntime(settings, h.pool, clock=h.clock)
     runtime._odoo = h.odoo
     runtime._spapi[ACCOUNT] = h.spapi
-    monkeypatch.setattr(flow, "get_runtime", lambda settings, pool: runtime)
+    monkeypatch.setattr(flow, "job_runtime", lambda: runtime)
 
     modules = ("amazon_odoo_sync.flows.shipments",)
     app = build_app(settings, url=db_url, task_modules=modules)

@@ -69,9 +69,9 @@ def worker(
     metrics_host: Annotated[str, typer.Option(help="Address for --metrics-port.")] = "127.0.0.1",
 ) -> None:
     """Run jobs, highest priority first (stock > shipments > orders > reports > housekeeping)."""
-    from ..jobs.app import build_app
     from ..jobs.worker import run_worker
     from ..metrics import prepare_process
+    from ..tasks import build_worker_app
 
     queue_list = _queues(queues)
     settings = settings_from(ctx)
@@ -94,7 +94,7 @@ def worker(
         get_logger(__name__).warning(
             "no seller account stored: no account is polled; run `amazon-odoo-sync accounts add` or "
             "`accounts import`, then restart the workers")
-    app = build_app(settings)
+    app = build_worker_app(settings)
     asyncio.run(run_worker(app, settings, queues=queue_list, concurrency=concurrency,
                            wait=wait, name=name))
 

@@ -461,7 +461,7 @@ def _known_marketplace(marketplace_id: Any) -> bool:
 def _declare_tasks() -> tuple[Any, Any]:
     from ..jobs.schedule import register_schedule
     from ..jobs.tasks import current_job, task
-    from .runtime import get_runtime
+    from .runtime import job_runtime
     from .stock import autocommit
     from .stock_catalog import map_products_for
 
@@ -470,7 +470,7 @@ def _declare_tasks() -> tuple[Any, Any]:
     async def pull_task(*, account: str) -> dict[str, int]:
         """Full FBA pull of an account (every ``schedules.fba_inventory_poll`` seconds)."""
         job = current_job()
-        rt = get_runtime(job.settings, job.pool)
+        rt = job_runtime()
         async with autocommit(job.pool) as conn:
             await map_products_for(rt, account, conn)  # FBA SKUs mapped by default_code too
             results = await pull_account(rt, account, conn)
@@ -481,7 +481,7 @@ def _declare_tasks() -> tuple[Any, Any]:
           queueing_lock_from="fba_inventory.notify:{account}", lock_from="fba_inventory:{account}")
     async def notifications_task(*, account: str) -> int:
         job = current_job()
-        rt = get_runtime(job.settings, job.pool)
+        rt = job_runtime()
         async with autocommit(job.pool) as conn:
             return await apply_pending_notifications(rt, account, conn)
 

@@ -30,13 +30,13 @@ from psycopg import AsyncConnection
 
 from ..exceptions import DataError, InvalidInputError, NotFoundError
 from ..jobs.schedule import register_schedule
-from ..jobs.tasks import current_job, task
+from ..jobs.tasks import task
 from ..logs import get_logger
 from ..mapping.amazon_order import AmazonOrder, parse_order_v2026
 from ..store import cursors, inbox, quarantine, reservations
 from .intake import ReadNotification
 from .order_import import FLOW, ImportResult, OrderImporter, waiting_units
-from .runtime import FlowRuntime, get_runtime
+from .runtime import FlowRuntime, job_runtime
 from .stock import mark_dirty, release_closed_reservations
 
 __all__ = [
@@ -392,8 +392,7 @@ async def spread_import(rt: FlowRuntime, account: str, *, batch: int = IMPORT_BA
 # -- jobs ------------------------------------------------------------------------------------------
 
 def _runtime() -> FlowRuntime:
-    job = current_job()
-    return get_runtime(job.settings, job.pool)
+    return job_runtime()
 
 
 def _import_lock(kwargs: Mapping[str, Any]) -> str:

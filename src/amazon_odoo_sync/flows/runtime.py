@@ -20,6 +20,7 @@ from ..amazon.lwa import LwaCredentials
 from ..clock import Clock, SystemClock
 from ..config import Settings
 from ..exceptions import ConfigurationError
+from ..jobs.tasks import current_job
 from ..mapping.sale_order import OdooTargets
 from ..odoo.circuit import PgOdooCircuit
 from ..odoo.client import OdooClient
@@ -28,7 +29,7 @@ from ..store.secrets import Cipher, load_cipher
 from ..store.unit import PgStore, Store
 from .odoo_refs import CachedOdooReferences
 
-__all__ = ["FlowRuntime", "get_runtime", "install_runtime", "open_runtime"]
+__all__ = ["FlowRuntime", "get_runtime", "install_runtime", "job_runtime", "open_runtime"]
 
 TargetsLoader = Callable[[OdooClient, Settings], Awaitable[Mapping[str, OdooTargets]]]
 
@@ -155,6 +156,14 @@ class FlowRuntime:
         if self._aux is not None:
             await self._aux.close()
             self._aux = None
+
+
+def job_runtime() -> FlowRuntime:
+    """The runtime of the running job: the one its app was built with (``tasks.build_worker_app``)."""
+    job = current_job()
+    if isinstance(job.resources, FlowRuntime):
+        return job.resources
+    return get_runtime(job.settings, job.pool)
 
 
 _runtimes: dict[int, FlowRuntime] = {}

@@ -47,7 +47,7 @@ from ..exceptions import (
     ThrottledError,
 )
 from ..jobs.schedule import register_schedule
-from ..jobs.tasks import current_job, task
+from ..jobs.tasks import task
 from ..logs import get_logger
 from ..mapping.amazon_order import AmazonOrder, parse_order_v2026
 from ..mapping.shipment import (
@@ -63,7 +63,7 @@ from ..odoo.values import from_odoo_datetime, m2o_id, m2o_name, to_odoo_datetime
 from ..store import audit, cursors, product_map, quarantine
 from ..store import shipments as rows
 from ..store._sql import cursor as dict_cursor
-from .runtime import FlowRuntime, get_runtime
+from .runtime import FlowRuntime, job_runtime
 
 __all__ = [
     "CURSOR_FLOW",
@@ -542,8 +542,7 @@ async def poll_shipments(rt: FlowRuntime, account: str, *, since: datetime | Non
 @task(queue="shipments", name="shipments.poll", queueing_lock_from="{account}",
       lock_from="shipments:{account}")
 async def poll_shipments_task(*, account: str) -> dict[str, int]:
-    job = current_job()
-    return (await poll_shipments(get_runtime(job.settings, job.pool), account)).as_dict()
+    return (await poll_shipments(job_runtime(), account)).as_dict()
 
 
 register_schedule("shipments.poll", poll_shipments_task, every="shipments_poll", per_account=True)

@@ -686,11 +686,11 @@ def _declare_task() -> Any:
           lock_from="stock.fbm:{account}")
     async def stock_cycle_task(*, account: str, full: bool = False) -> dict[str, int]:
         """One FBM cycle of an account (scheduled every ``schedules.stock_poll`` seconds)."""
-        from .runtime import get_runtime
+        from .runtime import job_runtime
         from .stock_catalog import map_products_for
 
         job = current_job()
-        rt = get_runtime(job.settings, job.pool)
+        rt = job_runtime()
         push = await stock_push_for(rt, account)
         async with autocommit(job.pool) as conn:
             # SKUs mapped by default_code only: learn them from the listings when due.

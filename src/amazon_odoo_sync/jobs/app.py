@@ -1,16 +1,14 @@
 """The procrastinate ``App``, built from the settings with every declared task bound to it.
 
-Task modules are imported first: ``amazon_odoo_sync.jobs.builtin`` and every module under
-``amazon_odoo_sync.flows`` (flows declare their tasks with ``jobs.tasks.task`` at import time).
-A flow module that fails to import stops the worker: running without its tasks would fail
-its jobs one by one instead.
+The modules declaring tasks are named by the caller (``amazon_odoo_sync.tasks`` names the
+worker's: the job layer knows no flow); ``amazon_odoo_sync.jobs.builtin`` always. A module that
+fails to import stops the worker: running without its tasks would fail its jobs one by one.
 """
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from procrastinate import App, PsycopgConnector
@@ -19,25 +17,18 @@ from ..config import Settings
 from ..exceptions import ConfigurationError
 from .queues import configure_priorities
 from .retry import SyncRetryStrategy
-from .tasks import RetryLog, registered_tasks
+from .tasks import Resources, RetryLog, registered_tasks
 
 __all__ = ["DEFAULT_TASK_MODULES", "build_app", "import_task_modules"]
 
-#: Always imported; plus every module of these packages.
+#: Always imported.
 DEFAULT_TASK_MODULES = ("amazon_odoo_sync.jobs.builtin",)
-TASK_PACKAGES = ("amazon_odoo_sync.flows",)
 
 
-def import_task_modules(modules: Iterable[str] | None = None) -> list[str]:
-    """Import the modules declaring tasks; None: the builtin tasks and all flow modules."""
+def import_task_modules(modules: Iterable[str] = ()) -> list[str]:
+    """Import the modules declaring tasks: the builtin ones and ``modules``."""
     names = list(DEFAULT_TASK_MODULES)
-    if modules is None:
-        for package_name in TASK_PACKAGES:
-            package = importlib.import_module(package_name)
-            names += [info.name for info in pkgutil.walk_packages(package.__path__,
-                                                                  package_name + ".")]
-    else:
-        names += [name for name in modules if name not in names]
+    names += [name for name in modules if name not in names]
     for name in names:
         try:
             importlib.import_module(name)
@@ -47,13 +38,16 @@ def import_task_modules(modules: Iterable[str] | None = None) -> list[str]:
 
 
 def build_app(settings: Settings, *, url: str | None = None,
-              task_modules: Iterable[str] | None = None,
+              task_modules: Iterable[str] = (),
               retry_strategy: SyncRetryStrategy | None = None,
-              pool_size: int | None = None) -> App:
+              pool_size: int | None = None,
+              resources: Callable[[Any], object] | None = None) -> App:
     """A procrastinate App on ``url`` (default: the settings' database), not yet opened.
 
     Use ``async with app.open_async():`` around deferring; :func:`jobs.worker.run_worker` opens it
-    itself. Tests pass ``url=db_url`` and ``task_modules=()`` (builtin tasks only).
+    itself. ``resources(pool)`` builds, at the first job, what the tasks run with (the worker's
+    flow runtime; ``current_job().resources``). Tests pass ``url=db_url`` and no task modules
+    (builtin tasks only); ``amazon_odoo_sync.tasks.build_worker_app`` passes the worker's.
     """
     if url is None:
         from ..store.database import database_url
@@ -69,8 +63,9 @@ def build_app(settings: Settings, *, url: str | None = None,
                                  "name": "aos-jobs"}
     app = App(connector=PsycopgConnector(**pool_args))
     logged = RetryLog(strategy)
+    shared = Resources(resources) if resources is not None else None
     for declared in registered_tasks().values():
         app.task(name=declared.name, queue=declared.queue, priority=declared.job_priority(),
                  lock=None, queueing_lock=None, retry=logged, pass_context=True,
-                 )(declared.runner(settings, strategy))
+                 )(declared.runner(settings, strategy, shared))
     return app

@@ -55,6 +55,7 @@ __all__ = [
     "JobRuntime",
     "JobTask",
     "LockFrom",
+    "Resources",
     "RetryLog",
     "app_pool",
     "current_job",
@@ -81,11 +82,29 @@ class JobRuntime:
     task_name: str
     queue: str
     attempts: int
+    #: What the app's tasks run with, built once per app (the flows' runtime): see :class:`Resources`.
+    resources: object = None
 
     @property
     def pool(self) -> AsyncConnectionPool[Any]:
         """The worker's psycopg pool: ``async with current_job().pool.connection() as conn``."""
         return app_pool(self.app)
+
+
+class Resources:
+    """What the tasks of one app run with (for the flows: their runtime), built by ``factory`` on
+    the app's pool when the first job runs and kept for the app's life. Passed to ``build_app``
+    by whoever builds the worker; a job reads it as ``current_job().resources``. Held by the app,
+    not in a process-wide table: two apps in one process (tests, the demo) never share one."""
+
+    def __init__(self, factory: Callable[[AsyncConnectionPool[Any]], object]) -> None:
+        self._factory = factory
+        self._built: object = None
+
+    def get(self, app: App) -> object:
+        if self._built is None:
+            self._built = self._factory(app_pool(app))
+        return self._built
 
 
 def app_pool(app: App) -> AsyncConnectionPool[Any]:
@@ -192,15 +211,16 @@ class JobTask:
                                    lock=self.lock_for(kwargs),
                                    queueing_lock=queueing_lock or self.queueing_lock_for(kwargs), schedule_at=due)
 
-    def runner(self, settings: Settings,
-               strategy: SyncRetryStrategy) -> Callable[..., Awaitable[Any]]:
+    def runner(self, settings: Settings, strategy: SyncRetryStrategy,
+               resources: Resources | None = None) -> Callable[..., Awaitable[Any]]:
         """The function procrastinate runs: context, logging, metrics, failure record around ours."""
 
         async def run(context: JobContext, **kwargs: Any) -> Any:
             job = context.job
             assert job.id is not None
             runtime = JobRuntime(app=context.app, settings=settings, job_id=job.id,
-                                 task_name=self.name, queue=job.queue, attempts=job.attempts)
+                                 task_name=self.name, queue=job.queue, attempts=job.attempts,
+                                 resources=resources.get(context.app) if resources else None)
             fields: dict[str, Any] = {"job_id": job.id, "task": self.name, "queue": job.queue}
             if isinstance(kwargs.get("account"), str):
                 fields["account"] = kwargs["account"]
