@@ -307,7 +307,7 @@ class FbaInventorySync:
             # none of them any more (named by their mapped SKU, else by Odoo id; a SKU now
             # mapped to another product names that one).
             gone = sorted({p for p, _ in current} - set(sku_of))
-            named = await fba_drift.skus_of_products(conn, self.account, self.marketplace_id, gone)
+            named = await product_map.skus_of_products(conn, self.account, self.marketplace_id, gone)
             for product in gone:
                 sku = named.get(product)
                 if not sku or sku in set(sku_of.values()):

@@ -4,8 +4,7 @@
 replaces the rows of its (account, network) (no line left means no drift). ``fba_pulls`` says a
 complete pull was applied, so the next one can report drift (the first cannot: Odoo expected
 nothing). :func:`shipped_unimported` reads ``order_reservations``: units of FBA orders Amazon
-shipped that Odoo has not imported yet; :func:`skus_of_products` reads ``product_map`` the other
-way round (the SKU of a product Amazon stopped reporting).
+shipped that Odoo has not imported yet.
 
 Functions never commit: the caller owns the transaction.
 """
@@ -16,15 +15,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from psycopg import AsyncConnection
 
 from ..mapping.fba_inventory import DriftLine
 from ._sql import cursor
 
-__all__ = ["DriftRow", "PullRecord", "last_pull", "latest", "record_pull", "shipped_unimported", "skus_of_products",
-           "totals"]
+__all__ = ["DriftRow", "FbaDriftRepository", "PgFbaDrift", "PullRecord", "last_pull", "latest", "record_pull",
+           "shipped_unimported", "totals"]
 
 LAST_PULL = """
 SELECT account, network, marketplace_id, skus, adjustments, drift_lines, pulled_at FROM fba_pulls
@@ -63,13 +62,6 @@ WHERE account = %(account)s AND marketplace_id = ANY(%(marketplace_ids)s)
 GROUP BY sku
 """
 
-# A product mapped from several SKUs (an FBM "X" and an FBA "X-FBA") is named by its FBA SKU;
-# a marketplace-specific row wins over the account-wide one.
-SKUS_OF_PRODUCTS = """
-SELECT DISTINCT ON (odoo_product_id) odoo_product_id, sku FROM product_map
-WHERE account = %(account)s AND marketplace_id IN (%(marketplace_id)s, '') AND odoo_product_id = ANY(%(ids)s)
-ORDER BY odoo_product_id, (fulfillment = 'FBA') DESC, marketplace_id DESC, sku
-"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,13 +136,33 @@ async def shipped_unimported(conn: AsyncConnection[Any], account: str,
     return {row["sku"]: int(row["units"]) for row in rows}
 
 
-async def skus_of_products(conn: AsyncConnection[Any], account: str, marketplace_id: str,
-                           product_ids: Iterable[int]) -> dict[int, str]:
-    """The SKU each of these Odoo products is mapped from (products without a mapping are left out)."""
-    ids = sorted(set(product_ids))
-    if not ids:
-        return {}
-    async with cursor(conn) as cur:
-        await cur.execute(SKUS_OF_PRODUCTS, {"account": account, "marketplace_id": marketplace_id, "ids": ids})
-        rows = await cur.fetchall()
-    return {int(row["odoo_product_id"]): row["sku"] for row in rows}
+class FbaDriftRepository(Protocol):
+    async def last_pull(self, account: str, network: str) -> PullRecord | None: ...
+
+    async def record_pull(self, *, account: str, network: str, marketplace_id: str, skus: int, adjustments: int,
+                          lines: Sequence[DriftLine], at: datetime) -> None: ...
+
+    async def latest(self, *, account: str | None = None, network: str | None = None) -> list[DriftRow]: ...
+
+    async def totals(self) -> list[tuple[str, str, int, Decimal]]: ...
+
+
+class PgFbaDrift:
+    """:class:`FbaDriftRepository` on one connection."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def last_pull(self, account: str, network: str) -> PullRecord | None:
+        return await last_pull(self._conn, account, network)
+
+    async def record_pull(self, *, account: str, network: str, marketplace_id: str, skus: int, adjustments: int,
+                          lines: Sequence[DriftLine], at: datetime) -> None:
+        await record_pull(self._conn, account=account, network=network, marketplace_id=marketplace_id, skus=skus,
+                          adjustments=adjustments, lines=lines, at=at)
+
+    async def latest(self, *, account: str | None = None, network: str | None = None) -> list[DriftRow]:
+        return await latest(self._conn, account=account, network=network)
+
+    async def totals(self) -> list[tuple[str, str, int, Decimal]]:
+        return await totals(self._conn)

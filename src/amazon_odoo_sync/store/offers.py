@@ -8,7 +8,8 @@ unknown (NULL): Amazon may have applied the two in either order, so the newest i
 
 "Pending" = the newest computation differs from what Amazon has or is getting, and was neither
 submitted nor rejected. Also ``stock_feeds`` (the feeds we submitted and what each message
-carried) and ``fba_inventory_snapshots`` (Amazon's last FBA figures per SKU).
+carried), ``stock_dirty`` (SKUs to recompute at the next cycle, marked by the order flow and the
+catalog refresh) and ``fba_inventory_snapshots`` (Amazon's last FBA figures per SKU).
 
 Functions never commit: the caller owns the transaction.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from psycopg import AsyncConnection
 
@@ -27,17 +28,23 @@ from ._sql import cursor, jsonb
 
 __all__ = [
     "Computation",
+    "FbaSnapshot",
     "FeedRow",
+    "OffersRepository",
+    "PgOffers",
     "create_feed",
+    "fba_snapshots",
     "feed_submitted",
     "finish_feed",
     "load",
+    "mark_dirty",
     "mark_submitted",
     "open_feeds",
     "pending",
     "record_computed",
     "record_outcomes",
     "save_fba_snapshots",
+    "take_dirty",
 ]
 
 _STATE = ("sku, fulfillment, computed_qty, computed_seq, submitted_qty, submitted_seq, accepted_qty, "
@@ -124,6 +131,20 @@ RETURNING id
 OPEN_FEEDS = """
 SELECT id, account, marketplace_id, feed_id, state, message_count, messages, created_at, submitted_at
 FROM stock_feeds WHERE account = %(account)s AND state IN ('building', 'submitted') ORDER BY id
+"""
+FBA_SNAPSHOTS = """
+SELECT sku, quantities, source FROM fba_inventory_snapshots
+WHERE account = %(account)s AND marketplace_id = %(marketplace_id)s ORDER BY sku
+"""
+MARK_DIRTY = """
+INSERT INTO stock_dirty (account, sku) SELECT %(account)s, unnest(%(skus)s::text[])
+"""
+# SKIP LOCKED: a mark an order import is still writing (its transaction is open) is taken by
+# the next cycle; waiting for it here deadlocked with imports marking several SKUs.
+TAKE_DIRTY = """
+DELETE FROM stock_dirty WHERE id IN (
+    SELECT id FROM stock_dirty WHERE account = %(account)s ORDER BY id FOR UPDATE SKIP LOCKED)
+RETURNING sku
 """
 SAVE_FBA = """
 INSERT INTO fba_inventory_snapshots (account, marketplace_id, sku, quantities, source, reported_at)
@@ -284,3 +305,133 @@ async def save_fba_snapshots(conn: AsyncConnection[Any], account: str, marketpla
         await cur.execute(SAVE_FBA, {"account": account, "marketplace_id": marketplace_id,
                                      "source": source, "skus": list(quantities),
                                      "quantities": [jsonb(dict(q)) for q in quantities.values()]})
+
+
+@dataclass(frozen=True, kw_only=True)
+class FbaSnapshot:
+    sku: str
+    quantities: dict[str, int]
+    source: Literal["pull", "notification"]
+
+
+async def fba_snapshots(conn: AsyncConnection[Any], account: str, marketplace_id: str) -> dict[str, FbaSnapshot]:
+    """Amazon's last FBA figures per SKU of (account, marketplace)."""
+    async with cursor(conn) as cur:
+        await cur.execute(FBA_SNAPSHOTS, {"account": account, "marketplace_id": marketplace_id})
+        rows = await cur.fetchall()
+    return {row["sku"]: FbaSnapshot(sku=row["sku"], quantities=dict(row["quantities"]), source=row["source"])
+            for row in rows}
+
+
+# -- dirty marks ---------------------------------------------------------------------------------
+
+
+async def mark_dirty(conn: AsyncConnection[Any], account: str, skus: Iterable[str]) -> None:
+    """Ask the next stock cycle to recompute these SKUs (e.g. an order reserved or released
+    units). An append-only log: the insert never waits on another transaction's marks."""
+    wanted = sorted(set(skus))
+    if wanted:
+        async with cursor(conn) as cur:
+            await cur.execute(MARK_DIRTY, {"account": account, "skus": wanted})
+
+
+async def take_dirty(conn: AsyncConnection[Any], account: str) -> list[str]:
+    """Take (delete) the committed marks of ``account``; their SKUs, oldest mark first
+    (repeats possible). Marks of transactions still open are left for the next cycle."""
+    async with cursor(conn) as cur:
+        await cur.execute(TAKE_DIRTY, {"account": account})
+        return [row["sku"] for row in await cur.fetchall()]
+
+
+# -- the repository --------------------------------------------------------------------------------
+
+
+class OffersRepository(Protocol):
+    """FBM offer states, feeds, dirty marks and FBA snapshots (see the module)."""
+
+    async def record_computed(self, account: str, marketplace_id: str,
+                              computations: Sequence[Computation]) -> dict[str, OfferState]: ...
+
+    async def load(self, account: str, marketplace_id: str,
+                   skus: Iterable[str] | None = None) -> dict[str, OfferState]: ...
+
+    async def pending(self, account: str, marketplace_id: str, *, limit: int = 1_000_000) -> list[OfferState]: ...
+
+    async def mark_submitted(self, account: str, marketplace_id: str, updates: Sequence[QuantityUpdate], *,
+                             via: Literal["feed", "patch"], submission_id: int | None = None) -> None: ...
+
+    async def record_outcomes(self, account: str, marketplace_id: str, outcomes: Sequence[MessageOutcome], *,
+                              max_attempts: int) -> set[str]: ...
+
+    async def create_feed(self, account: str, marketplace_id: str, messages: Mapping[int, QuantityUpdate]) -> int: ...
+
+    async def feed_submitted(self, row_id: int, feed_id: str) -> None: ...
+
+    async def finish_feed(self, row_id: int, *, state: Literal["done", "failed"], processing_status: str | None,
+                          summary: Mapping[str, Any] | None) -> bool: ...
+
+    async def open_feeds(self, account: str) -> list[FeedRow]: ...
+
+    async def save_fba_snapshots(self, account: str, marketplace_id: str,
+                                 quantities: Mapping[str, Mapping[str, int]], *,
+                                 source: Literal["pull", "notification"]) -> None: ...
+
+    async def fba_snapshots(self, account: str, marketplace_id: str) -> dict[str, FbaSnapshot]: ...
+
+    async def mark_dirty(self, account: str, skus: Iterable[str]) -> None: ...
+
+    async def take_dirty(self, account: str) -> list[str]: ...
+
+
+class PgOffers:
+    """:class:`OffersRepository` on one connection (the functions above, bound to it)."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def record_computed(self, account: str, marketplace_id: str,
+                              computations: Sequence[Computation]) -> dict[str, OfferState]:
+        return await record_computed(self._conn, account, marketplace_id, computations)
+
+    async def load(self, account: str, marketplace_id: str,
+                   skus: Iterable[str] | None = None) -> dict[str, OfferState]:
+        return await load(self._conn, account, marketplace_id, skus)
+
+    async def pending(self, account: str, marketplace_id: str, *, limit: int = 1_000_000) -> list[OfferState]:
+        return await pending(self._conn, account, marketplace_id, limit=limit)
+
+    async def mark_submitted(self, account: str, marketplace_id: str, updates: Sequence[QuantityUpdate], *,
+                             via: Literal["feed", "patch"], submission_id: int | None = None) -> None:
+        await mark_submitted(self._conn, account, marketplace_id, updates, via=via, submission_id=submission_id)
+
+    async def record_outcomes(self, account: str, marketplace_id: str, outcomes: Sequence[MessageOutcome], *,
+                              max_attempts: int) -> set[str]:
+        return await record_outcomes(self._conn, account, marketplace_id, outcomes, max_attempts=max_attempts)
+
+    async def create_feed(self, account: str, marketplace_id: str, messages: Mapping[int, QuantityUpdate]) -> int:
+        return await create_feed(self._conn, account, marketplace_id, messages)
+
+    async def feed_submitted(self, row_id: int, feed_id: str) -> None:
+        await feed_submitted(self._conn, row_id, feed_id)
+
+    async def finish_feed(self, row_id: int, *, state: Literal["done", "failed"], processing_status: str | None,
+                          summary: Mapping[str, Any] | None) -> bool:
+        return await finish_feed(self._conn, row_id, state=state, processing_status=processing_status,
+                                 summary=summary)
+
+    async def open_feeds(self, account: str) -> list[FeedRow]:
+        return await open_feeds(self._conn, account)
+
+    async def save_fba_snapshots(self, account: str, marketplace_id: str,
+                                 quantities: Mapping[str, Mapping[str, int]], *,
+                                 source: Literal["pull", "notification"]) -> None:
+        await save_fba_snapshots(self._conn, account, marketplace_id, quantities, source=source)
+
+    async def fba_snapshots(self, account: str, marketplace_id: str) -> dict[str, FbaSnapshot]:
+        return await fba_snapshots(self._conn, account, marketplace_id)
+
+    async def mark_dirty(self, account: str, skus: Iterable[str]) -> None:
+        await mark_dirty(self._conn, account, skus)
+
+    async def take_dirty(self, account: str) -> list[str]:
+        return await take_dirty(self._conn, account)

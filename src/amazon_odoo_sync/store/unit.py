@@ -34,7 +34,10 @@ from .audit import AuditRepository, PgAudit
 from .cursors import CursorsRepository, PgCursors
 from .database import translate_driver_error
 from .external_ids import ExternalIdsRepository, PgExternalIds
+from .fba_drift import FbaDriftRepository, PgFbaDrift
 from .job_queue import JobQueueRepository, PgJobQueue
+from .offers import OffersRepository, PgOffers
+from .product_map import PgProductMap, ProductMapRepository
 from .quarantine import PgQuarantine, QuarantineRepository
 from .reservations import PgReservations, ReservationsRepository
 
@@ -62,6 +65,15 @@ class UnitOfWork(Protocol):
     @property
     def cursors(self) -> CursorsRepository: ...
 
+    @property
+    def offers(self) -> OffersRepository: ...
+
+    @property
+    def product_map(self) -> ProductMapRepository: ...
+
+    @property
+    def fba_drift(self) -> FbaDriftRepository: ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -84,6 +96,9 @@ class PgUnitOfWork:
         self.external_ids = PgExternalIds(conn)
         self.reservations = PgReservations(conn)
         self.cursors = PgCursors(conn)
+        self.offers = PgOffers(conn)
+        self.product_map = PgProductMap(conn)
+        self.fba_drift = PgFbaDrift(conn)
 
 
 class PgStore:

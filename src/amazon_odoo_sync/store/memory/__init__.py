@@ -24,7 +24,10 @@ from ...clock import Clock, SystemClock
 from .audit import MemoryAudit
 from .cursors import MemoryCursors
 from .external_ids import MemoryExternalIds
+from .fba_drift import MemoryFbaDrift
 from .job_queue import MemoryJobQueue
+from .offers import MemoryOffers
+from .product_map import MemoryProductMap
 from .quarantine import MemoryQuarantine
 from .reservations import MemoryReservations
 
@@ -71,6 +74,9 @@ class MemoryUnitOfWork:
         self.external_ids = MemoryExternalIds(state)
         self.reservations = MemoryReservations(state)
         self.cursors = MemoryCursors(state)
+        self.offers = MemoryOffers(state)
+        self.product_map = MemoryProductMap(state)
+        self.fba_drift = MemoryFbaDrift(state)
 
 
 class MemoryStore:
