@@ -146,6 +146,8 @@ class FbaDriftRepository(Protocol):
 
     async def totals(self) -> list[tuple[str, str, int, Decimal]]: ...
 
+    async def shipped_unimported(self, account: str, marketplace_ids: Iterable[str]) -> dict[str, int]: ...
+
 
 class PgFbaDrift:
     """:class:`FbaDriftRepository` on one connection."""
@@ -166,3 +168,6 @@ class PgFbaDrift:
 
     async def totals(self) -> list[tuple[str, str, int, Decimal]]:
         return await totals(self._conn)
+
+    async def shipped_unimported(self, account: str, marketplace_ids: Iterable[str]) -> dict[str, int]:
+        return await shipped_unimported(self._conn, account, marketplace_ids)

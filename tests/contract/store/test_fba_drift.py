@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from amazon_odoo_sync.mapping.fba_inventory import DriftLine
+from amazon_odoo_sync.store.reservations import Reservation
 from amazon_odoo_sync.store.unit import Store
 
 AT = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -39,3 +40,18 @@ async def test_a_pull_replaces_the_drift_of_its_network(store: Store) -> None:
         assert await tx.fba_drift.latest(account="acme") == []
         again = await tx.fba_drift.last_pull("acme", "EU")
         assert again is not None and again.pulled_at == later and again.marketplace_id == "FR"
+
+
+async def test_shipped_unimported_counts_shipped_reservations_of_the_marketplaces(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.reservations.reserve_many("acme", [
+            Reservation(order_id="1", marketplace_id="DE", status="SHIPPED", units={"A": 2, "B": 1}),
+            Reservation(order_id="2", marketplace_id="FR", status="Shipped", units={"A": 3}),
+            Reservation(order_id="3", marketplace_id="DE", status="Unshipped", units={"A": 5}),
+            Reservation(order_id="4", marketplace_id="UK", status="Shipped", units={"A": 7}),
+            Reservation(order_id="5", marketplace_id="DE", status="Shipped", units={"C": 0})])
+        await tx.reservations.reserve_many("beta", [
+            Reservation(order_id="1", marketplace_id="DE", status="Shipped", units={"A": 1})])
+    async with store.session() as tx:
+        assert await tx.fba_drift.shipped_unimported("acme", ["DE", "FR"]) == {"A": 5, "B": 1}
+        assert await tx.fba_drift.shipped_unimported("acme", []) == {}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ...mapping.fba_inventory import DriftLine
 from ..fba_drift import DriftRow, PullRecord
+from .reservations import reserved_rows
 
 if TYPE_CHECKING:
     from . import MemoryState
@@ -18,6 +19,7 @@ __all__ = ["MemoryFbaDrift"]
 
 class MemoryFbaDrift:
     def __init__(self, state: MemoryState) -> None:
+        self._reserved = reserved_rows(state)
         self._pulls: dict[tuple[str, str], PullRecord] = state.section("fba_pulls", dict)
         self._lines: dict[tuple[str, str], list[DriftRow]] = state.section("fba_drift", dict)
 
@@ -45,3 +47,13 @@ class MemoryFbaDrift:
             lines = self._lines.get(key, [])
             found.append((*key, len(lines), sum((abs(line.difference) for line in lines), Decimal(0))))
         return found
+
+    async def shipped_unimported(self, account: str, marketplace_ids: Iterable[str]) -> dict[str, int]:
+        # Amazon's v2026 status (SHIPPED) and the v0 one of notifications (Shipped) both count.
+        wanted = set(marketplace_ids)
+        units: dict[str, int] = {}
+        for (a, _, sku), row in self._reserved.items():
+            if (a == account and row.marketplace_id in wanted and row.amazon_status.upper() == "SHIPPED"
+                    and row.quantity > 0):
+                units[sku] = units.get(sku, 0) + row.quantity
+        return units
