@@ -35,8 +35,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from .amazon.marketplaces import REGIONS, Region, by_code, by_id
 from .exceptions import ConfigurationError
+from .marketplaces import REGIONS, Region, by_code, by_id
 
 __all__ = [
     "AccountConfig",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from amazon_odoo_sync.amazon.marketplaces import by_code
+from amazon_odoo_sync.marketplaces import by_code
 
 
 def money(amount: Decimal | str | int, currency: str) -> dict[str, str]:

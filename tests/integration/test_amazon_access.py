@@ -15,10 +15,10 @@ from amazon_odoo_sync.amazon.circuit import PgCircuitBreaker
 from amazon_odoo_sync.amazon.client import SpApiClient
 from amazon_odoo_sync.amazon.governor import BucketKey, PgRateGovernor
 from amazon_odoo_sync.amazon.lwa import LwaClient, LwaCredentials, PgTokenCache
-from amazon_odoo_sync.amazon.status import circuit_rows, quota_rows
 from amazon_odoo_sync.clock import FakeClock
 from amazon_odoo_sync.config import SpapiConfig
 from amazon_odoo_sync.exceptions import CircuitOpenError, ThrottledError
+from amazon_odoo_sync.store.spapi_status import circuit_rows, quota_rows
 
 pytestmark = pytest.mark.db
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from amazon_odoo_sync.amazon.marketplaces import by_id
 from amazon_odoo_sync.flows.fba_inventory import pull_account
 from amazon_odoo_sync.flows.orders import import_pending, poll_orders
 from amazon_odoo_sync.flows.stock_catalog import map_products_for
 from amazon_odoo_sync.mapping.fba_inventory import KINDS, location_barcode
+from amazon_odoo_sync.marketplaces import by_id
 from amazon_odoo_sync.sandbox.spapi.world import Address, Buyer, FbaInventory, OrderLine
 from amazon_odoo_sync.store import fba_drift
 

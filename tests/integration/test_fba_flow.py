@@ -17,12 +17,12 @@ import pytest
 from amazon_odoo_sync.amazon.client import SpApiClient
 from amazon_odoo_sync.amazon.governor import InMemoryRateGovernor
 from amazon_odoo_sync.amazon.lwa import LwaCredentials
-from amazon_odoo_sync.amazon.marketplaces import by_code, by_id
 from amazon_odoo_sync.clock import FakeClock
 from amazon_odoo_sync.config import Settings, SpapiConfig
 from amazon_odoo_sync.demo.wiring import seed_catalog
 from amazon_odoo_sync.flows.fba_inventory import FbaInventorySync, FbaResult, fba_syncs_for, fulfillable_location
 from amazon_odoo_sync.mapping.fba_inventory import KINDS, SELLABLE_KIND, Kind, location_barcode
+from amazon_odoo_sync.marketplaces import by_code, by_id
 from amazon_odoo_sync.odoo import OdooClient
 from amazon_odoo_sync.sandbox.odoo.app import create_app as create_emulator
 from amazon_odoo_sync.sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from amazon_odoo_sync.amazon.marketplaces import by_id
 from amazon_odoo_sync.flows.orders import import_pending, poll_orders
+from amazon_odoo_sync.marketplaces import by_id
 from amazon_odoo_sync.sandbox.spapi.world import Address, Buyer, OrderLine
 
 from .orders_env import orders_env

@@ -12,12 +12,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from amazon_odoo_sync.amazon.marketplaces import by_code
 from amazon_odoo_sync.cli import fba
 from amazon_odoo_sync.cli.common import CliState
 from amazon_odoo_sync.config import Settings
 from amazon_odoo_sync.flows.fba_inventory import FbaResult
 from amazon_odoo_sync.mapping.fba_inventory import Adjustment, DriftLine
+from amazon_odoo_sync.marketplaces import by_code
 
 DE, UK = by_code("DE").id, by_code("UK").id
 

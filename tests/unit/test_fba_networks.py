@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from amazon_odoo_sync.amazon.marketplaces import MARKETPLACES, by_code
 from amazon_odoo_sync.config import Settings
 from amazon_odoo_sync.flows.fba_inventory import networks_of
+from amazon_odoo_sync.marketplaces import MARKETPLACES, by_code
 from amazon_odoo_sync.odoo.setup import ensure_odoo_setup
 from amazon_odoo_sync.sandbox.spapi.world import fulfillment_network
 

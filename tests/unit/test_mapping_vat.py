@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from amazon_odoo_sync.amazon.marketplaces import by_code
 from amazon_odoo_sync.mapping.amazon_order import parse_order_v2026
 from amazon_odoo_sync.mapping.money import ROUNDING_METHODS, OdooLine, RoundingMethod, odoo_order_amounts
 from amazon_odoo_sync.mapping.sale_order import (
@@ -22,6 +21,7 @@ from amazon_odoo_sync.mapping.sale_order import (
     TaxRef,
     plan_sale_order,
 )
+from amazon_odoo_sync.marketplaces import by_code
 from tests.factories.orders import order, order_item
 from tests.unit.odoo_taxes import odoo_amounts
 

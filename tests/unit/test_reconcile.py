@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from amazon_odoo_sync.amazon.marketplaces import by_code
 from amazon_odoo_sync.demo.reconcile import reconcile
+from amazon_odoo_sync.marketplaces import by_code
 
 
 def amazon(order_id: str, total: str, tax: str, marketplace: str = "DE") -> dict[str, Any]:

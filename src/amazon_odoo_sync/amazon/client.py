@@ -46,12 +46,12 @@ from ..exceptions import (
     ThrottledError,
     TransientError,
 )
+from ..marketplaces import Region
 from ..metrics import SPAPI_CALLS, SPAPI_THROTTLED
 from .circuit import CircuitBreaker, InMemoryCircuitBreaker, PgCircuitBreaker
 from .governor import BucketKey, InMemoryRateGovernor, PgRateGovernor, RateGovernor, parse_rate_limit_header
 from .http import USER_AGENT
 from .lwa import Cipher, InMemoryTokenCache, LwaClient, LwaCredentials, PgTokenCache, TokenCache
-from .marketplaces import Region
 from .usage_plans import OperationSpec, operation
 
 __all__ = ["DEFAULT_PRIORITY", "CallRetry", "SpApiClient", "encode_query"]

@@ -23,9 +23,9 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from ..amazon.marketplaces import by_id
 from ..config import AccountConfig, Settings
 from ..exceptions import ConfigurationError
+from ..marketplaces import by_id
 from ..store import accounts as store_accounts
 from ..store import audit
 from ..store.database import connect, database_url

@@ -24,8 +24,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from ..amazon.marketplaces import Marketplace, by_code, by_id
 from ..config import AccountConfig, Settings, load_settings
+from ..marketplaces import Marketplace, by_code, by_id
 
 __all__ = ["CliState", "account_settings", "cli_state", "console", "err_console", "iso_datetime", "marketplace",
            "marketplace_ids", "settings_from", "settings_with_accounts", "use_stored_accounts"]

@@ -19,7 +19,7 @@ import typer
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..amazon.marketplaces import by_id
+from ..marketplaces import by_id
 from .common import account_settings, console
 from .foreground import foreground_retry, progress_bar, run_command
 

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from ..store import odoo_circuit
+from ..store import odoo_circuit, spapi_status
 from ..store.database import connect, database_url
 from ..store.odoo_circuit import OdooCircuitRow
 from .common import console, settings_from
@@ -35,21 +35,6 @@ def _dict_table(title: str, rows: list[dict[str, Any]]) -> Table | str:
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row.values()))
     return table
-
-
-async def _optional_rows(name: str, conn: Any) -> list[dict[str, Any]] | None:
-    """``amazon.status.<name>(conn)`` if that module is there, else None (not available)."""
-    try:
-        from ..amazon import status as amazon_status
-    except ImportError:
-        return None
-    reader = getattr(amazon_status, name, None)
-    if reader is None:
-        return None
-    result = reader(conn)
-    if asyncio.iscoroutine(result):
-        result = await result
-    return list(result)
 
 
 def _odoo_lines(rows: list[OdooCircuitRow]) -> list[str]:
@@ -82,10 +67,11 @@ def status(ctx: typer.Context) -> None:
                 odoo_lines = _odoo_lines(await odoo_circuit.circuit_rows(conn))
             except SyncError as exc:
                 odoo_lines = [f"Odoo circuit: unavailable ({exc.message})."]
-            extra: dict[str, list[dict[str, Any]] | None | str] = {}
-            for name in ("quota_rows", "circuit_rows"):
+            extra: dict[str, list[dict[str, Any]] | str] = {}
+            for name, reader in (("quota_rows", spapi_status.quota_rows),
+                                 ("circuit_rows", spapi_status.circuit_rows)):
                 try:
-                    extra[name] = await _optional_rows(name, conn)
+                    extra[name] = await reader(conn)
                 except SyncError as exc:
                     extra[name] = f"unavailable ({exc.message})"
         queues = list(QUEUES) + sorted({d.queue for d in depths} - set(QUEUES))
@@ -102,9 +88,7 @@ def status(ctx: typer.Context) -> None:
             console.print(line, markup=False, soft_wrap=True)
         for name, title in (("quota_rows", "SP-API quota"), ("circuit_rows", "Circuits")):
             rows = extra[name]
-            if rows is None:
-                console.print(f"{title}: not available.")
-            elif isinstance(rows, str):
+            if isinstance(rows, str):
                 console.print(f"{title}: {rows}.")
             else:
                 console.print(_dict_table(title, rows))

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from ..amazon.marketplaces import Marketplace
+from ..marketplaces import Marketplace
 from .common import account_settings, console, iso_datetime, marketplace, marketplace_ids, use_stored_accounts
 from .foreground import foreground_retry, progress_bar, run_command
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..amazon.marketplaces import by_id
+from ..marketplaces import by_id
 
 __all__ = ["ODOO_FIELDS", "Difference", "MarketplaceLine", "Reconciliation", "expected_in_odoo", "reconcile",
            "seller_amount", "seller_tax"]

@@ -15,8 +15,8 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from ..amazon.marketplaces import by_id
 from ..config import AccountConfig, Settings
+from ..marketplaces import by_id
 from ..odoo.client import OdooClient
 from ..odoo.setup import SetupResult, ensure_odoo_setup
 from ..passwords import hash_password

@@ -32,7 +32,6 @@ from typing import Any, Protocol
 
 from psycopg import AsyncConnection
 
-from ..amazon.marketplaces import by_id
 from ..clock import Clock, SystemClock
 from ..exceptions import DataError, InvalidInputError
 from ..logs import get_logger
@@ -52,6 +51,7 @@ from ..mapping.fba_inventory import (
     location_name,
     with_unimported_shipments,
 )
+from ..marketplaces import by_id
 from ..store import audit, fba_drift, inbox, offers, product_map, quarantine
 from .intake import ReadNotification
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from ..amazon.marketplaces import by_code
 from ..config import Settings
 from ..mapping.money import RoundingMethod
 from ..mapping.sale_order import OdooTargets, TaxRef
+from ..marketplaces import by_code
 from ..odoo.client import OdooClient
 from ..odoo.setup import ensure_odoo_setup
 

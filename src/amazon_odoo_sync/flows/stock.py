@@ -38,7 +38,6 @@ from typing import Any, Literal, Protocol
 
 from psycopg import AsyncConnection
 
-from ..amazon.marketplaces import by_id
 from ..config import StockConfig
 from ..exceptions import SyncError
 from ..logs import get_logger
@@ -60,6 +59,7 @@ from ..mapping.stock import (
     safety_units,
     shared_offers,
 )
+from ..marketplaces import by_id
 from ..odoo.values import from_odoo_datetime, to_odoo_datetime
 from ..store import audit, cursors, offers, quarantine, reservations
 from ..store._sql import cursor

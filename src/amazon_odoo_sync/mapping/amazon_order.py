@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..amazon.marketplaces import Marketplace, by_id
 from ..exceptions import DataError
+from ..marketplaces import Marketplace, by_id
 from .money import ZERO, Money, parse_money
 
 #: More units than any order line has: a number beyond is a damaged document.

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from ..amazon.marketplaces import Marketplace, by_code, by_id
 from ..config import MarketplaceConfig, Settings
 from ..exceptions import PermanentError
+from ..marketplaces import Marketplace, by_code, by_id
 from .client import OdooClient
 from .values import m2o_id
 

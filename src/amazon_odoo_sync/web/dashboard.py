@@ -36,13 +36,13 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from ..amazon.status import circuit_rows, quota_rows
 from ..clock import utcnow
 from ..config import Settings
 from ..exceptions import SyncError
 from ..jobs.admin import STATES, failed_jobs, list_jobs, queue_depths, retry_failed_jobs
 from ..jobs.queues import QUEUES
 from ..store import accounts, audit, quarantine, users
+from ..store.spapi_status import circuit_rows, quota_rows
 from . import queries
 from .auth import Auth, Principal, signed_in
 

@@ -3,7 +3,7 @@
 Every query is bounded (``LIMIT`` or a ``GROUP BY`` over few groups) so pages stay fast with
 many rows; the columns they filter on are indexed (inbox state, quarantine open items,
 external ids by id). Jobs, quota buckets and circuits are read through their owners' helpers
-(:mod:`amazon_odoo_sync.jobs.admin`, :mod:`amazon_odoo_sync.amazon.status`,
+(:mod:`amazon_odoo_sync.jobs.admin`, :mod:`amazon_odoo_sync.store.spapi_status`,
 :mod:`amazon_odoo_sync.store.odoo_circuit`), not here.
 
 No query reads a secret column (account credentials, Odoo API key, LWA tokens).

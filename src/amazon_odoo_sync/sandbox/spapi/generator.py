@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from ...amazon.marketplaces import by_id
+from ...marketplaces import by_id
 from .scenario import Scenario
 from .world import (
     Address,

@@ -21,7 +21,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ...amazon.marketplaces import by_id
+from ...marketplaces import by_id
 from .clock import iso
 from .world import Address, Order, OrderItem
 

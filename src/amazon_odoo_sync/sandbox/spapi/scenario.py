@@ -68,7 +68,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ...amazon.marketplaces import by_code, by_id
+from ...marketplaces import by_code, by_id
 from .auth import LwaApp
 from .clock import parse_iso
 from .faults import Faults

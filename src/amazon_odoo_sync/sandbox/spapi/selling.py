@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from amazon_odoo_sync.amazon.marketplaces import by_id
+from amazon_odoo_sync.marketplaces import by_id
 from amazon_odoo_sync.sandbox.spapi.clock import iso, parse_iso
 from amazon_odoo_sync.sandbox.spapi.documents import DocumentStore
 from amazon_odoo_sync.sandbox.spapi.fba_inventory import FbaInventoryRow, InventorySummaries

@@ -37,7 +37,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, Protocol
 
-from ...amazon.marketplaces import Marketplace, by_id
+from ...marketplaces import Marketplace, by_id
 from .clock import SimClock
 
 __all__ = [

@@ -1,7 +1,7 @@
-"""Tables of the SP-API access layer (created by migration ``0003_spapi_access``).
+"""Tables of the SP-API clients' shared state (created by migration ``0003_spapi_access``).
 
 Declared on the one shared ``MetaData`` for documentation and autogenerate checks; the hot
-paths (:mod:`.governor`, :mod:`.lwa`, :mod:`.circuit`) use named SQL on psycopg directly.
+paths (:mod:`.rate_buckets`, :mod:`.lwa_tokens`, :mod:`.spapi_circuits`) use named SQL on psycopg directly.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy import (
     text,
 )
 
-from ..store.base import metadata
+from .base import metadata
 
 __all__ = ["spapi_circuits", "spapi_lwa_tokens", "spapi_rate_buckets", "spapi_rate_waiters"]
 

@@ -1,4 +1,5 @@
-"""Rows for ``amazon-odoo-sync status``: quota buckets and circuit breakers, read from PostgreSQL."""
+"""Rows for ``amazon-odoo-sync status`` and the dashboard: the SP-API clients' quota buckets and
+circuit breakers, read from PostgreSQL."""
 
 from __future__ import annotations
 
