@@ -9,6 +9,9 @@ inserted, by a ``SELECT`` of the existing row. A concurrent uncommitted insert o
 makes the second ``put`` wait for it (unique index), so exactly one caller sees ``is_new=True``.
 ``pending(lock=True)`` uses ``FOR UPDATE SKIP LOCKED`` so concurrent workers take different items.
 
+Flows use it through the unit of work (``tx.inbox``: :class:`InboxRepository`, bound by
+:class:`PgInbox`; its in-memory twin is ``store.memory.inbox``).
+
 Functions never commit: the caller owns the transaction.
 """
 
@@ -17,14 +20,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from psycopg import AsyncConnection
 
 from ._sql import cursor, jsonb, storable, storable_json
 
-__all__ = ["InboxItem", "InboxState", "any_pending", "as_stored", "get", "mark_failed", "mark_processed",
-           "mark_processed_many", "mark_quarantined", "pending", "prune_processed", "put", "put_many", "requeue"]
+__all__ = ["InboxItem", "InboxRepository", "InboxState", "PgInbox", "any_pending", "as_stored", "count_pending",
+           "get", "latest_documents", "mark_failed", "mark_processed", "mark_processed_many", "mark_quarantined",
+           "pending", "prune_processed", "put", "put_many", "requeue"]
 
 InboxState = Literal["pending", "processed", "failed", "quarantined"]
 
@@ -87,6 +91,13 @@ DELETE FROM inbox WHERE id IN (
           SELECT 1 FROM inbox n
           WHERE n.source = c.source AND n.key > c.key AND n.key LIKE split_part(c.key, '@', 1) || '@%%'))
     ORDER BY c.id LIMIT %(batch)s)
+"""
+# The newest document of each order under ``source``: by Amazon's lastUpdatedTime (text: ISO
+# timestamps of one format sort as times), then by arrival. NULLs first, as DESC puts them.
+LATEST_DOCUMENTS = """
+SELECT DISTINCT ON (payload->>'orderId') payload->>'orderId' AS order_id, payload FROM inbox
+WHERE source = %(source)s AND payload->>'orderId' = ANY(%(order_ids)s)
+ORDER BY payload->>'orderId', payload->>'lastUpdatedTime' DESC, id DESC
 """
 
 
@@ -227,3 +238,93 @@ async def prune_processed(conn: AsyncConnection[Any], *, older_than_seconds: flo
     async with conn.cursor() as cur:
         await cur.execute(PRUNE_PROCESSED, {"seconds": float(older_than_seconds), "batch": batch})
         return cur.rowcount
+
+
+async def latest_documents(conn: AsyncConnection[Any], *, source: str, order_ids: Iterable[str]) -> dict[str, Any]:
+    """Order id → the newest stored document of that order under ``source`` (an orders source:
+    payloads carrying ``orderId`` and ``lastUpdatedTime``); orders never stored are absent."""
+    wanted = sorted(set(order_ids))
+    if not wanted:
+        return {}
+    async with cursor(conn) as cur:
+        await cur.execute(LATEST_DOCUMENTS, {"source": source, "order_ids": wanted})
+        return {str(row["order_id"]): row["payload"] for row in await cur.fetchall()}
+
+
+class InboxRepository(Protocol):
+    """The inbox as a flow sees it (one transaction's or session's); see the module."""
+
+    async def put(self, *, source: str, key: str, account: str | None, payload: Any) -> InboxItem: ...
+
+    async def put_many(self, *, source: str, account: str | None, items: Mapping[str, Any]) -> set[str]: ...
+
+    async def get(self, item_id: int) -> InboxItem | None: ...
+
+    async def mark_processed(self, item_id: int) -> InboxItem: ...
+
+    async def mark_processed_many(self, item_ids: Iterable[int]) -> int: ...
+
+    async def mark_failed(self, item_id: int, error: str) -> InboxItem: ...
+
+    async def mark_quarantined(self, item_id: int, error: str) -> InboxItem: ...
+
+    async def requeue(self, item_id: int) -> InboxItem: ...
+
+    async def any_pending(self, *, source: str, account: str | None = None) -> bool: ...
+
+    async def count_pending(self, *, source: str, up_to: int) -> int: ...
+
+    async def pending(self, limit: int = 100, *, source: str | None = None, account: str | None = None,
+                      include_failed: bool = True, lock: bool = False) -> list[InboxItem]: ...
+
+    async def prune_processed(self, *, older_than_seconds: float, batch: int = 5000) -> int: ...
+
+    async def latest_documents(self, *, source: str, order_ids: Iterable[str]) -> dict[str, Any]: ...
+
+
+class PgInbox:
+    """:class:`InboxRepository` on one connection (the functions above, bound to it)."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def put(self, *, source: str, key: str, account: str | None, payload: Any) -> InboxItem:
+        return await put(self._conn, source=source, key=key, account=account, payload=payload)
+
+    async def put_many(self, *, source: str, account: str | None, items: Mapping[str, Any]) -> set[str]:
+        return await put_many(self._conn, source=source, account=account, items=items)
+
+    async def get(self, item_id: int) -> InboxItem | None:
+        return await get(self._conn, item_id)
+
+    async def mark_processed(self, item_id: int) -> InboxItem:
+        return await mark_processed(self._conn, item_id)
+
+    async def mark_processed_many(self, item_ids: Iterable[int]) -> int:
+        return await mark_processed_many(self._conn, item_ids)
+
+    async def mark_failed(self, item_id: int, error: str) -> InboxItem:
+        return await mark_failed(self._conn, item_id, error)
+
+    async def mark_quarantined(self, item_id: int, error: str) -> InboxItem:
+        return await mark_quarantined(self._conn, item_id, error)
+
+    async def requeue(self, item_id: int) -> InboxItem:
+        return await requeue(self._conn, item_id)
+
+    async def any_pending(self, *, source: str, account: str | None = None) -> bool:
+        return await any_pending(self._conn, source=source, account=account)
+
+    async def count_pending(self, *, source: str, up_to: int) -> int:
+        return await count_pending(self._conn, source=source, up_to=up_to)
+
+    async def pending(self, limit: int = 100, *, source: str | None = None, account: str | None = None,
+                      include_failed: bool = True, lock: bool = False) -> list[InboxItem]:
+        return await pending(self._conn, limit, source=source, account=account, include_failed=include_failed,
+                             lock=lock)
+
+    async def prune_processed(self, *, older_than_seconds: float, batch: int = 5000) -> int:
+        return await prune_processed(self._conn, older_than_seconds=older_than_seconds, batch=batch)
+
+    async def latest_documents(self, *, source: str, order_ids: Iterable[str]) -> dict[str, Any]:
+        return await latest_documents(self._conn, source=source, order_ids=order_ids)

@@ -35,6 +35,7 @@ from .cursors import CursorsRepository, PgCursors
 from .database import translate_driver_error
 from .external_ids import ExternalIdsRepository, PgExternalIds
 from .fba_drift import FbaDriftRepository, PgFbaDrift
+from .inbox import InboxRepository, PgInbox
 from .job_queue import JobQueueRepository, PgJobQueue
 from .offers import OffersRepository, PgOffers
 from .product_map import PgProductMap, ProductMapRepository
@@ -74,6 +75,9 @@ class UnitOfWork(Protocol):
     @property
     def fba_drift(self) -> FbaDriftRepository: ...
 
+    @property
+    def inbox(self) -> InboxRepository: ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -99,6 +103,7 @@ class PgUnitOfWork:
         self.offers = PgOffers(conn)
         self.product_map = PgProductMap(conn)
         self.fba_drift = PgFbaDrift(conn)
+        self.inbox = PgInbox(conn)
 
 
 class PgStore:
@@ -116,7 +121,17 @@ class PgStore:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[PgUnitOfWork]:
         async with _translated(), self.pool.connection() as conn:
-            yield PgUnitOfWork(conn)
+            if conn.autocommit:
+                yield PgUnitOfWork(conn)
+                return
+            # The job queue's pool (procrastinate's) is not in autocommit mode: without the switch
+            # a session's writes would be rolled back when the connection goes back to the pool.
+            await conn.set_autocommit(True)
+            try:
+                yield PgUnitOfWork(conn)
+            finally:
+                if not conn.closed:
+                    await conn.set_autocommit(False)
 
     @asynccontextmanager
     async def on_connection(self, conn: AsyncConnection[Any]) -> AsyncIterator[PgUnitOfWork]:

@@ -25,6 +25,7 @@ from .audit import MemoryAudit
 from .cursors import MemoryCursors
 from .external_ids import MemoryExternalIds
 from .fba_drift import MemoryFbaDrift
+from .inbox import MemoryInbox
 from .job_queue import MemoryJobQueue
 from .offers import MemoryOffers
 from .product_map import MemoryProductMap
@@ -77,6 +78,7 @@ class MemoryUnitOfWork:
         self.offers = MemoryOffers(state)
         self.product_map = MemoryProductMap(state)
         self.fba_drift = MemoryFbaDrift(state)
+        self.inbox = MemoryInbox(state)
 
 
 class MemoryStore:
