@@ -37,7 +37,20 @@ __all__ = [
     "validate_response",
 ]
 
-MODELS_DIR = Path(__file__).resolve().parents[4] / "shared" / "spapi-models" / "models"
+
+
+def _models_dir() -> Path:
+    """``shared/spapi-models/models`` beside the checkout, or beside a folder above it (a git
+    worktree under ``wt/`` sees the same models as the main checkout)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents[3:]:
+        candidate = parent / "shared" / "spapi-models" / "models"
+        if candidate.is_dir():
+            return candidate
+    return here.parents[4] / "shared" / "spapi-models" / "models"
+
+
+MODELS_DIR = _models_dir()
 
 
 def _require(model_file: str) -> Path:

@@ -45,6 +45,7 @@ EXTRA_ROUTERS: list[str] = [
     ".routes_reports",
     ".routes_fba_inventory",
     ".routes_notifications",
+    ".routes_finances",
 ]
 
 _registered: list[Any] = []

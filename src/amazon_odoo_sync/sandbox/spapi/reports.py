@@ -208,6 +208,22 @@ class ReportEngine:
                                type_of=lambda r: r.report_type, id_of=lambda r: r.report_id,
                                token_keys=("types", "st", "mids"))
 
+    def publish(self, *, seller_id: str, report_type: str, marketplace_ids: Sequence[str],
+                data_start: datetime, data_end: datetime, content: bytes,
+                at: datetime | None = None) -> Report:
+        """A report Amazon generates by itself (settlement reports cannot be requested): DONE
+        at once, listed by getReports, its document downloadable like any other."""
+        at = at or self.clock.now()
+        doc = self.documents.write(content=content,
+                                   content_type="text/tab-separated-values; charset=UTF-8",
+                                   kind="REPORT", gzip_over=self.settings.gzip_over_bytes)
+        report = Report(report_id=str(next(self._ids)), seller_id=seller_id,
+                        report_type=report_type, marketplace_ids=list(marketplace_ids),
+                        created=at, data_start=data_start, data_end=data_end, status="DONE",
+                        start=at, end=at, document_id=doc.document_id)
+        self.reports[report.report_id] = report
+        return report
+
     def _delay(self, seconds: float) -> timedelta:
         return timedelta(seconds=seconds * self.settings.slow_factor)
 

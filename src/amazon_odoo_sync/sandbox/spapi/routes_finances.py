@@ -1,0 +1,127 @@
+"""Finances API v0: listFinancialEventGroups, listFinancialEventsByGroupId; and the money's ground
+truth at ``GET /_sim/finances`` (``?sellerId=``: per group, totals by kind and per order).
+
+The engine (``finances.FinanceEngine``) is bound to the world when the app is created, so every
+shipment is seen; closed groups publish their settlement report V2 through the Reports engine
+(listed by getReports, downloaded with getReportDocument).
+"""
+
+from __future__ import annotations
+
+import weakref
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from .clock import parse_iso
+from .context import CallContext, Simulator, operation, simulator_of
+from .errors import invalid_input, json_response
+from .finances import (
+    SETTLEMENT_REPORT_TYPE,
+    FinanceEngine,
+    FinanceSettings,
+    Group,
+    events_json,
+    group_json,
+)
+from .routes_processing import refusals
+from .selling import install as _install_selling
+from .selling import services
+from .world import World
+
+__all__ = ["attach", "finances", "install", "router"]
+
+router = APIRouter()
+_BASE = "/finances/v0"
+_ENGINES: weakref.WeakKeyDictionary[World, FinanceEngine] = weakref.WeakKeyDictionary()
+
+
+def attach(world: World, settings: FinanceSettings | None = None) -> FinanceEngine:
+    """Create (or replace) the money engine of ``world``; settlement reports go to its Reports
+    engine."""
+    old = _ENGINES.get(world)
+    if old is not None and old.on_event in world.listeners:
+        world.listeners.remove(old.on_event)
+    svc = services(world)
+
+    def publish(group: Group, content: bytes) -> str:
+        report = svc.reports.publish(
+            seller_id=group.seller_id, report_type=SETTLEMENT_REPORT_TYPE,
+            marketplace_ids=[group.marketplace_id], data_start=group.start, data_end=group.end,
+            content=content, at=group.end)
+        return report.report_id
+
+    engine = FinanceEngine(world, settings, publish_report=publish)
+    _ENGINES[world] = engine
+    return engine
+
+
+def finances(world: World) -> FinanceEngine:
+    """The money engine of ``world`` (defaults attached on first use)."""
+    engine = _ENGINES.get(world)
+    return engine if engine is not None else attach(world)
+
+
+def install(sim: Simulator) -> None:
+    _install_selling(sim)
+    sim.extensions["finances"] = finances(sim.world)
+
+
+def _time(ctx: CallContext, name: str) -> datetime | None:
+    raw = ctx.query.get(name)
+    if raw is None:
+        return None
+    try:
+        return parse_iso(raw)
+    except ValueError as exc:
+        raise invalid_input(name, "is not an ISO 8601 date-time") from exc
+
+
+def _page_size(ctx: CallContext, default: int) -> int:
+    try:
+        return int(ctx.query.get("MaxResultsPerPage", default))
+    except ValueError as exc:
+        raise invalid_input("MaxResultsPerPage", "must be an integer") from exc
+
+
+@router.get(_BASE + "/financialEventGroups")
+async def list_financial_event_groups(
+        ctx: CallContext = Depends(operation("financesV0:listFinancialEventGroups")),
+) -> Response:
+    engine = finances(ctx.world)
+    with refusals():
+        groups, token = engine.list_groups(
+            ctx.seller_id, started_after=_time(ctx, "FinancialEventGroupStartedAfter"),
+            started_before=_time(ctx, "FinancialEventGroupStartedBefore"),
+            page_size=_page_size(ctx, 10), next_token=ctx.query.get("NextToken"))
+    payload: dict[str, object] = {"FinancialEventGroupList": [group_json(g) for g in groups]}
+    if token:
+        payload["NextToken"] = token
+    return ctx.ok({"payload": payload})
+
+
+@router.get(_BASE + "/financialEventGroups/{eventGroupId}/financialEvents")
+async def list_financial_events_by_group_id(
+        eventGroupId: str,
+        ctx: CallContext = Depends(operation("financesV0:listFinancialEventsByGroupId")),
+) -> Response:
+    engine = finances(ctx.world)
+    with refusals():
+        events, token = engine.list_events(
+            ctx.seller_id, eventGroupId, posted_after=_time(ctx, "PostedAfter"),
+            posted_before=_time(ctx, "PostedBefore"), page_size=_page_size(ctx, 100),
+            next_token=ctx.query.get("NextToken"))
+    payload: dict[str, object] = {"FinancialEvents": events_json(events)}
+    if token:
+        payload["NextToken"] = token
+    return ctx.ok({"payload": payload})
+
+
+@router.get("/_sim/finances")
+async def finance_truth(request: Request) -> Response:
+    sim = simulator_of(request)
+    sim.world.sync()
+    seller = request.query_params.get("sellerId")
+    groups = finances(sim.world).truth(seller)
+    return json_response(200, {"groups": [g.as_json() for g in groups]})
