@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["MARKETPLACES", "PAN_EU", "REGIONS", "Marketplace", "Region", "by_code", "by_id"]
+__all__ = ["LANGUAGE_TAGS", "MARKETPLACES", "PAN_EU", "REGIONS", "Marketplace", "Region", "by_code", "by_id",
+           "language_tag"]
 
 Region = Literal["NA", "EU", "FE"]
 
@@ -77,6 +78,14 @@ MARKETPLACES: tuple[Marketplace, ...] = (
     _m("A19VAU5U5O7RUS", "SG", "SG", "Amazon.sg", "FE", "SGD", True, "amazon.sg"),
 )
 
+#: The language Amazon expects text attributes of a listing in (``language_tag``), by code.
+LANGUAGE_TAGS: dict[str, str] = {
+    "US": "en_US", "CA": "en_CA", "MX": "es_MX", "BR": "pt_BR", "UK": "en_GB", "DE": "de_DE",
+    "FR": "fr_FR", "IT": "it_IT", "ES": "es_ES", "NL": "nl_NL", "BE": "fr_BE", "IE": "en_IE",
+    "SE": "sv_SE", "PL": "pl_PL", "TR": "tr_TR", "AE": "en_AE", "SA": "ar_SA", "EG": "ar_EG",
+    "IN": "en_IN", "JP": "ja_JP", "AU": "en_AU", "SG": "en_SG",
+}
+
 _BY_ID = {m.id: m for m in MARKETPLACES}
 _BY_CODE = {m.code: m for m in MARKETPLACES}
 
@@ -97,3 +106,8 @@ def by_code(code: str) -> Marketplace:
         return _BY_CODE[code]
     except KeyError:
         raise KeyError(f"unknown Amazon marketplace code {code!r}") from None
+
+
+def language_tag(marketplace_id: str) -> str:
+    """The primary ``language_tag`` of a marketplace's listings (de_DE for Amazon.de)."""
+    return LANGUAGE_TAGS[by_id(marketplace_id).code]
