@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from amazon_odoo_sync.amazon.marketplaces import by_code
 from amazon_odoo_sync.mapping.prices import (
     PriceInput,
     PriceRules,
@@ -22,6 +21,7 @@ from amazon_odoo_sync.mapping.prices import (
     plan_prices,
     price_patches,
 )
+from amazon_odoo_sync.marketplaces import by_code
 
 DE, UK, JP = by_code("DE").id, by_code("UK").id, by_code("JP").id
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)

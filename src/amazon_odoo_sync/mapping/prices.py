@@ -34,7 +34,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
-from ..amazon.marketplaces import by_id
+from ..marketplaces import by_id
 
 __all__ = [
     "MAX_FEED_MESSAGES",
