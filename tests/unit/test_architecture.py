@@ -161,8 +161,6 @@ KNOWN: dict[str, set[str]] = {
         "amazon_odoo_sync.jobs.builtin (jobs) imports amazon_odoo_sync.odoo.governor (odoo)",
         "amazon_odoo_sync.mapping.amazon_order (mapping) imports amazon_odoo_sync.amazon.marketplaces (amazon)",
         "amazon_odoo_sync.odoo.setup (odoo) imports amazon_odoo_sync.amazon.marketplaces (amazon)",
-        "amazon_odoo_sync.store.fba_drift (store) imports amazon_odoo_sync.mapping.fba_inventory (mapping)",
-        "amazon_odoo_sync.store.offers (store) imports amazon_odoo_sync.mapping.stock (mapping)",
     },
     "drivers": {
         "amazon_odoo_sync.amazon.circuit imports psycopg",

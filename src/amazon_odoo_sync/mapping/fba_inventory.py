@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ..exceptions import DataError
+from ..inventory import DriftLine
 
 __all__ = [
     "KINDS",
@@ -247,20 +248,6 @@ def expected_totals(odoo: Mapping[tuple[str, Kind], Decimal], shipped: Mapping[s
     for (sku, _kind), qty in odoo.items():
         totals[sku] = totals.get(sku, Decimal(0)) + Decimal(qty)
     return {sku: total - shipped.get(sku, 0) for sku, total in totals.items()}
-
-
-@dataclass(frozen=True, kw_only=True)
-class DriftLine:
-    """Odoo's expectation vs Amazon's figure for one SKU (sellable + in transit + reserved)."""
-
-    sku: str
-    expected: Decimal
-    reported: int
-    at: datetime | None = None
-
-    @property
-    def difference(self) -> Decimal:
-        return Decimal(self.reported) - self.expected
 
 
 def drift(expected: Mapping[str, Decimal], reported: Iterable[FbaQuantities], *,

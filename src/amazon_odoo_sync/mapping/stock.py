@@ -37,13 +37,22 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
-from enum import StrEnum
 from fractions import Fraction
 from typing import Any, Literal
 
 from ..config import SafetyStockRule, StockConfig
+from ..inventory import (
+    FBA_MANAGED_ACTION,
+    FBA_MANAGED_CODE,
+    Fulfillment,
+    MessageOutcome,
+    OfferState,
+    Outcome,
+    QuantityUpdate,
+    is_fba_managed,
+)
 
 __all__ = [
     "FBA_MANAGED_ACTION",
@@ -76,13 +85,7 @@ __all__ = [
 #: ``fulfillment_channel_code`` of merchant-fulfilled quantity in the listings attributes.
 FBM_CHANNEL_CODE = "DEFAULT"
 MAX_FEED_MESSAGES = 25_000
-Fulfillment = Literal["FBM", "FBA"]
 SharedWarehouse = Literal["full", "split"]
-
-#: Amazon's issue code for "this SKU is fulfilled by Amazon: its quantity is managed by Amazon".
-FBA_MANAGED_CODE = "8560"
-#: What the seller has to do about an 8560 that is not the answer to a closing 0.
-FBA_MANAGED_ACTION = "SKU is FBA on Amazon: map it as FBA"
 
 #: Issue codes / words in Amazon's messages that mean "not your fault, send it again".
 _RETRYABLE_CODES = frozenset({"500", "503", "90000900", "4000000", "8541"})
@@ -183,50 +186,6 @@ def is_urgent(*, previous: int | None, new: int, urgent_threshold: int = 0) -> b
 # -- per-SKU state and the decision to send ---------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class OfferState:
-    """What we know of one offer (account, marketplace, SKU); None = never."""
-
-    sku: str
-    computed_qty: int | None = None
-    computed_seq: int = 0
-    submitted_qty: int | None = None
-    submitted_seq: int | None = None
-    accepted_qty: int | None = None
-    accepted_seq: int | None = None
-    fulfillment: Fulfillment = "FBM"
-
-    @property
-    def in_flight(self) -> bool:
-        """A submission newer than the accepted value has no result yet."""
-        return self.submitted_seq is not None and (self.accepted_seq is None
-                                                   or self.submitted_seq > self.accepted_seq)
-
-    @property
-    def amazon_believed(self) -> int | None:
-        """What Amazon has, or will have once the submission in flight is applied."""
-        return self.submitted_qty if self.in_flight else self.accepted_qty
-
-
-@dataclass(frozen=True, kw_only=True)
-class QuantityUpdate:
-    """One quantity to send for one SKU, tagged with the computation it came from."""
-
-    sku: str
-    quantity: int
-    seq: int
-    urgent: bool = False
-    #: The 0 that closes the merchant offer of a SKU switched from FBM to FBA: Amazon refusing it
-    #: because the SKU is FBA already (8560) means it is done.
-    closing: bool = False
-
-    def __post_init__(self) -> None:
-        if self.quantity < 0:
-            raise ValueError(f"{self.sku}: a quantity to offer is never negative")
-        if self.closing and self.quantity != 0:
-            raise ValueError(f"{self.sku}: only a 0 closes an offer")
-
-
 def plan_update(state: OfferState, *, quantity: int, seq: int,
                 urgent_threshold: int = 0) -> QuantityUpdate | None:
     """The update to send for a new computation, or None when Amazon has (or gets) it already.
@@ -301,47 +260,11 @@ def build_listings_feeds(seller_id: str, updates: Sequence[QuantityUpdate], *,
 # -- results ----------------------------------------------------------------------------------
 
 
-class Outcome(StrEnum):
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    RETRYABLE = "retryable"
-
-
-@dataclass(frozen=True, kw_only=True)
-class MessageOutcome:
-    update: QuantityUpdate
-    outcome: Outcome
-    #: Amazon's issues for this message (code, severity, message, attributeName).
-    issues: tuple[Mapping[str, Any], ...] = field(default=())
-
-    @property
-    def fba_managed(self) -> bool:
-        """Amazon answered 8560: the SKU is fulfilled by Amazon there."""
-        return any(_is_fba_managed(i) for i in self.issues)
-
-    @property
-    def action(self) -> str | None:
-        """What the seller has to do about a rejection, when we know it."""
-        if self.outcome is Outcome.REJECTED and self.fba_managed:
-            return FBA_MANAGED_ACTION
-        return None
-
-    @property
-    def reason(self) -> str:
-        errors = [i for i in self.issues if i.get("severity") == "ERROR"] or list(self.issues)
-        text = "; ".join(f"{i.get('code', '?')}: {i.get('message', '')}" for i in errors) or self.outcome
-        return f"{self.action} ({text})" if self.action else text
-
-
-def _is_fba_managed(issue: Mapping[str, Any]) -> bool:
-    return str(issue.get("code", "")) == FBA_MANAGED_CODE and issue.get("severity", "ERROR") == "ERROR"
-
-
 def _judge(update: QuantityUpdate, errors: Sequence[Mapping[str, Any]]) -> Outcome:
     """The outcome of a message Amazon answered with these ERROR issues."""
     if not errors:
         return Outcome.ACCEPTED
-    if update.closing and all(_is_fba_managed(i) for i in errors):
+    if update.closing and all(is_fba_managed(i) for i in errors):
         # We wanted no merchant quantity on a SKU now FBA; Amazon says it is FBA-managed: done.
         return Outcome.ACCEPTED
     if all(_retryable_issue(i) for i in errors):

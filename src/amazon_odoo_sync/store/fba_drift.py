@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from psycopg import AsyncConnection
 
-from ..mapping.fba_inventory import DriftLine
+from ..inventory import DriftLine
 from ._sql import cursor
 
 __all__ = ["DriftRow", "FbaDriftRepository", "PgFbaDrift", "PullRecord", "last_pull", "latest", "record_pull",

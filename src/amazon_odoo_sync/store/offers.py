@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol
 
 from psycopg import AsyncConnection
 
-from ..mapping.stock import MessageOutcome, OfferState, Outcome, QuantityUpdate
+from ..inventory import MessageOutcome, OfferState, Outcome, QuantityUpdate
 from ._sql import cursor, jsonb
 
 __all__ = [

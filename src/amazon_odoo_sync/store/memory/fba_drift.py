@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ...mapping.fba_inventory import DriftLine
+from ...inventory import DriftLine
 from ..fba_drift import DriftRow, PullRecord
 from .reservations import reserved_rows
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from ...exceptions import ConflictError, PermanentError
-from ...mapping.stock import MessageOutcome, OfferState, Outcome, QuantityUpdate
+from ...inventory import MessageOutcome, OfferState, Outcome, QuantityUpdate
 from ..offers import Computation, FbaSnapshot, FeedRow
 
 if TYPE_CHECKING:
