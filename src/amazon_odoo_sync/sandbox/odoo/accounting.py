@@ -281,6 +281,9 @@ class AccountMove(MailThread, Model):
         "invoice_payment_term_id": many2one("account.payment.term"),
         "posted_before": boolean(),
         "statement_line_id": many2one("account.bank.statement.line"),
+        "reversed_entry_id": many2one("account.move"),
+        "reversal_move_ids": one2many("account.move", "reversed_entry_id"),
+        "auto_post": selection(("no", "at_date", "monthly", "quarterly", "yearly"), default="no"),
     }
 
     def __init__(self) -> None:
@@ -311,14 +314,35 @@ class AccountMove(MailThread, Model):
         return untaxed, tax, float_round(untaxed + tax), total_of("payment_term", "amount_residual_currency")
 
     def _payment_state(self, env: Env, row: Record) -> str:
-        if row.get("state") != "posted" or row.get("move_type", "entry") == "entry":
+        """Odoo 18's ``_compute_payment_state`` without account.payment: a posted invoice whose
+        residual is zero is paid — or "reversed" when only credit notes (and entries, with at
+        least one credit note) settled it; "partial" while something is matched; else not_paid.
+        Entries stay not_paid."""
+        move_type = row.get("move_type", "entry")
+        if row.get("state") != "posted" or move_type == "entry":
             return "not_paid"
+        lines = [line for line in self._lines(env, row["id"]) if line.get("display_type") == "payment_term"]
+        partials = env.db.table("account.partial.reconcile")
+        counterparts: set[str] = set()
+        statement = False
+        for line in lines:
+            for pid in _partials_of(env, line["id"]):
+                p = partials[pid]
+                other = p["credit_move_id"] if p["debit_move_id"] == line["id"] else p["debit_move_id"]
+                other_move = env.row("account.move", env.row("account.move.line", other)["move_id"])
+                counterparts.add(other_move.get("move_type", "entry"))
+                statement = statement or bool(other_move.get("statement_line_id"))
         _, _, total, residual = self._amounts(env, row)
-        if total and residual < 0.005:
+        if abs(residual) < 0.005:
+            if counterparts and not statement:
+                reverse = {"out_invoice": "out_refund", "out_receipt": "out_refund", "in_invoice": "in_refund",
+                           "in_receipt": "in_refund"}.get(move_type)
+                if reverse and counterparts in ({reverse}, {reverse, "entry"}):
+                    return "reversed"
+                if move_type in ("out_refund", "in_refund") and counterparts == {"entry"}:
+                    return "reversed"
             return "paid"
-        if residual < total - 0.005:
-            return "partial"
-        return "not_paid"
+        return "partial" if counterparts else "not_paid"
 
     def _display_name(self, env: Env, row: Record) -> Any:
         name = row.get("name")
@@ -328,6 +352,8 @@ class AccountMove(MailThread, Model):
 
     def _prepare_create(self, env: Env, vals: Vals) -> Vals:
         move_type = vals.get("move_type") or "entry"
+        if move_type != "entry" and vals.get("invoice_date") and "date" not in vals:
+            vals["date"] = vals["invoice_date"]  # _compute_date: the accounting date follows it
         if not vals.get("journal_id"):
             vals["journal_id"] = _journal_for(env, move_type)
         if not vals.get("currency_id"):
@@ -339,9 +365,14 @@ class AccountMove(MailThread, Model):
     def _prepare_write(self, env: Env, ids: list[int], vals: Vals) -> Vals:
         protected = {"line_ids", "invoice_line_ids", "journal_id", "date", "currency_id", "partner_id"}
         for rec_id in ids:
-            if env.row(self._name, rec_id).get("state") == "posted" and protected & set(vals):
+            row = env.row(self._name, rec_id)
+            if row.get("state") == "posted" and protected & set(vals):
                 raise UserError("You cannot modify a posted entry of this journal.\nFirst you should set the "
                                 "journal to allow cancelling entries.")
+        if vals.get("invoice_date") and "date" not in vals and all(
+                env.row(self._name, i).get("move_type") != "entry" and env.row(self._name, i).get("state") == "draft"
+                for i in ids):
+            vals["date"] = vals["invoice_date"]
         return vals
 
     def _post_create(self, env: Env, rec_id: int, vals: Vals) -> None:
@@ -368,7 +399,10 @@ class AccountMove(MailThread, Model):
         sign = _INVOICE_SIGN[move_type]
         rate = self._rate(env, move)
         lines = self._lines(env, move_id)
+        marker = False
         for line in lines:
+            if line.get("display_type") == "payment_term" and line.get("matching_number"):
+                marker = line["matching_number"]  # an import marker survives draft edits
             if line.get("display_type") in ("tax", "payment_term"):
                 env.db.delete("account.move.line", line["id"])
         taxes: dict[int, float] = {}
@@ -409,6 +443,7 @@ class AccountMove(MailThread, Model):
             env.db.insert("account.move.line", _line_row(env, move, {
                 "name": move.get("ref") or "", "display_type": "payment_term", "account_id": account,
                 "amount_currency": float_round(-others_currency), "balance": float_round(-others),
+                "matching_number": marker,
                 "date_maturity": move.get("invoice_date_due") or move.get("invoice_date") or move.get("date")}))
 
     def _check(self, env: Env, ids: list[int]) -> None:
@@ -459,7 +494,29 @@ class AccountMove(MailThread, Model):
             env.db.update(self._name, rec_id, changes)
             for line in self._lines(env, rec_id):
                 env.db.update("account.move.line", line["id"], {"parent_state": "posted"})
+        reconcile_marked(env, ids)
+        for rec_id in ids:
+            origin = env.row(self._name, rec_id).get("reversed_entry_id")
+            if origin and env.row(self._name, origin).get("state") == "posted":
+                self._reconcile_reversed(env, origin, rec_id)
         return False
+
+    def _reconcile_reversed(self, env: Env, origin: int, reversal: int) -> None:
+        """``_reconcile_reversed_moves``: per reconcilable account, the reversal's open lines with
+        the origin's open lines."""
+        by_account: dict[int, list[int]] = {}
+        for move_id in (origin, reversal):
+            for line in self._lines(env, move_id):
+                account = env.row("account.account", line["account_id"]) if line.get("account_id") else {}
+                if line.get("reconciled") or not (account.get("reconcile") or account.get("account_type") in (
+                        "asset_cash", "liability_credit_card")):
+                    continue
+                by_account.setdefault(line["account_id"], []).append(line["id"])
+        for ids in by_account.values():
+            table = env.db.table("account.move.line")
+            moves = {table[i]["move_id"] for i in ids}
+            if len(moves) == 2:
+                reconcile_lines(env, ids)
 
     def button_draft(self, env: Env, ids: Any) -> None:
         for rec_id in self._existing(env, normalize_ids(ids)):
@@ -486,6 +543,13 @@ class AccountMove(MailThread, Model):
         return None
 
 
+def _mark(vals: Vals) -> None:
+    """``_sanitize_vals``: a matching number written by a client is an import marker, "I…"."""
+    number = vals.get("matching_number")
+    if number and not str(number).startswith("I"):
+        vals["matching_number"] = f"I{number}"
+
+
 def _account_by_type(env: Env, account_type: str) -> int | bool:
     for rec_id, row in sorted(env.db.table("account.account").items()):
         if row.get("account_type") == account_type and not row.get("deprecated"):
@@ -509,7 +573,7 @@ class AccountMoveLine(Model):
     _description = "Journal Item"
     _order = "date desc, move_name desc, id"
     _rec_name = "name"
-    _indexes = ("x_sale_line_key", "account_id")
+    _indexes = ("x_sale_line_key", "account_id", "matching_number")
     FIELDS = {
         "move_id": many2one("account.move", required=True, ondelete="cascade"),
         "move_name": char(),
@@ -539,6 +603,9 @@ class AccountMoveLine(Model):
         "amount_residual": monetary(),
         "amount_residual_currency": monetary(),
         "matching_number": char(),
+        "full_reconcile_id": many2one("account.full.reconcile"),
+        "matched_debit_ids": one2many("account.partial.reconcile", "credit_move_id"),
+        "matched_credit_ids": one2many("account.partial.reconcile", "debit_move_id"),
         "sale_line_ids": many2many("sale.order.line"),
         "statement_line_id": many2one("account.bank.statement.line"),
     }
@@ -555,6 +622,7 @@ class AccountMoveLine(Model):
             "statement_line_id") or False
 
     def _prepare_create(self, env: Env, vals: Vals) -> Vals:
+        _mark(vals)
         move = env.db.table("account.move").get(vals.get("move_id"))
         if not move:
             return vals
@@ -611,11 +679,16 @@ class AccountMoveLine(Model):
         env["account.move"]._check(env, moves)
 
     def _prepare_write(self, env: Env, ids: list[int], vals: Vals) -> Vals:
-        accounting = {"debit", "credit", "account_id", "amount_currency", "balance", "price_unit", "quantity",
-                      "tax_ids"}
+        _mark(vals)
+        accounting = {"debit", "credit", "amount_currency", "balance", "price_unit", "quantity", "tax_ids"}
         for rec_id in ids:
-            if env.row("account.move", env.row(self._name, rec_id)["move_id"]).get("state") == "posted" \
-                    and accounting & set(vals):
+            row = env.row(self._name, rec_id)
+            if "account_id" in vals and (row.get("reconciled") or _partials_of(env, rec_id)):
+                raise UserError("You cannot do this modification on a reconciled journal entry. You can just change "
+                                "some non legal fields or you must unreconcile first.")
+            # A posted line may move to another account (a bank line's suspense counterpart, say);
+            # its amounts may not change.
+            if env.row("account.move", row["move_id"]).get("state") == "posted" and accounting & set(vals):
                 raise UserError("You cannot modify a posted entry of this journal.\nFirst you should set the "
                                 "journal to allow cancelling entries.")
         return vals
@@ -624,41 +697,7 @@ class AccountMoveLine(Model):
         pass
 
     def reconcile(self, env: Env, ids: Any) -> None:
-        ids = self._existing(env, normalize_ids(ids))
-        lines = [env.row(self._name, i) for i in ids]
-        if not lines:
-            return None
-        for line in lines:
-            if env.row("account.move", line["move_id"]).get("state") != "posted":
-                raise UserError("You can only reconcile posted entries.")
-        accounts = {line.get("account_id") for line in lines}
-        if len(accounts) > 1:
-            raise UserError("Entries are not from the same account.")
-        account = env.row("account.account", lines[0]["account_id"])
-        if not account.get("reconcile") and account.get("account_type") not in ("asset_cash",
-                                                                                "liability_credit_card"):
-            raise UserError(f"Account {account['code']} {account['name']} does not allow reconciliation. First "
-                            "change the configuration of this account to allow it.")
-        if all(line.get("reconciled") for line in lines):
-            raise UserError("You are trying to reconcile some entries that are already reconciled.")
-        debits = [line for line in lines if line.get("amount_residual", 0.0) > 0.0049]
-        credits = [line for line in lines if line.get("amount_residual", 0.0) < -0.0049]
-        residual = {line["id"]: line.get("amount_residual", 0.0) for line in lines}
-        for d in debits:
-            for c in credits:
-                amount = min(residual[d["id"]], -residual[c["id"]])
-                if amount <= 0:
-                    continue
-                residual[d["id"]] = float_round(residual[d["id"]] - amount)
-                residual[c["id"]] = float_round(residual[c["id"]] + amount)
-        full = all(abs(v) < 0.005 for v in residual.values())
-        number = f"A{env.db.next_sequence('account.full.reconcile')}" if full else \
-            f"P{env.db.next_sequence('account.partial.reconcile')}"
-        for line in lines:
-            rest = residual[line["id"]]
-            env.db.update(self._name, line["id"], {
-                "amount_residual": rest, "amount_residual_currency": rest, "reconciled": abs(rest) < 0.005,
-                "matching_number": number})
+        reconcile_lines(env, self._existing(env, normalize_ids(ids)))
         return None
 
     def remove_move_reconcile(self, env: Env, ids: Any) -> None:
@@ -666,16 +705,239 @@ class AccountMoveLine(Model):
         return None
 
 
-def _unreconcile(env: Env, ids: list[int]) -> None:
-    numbers = {env.row("account.move.line", i).get("matching_number") for i in ids} - {False, None}
+# --------------------------------------------------------------------------- reconciliation
+#
+# Odoo 18 (account_move_line.py ``reconcile`` → ``_reconcile_plan``): the checks of
+# ``_check_amls_exigibility_for_reconciliation``; debits and credits each sorted by due date
+# (date_maturity, else date) and matched in that order, one ``account.partial.reconcile`` per
+# pair; a set of lines linked by partials whose residuals all reach zero gets one
+# ``account.full.reconcile``; ``matching_number`` = the full reconcile's id, else "P" + the
+# smallest partial id of the set. Lines sharing one foreign currency are matched on their
+# amounts in that currency; a line settled in its currency is settled in the company's too (the
+# exchange-difference entry Odoo would book for a rate change is not emulated).
+
+
+def _line_currency(env: Env, line: Record) -> int:
+    return int(line.get("currency_id") or env.row("res.company", env.company_id)["currency_id"])
+
+
+def reconcile_lines(env: Env, ids: list[int], *, marked: bool = False) -> None:
+    """``account.move.line.reconcile`` on ``ids`` (``marked``: from ``_reconcile_marked``, which
+    skips the checks Odoo's import markers bypass and reconciles only open lines)."""
     table = env.db.table("account.move.line")
-    targets = set(ids) | {i for i, r in table.items() if r.get("matching_number") in numbers}
-    for rec_id in targets:
-        row = table[rec_id]
-        balance = row.get("debit", 0.0) - row.get("credit", 0.0)
-        env.db.update("account.move.line", rec_id, {"amount_residual": balance, "amount_residual_currency":
-                                                    row.get("amount_currency", balance), "reconciled": False,
-                                                    "matching_number": False})
+    lines = [table[i] for i in ids]
+    if marked:
+        lines = [line for line in lines if not line.get("reconciled")]
+    if not lines:
+        return
+    if any(line.get("reconciled") for line in lines):
+        raise UserError("You are trying to reconcile some entries that are already reconciled.")
+    if any(env.row("account.move", line["move_id"]).get("state") != "posted" for line in lines):
+        raise UserError("You can only reconcile posted entries.")
+    accounts = {line.get("account_id") for line in lines}
+    if len(accounts) > 1:
+        names = ", ".join(sorted(str(env.row("account.account", a)["code"]) for a in accounts if a))
+        raise UserError(f"Entries are not from the same account: {names}")
+    companies = {env.row("account.move", line["move_id"]).get("company_id") for line in lines}
+    if len(companies) > 1:
+        raise UserError("Entries don't belong to the same company.")
+    account = env.row("account.account", lines[0]["account_id"])
+    if not account.get("reconcile") and account.get("account_type") not in ("asset_cash",
+                                                                            "liability_credit_card"):
+        raise UserError(f"Account {account['code']} {account['name']} does not allow reconciliation. First "
+                        "change the configuration of this account to allow it.")
+    company_currency = env.row("res.company", env.company_id)["currency_id"]
+    currencies = {_line_currency(env, line) for line in lines}
+    in_currency = len(currencies) == 1 and company_currency not in currencies
+    key = "amount_residual_currency" if in_currency else "amount_residual"
+
+    def order(line: Record) -> tuple[str, int]:
+        return (str(line.get("date_maturity") or env.row("account.move", line["move_id"]).get("date") or ""),
+                line["id"])
+
+    debits = sorted((line for line in lines if line.get(key, 0.0) > 0.0049), key=order)
+    credits = sorted((line for line in lines if line.get(key, 0.0) < -0.0049), key=order)
+    residual = {line["id"]: float(line.get(key, 0.0)) for line in lines}
+    company = {line["id"]: float(line.get("amount_residual", 0.0)) for line in lines}
+    created: list[int] = []
+    di = ci = 0
+    while di < len(debits) and ci < len(credits):
+        d, c = debits[di], credits[ci]
+        amount = float_round(min(residual[d["id"]], -residual[c["id"]]))
+        if in_currency:
+            comp = float_round(min(company[d["id"]], -company[c["id"]]))
+        else:
+            comp = amount
+        residual[d["id"]] = float_round(residual[d["id"]] - amount)
+        residual[c["id"]] = float_round(residual[c["id"]] + amount)
+        created.append(env.db.insert("account.partial.reconcile", {
+            "debit_move_id": d["id"], "credit_move_id": c["id"], "amount": comp,
+            "debit_amount_currency": amount, "credit_amount_currency": amount, "full_reconcile_id": False,
+            "exchange_move_id": False, "company_id": env.company_id,
+            "max_date": max(order(d)[0], order(c)[0]) or False}))
+        company[d["id"]] = float_round(company[d["id"]] - comp)
+        company[c["id"]] = float_round(company[c["id"]] + comp)
+        if abs(residual[d["id"]]) < 0.005:
+            di += 1
+        if abs(residual[c["id"]]) < 0.005:
+            ci += 1
+    if created:
+        _refresh(env, {line["id"] for line in lines})
+
+
+def _partials_of(env: Env, line_id: int) -> list[int]:
+    return sorted((env.db.lookup("account.partial.reconcile", "debit_move_id", line_id) or set())
+                  | (env.db.lookup("account.partial.reconcile", "credit_move_id", line_id) or set()))
+
+
+def _refresh(env: Env, line_ids: set[int]) -> None:
+    """Residuals, ``reconciled``, full reconciles and matching numbers of the lines and of every
+    line linked to them by partials, recomputed from the partials."""
+    table = env.db.table("account.move.line")
+    partials = env.db.table("account.partial.reconcile")
+    company_currency = env.row("res.company", env.company_id)["currency_id"]
+    seen: set[int] = set()
+    for start in sorted(line_ids):
+        if start in seen or start not in table:
+            continue
+        group, todo, links = {start}, [start], set()
+        while todo:
+            for pid in _partials_of(env, todo.pop()):
+                links.add(pid)
+                for other in (partials[pid]["debit_move_id"], partials[pid]["credit_move_id"]):
+                    if other not in group:
+                        group.add(other)
+                        todo.append(other)
+        seen |= group
+        done = True
+        for lid in sorted(group):
+            line = table[lid]
+            balance = float_round(line.get("debit", 0.0) - line.get("credit", 0.0))
+            balance_cur = float(line.get("amount_currency", balance))
+            rest, rest_cur = balance, balance_cur
+            for pid in _partials_of(env, lid):
+                p = partials[pid]
+                sign = -1.0 if p["debit_move_id"] == lid else 1.0
+                rest += sign * p.get("amount", 0.0)
+                rest_cur += sign * p.get("debit_amount_currency" if sign < 0 else "credit_amount_currency", 0.0)
+            rest, rest_cur = float_round(rest), float_round(rest_cur)
+            foreign = _line_currency(env, line) != company_currency
+            if foreign and abs(rest_cur) < 0.005:
+                rest = 0.0
+            settled = bool(links) and abs(rest_cur if foreign else rest) < 0.005
+            done = done and settled
+            env.db.update("account.move.line", lid, {"amount_residual": rest, "amount_residual_currency": rest_cur,
+                                                     "reconciled": settled})
+        old_full = sorted(int(f) for f in {partials[pid].get("full_reconcile_id") for pid in links} if f)
+        if not done:
+            for old in old_full:
+                _drop_full(env, old)
+        full_id: int | bool = old_full[0] if done and old_full else False
+        if done and links and not full_id:
+            full_id = env.db.insert("account.full.reconcile", {"exchange_move_id": False})
+        for pid in links:
+            env.db.update("account.partial.reconcile", pid, {"full_reconcile_id": full_id})
+        number: Any = str(full_id) if full_id else (f"P{min(links)}" if links else False)
+        for lid in group:
+            if not links and str(table[lid].get("matching_number") or "").startswith("I"):
+                continue  # an import marker waits for its post
+            env.db.update("account.move.line", lid, {"matching_number": number, "full_reconcile_id": full_id})
+
+
+def _unreconcile(env: Env, ids: list[int]) -> None:
+    """``remove_move_reconcile``: every partial of the lines goes (with its full reconcile); the
+    lines they linked are recomputed."""
+    _drop_partials(env, sorted({pid for lid in ids for pid in _partials_of(env, lid)}))
+
+
+def _drop_partials(env: Env, pids: list[int]) -> None:
+    partials = env.db.table("account.partial.reconcile")
+    touched: set[int] = set()
+    for pid in pids:
+        p = partials.get(pid)
+        if p is None:
+            continue
+        touched |= {p["debit_move_id"], p["credit_move_id"]}
+        full_id = p.get("full_reconcile_id")
+        if full_id and full_id in env.db.table("account.full.reconcile"):
+            _drop_full(env, full_id)
+        env.db.delete("account.partial.reconcile", pid)
+    table = env.db.table("account.move.line")
+    for lid in touched:
+        if lid in table and not _partials_of(env, lid):
+            line = table[lid]
+            balance = float_round(line.get("debit", 0.0) - line.get("credit", 0.0))
+            env.db.update("account.move.line", lid, {
+                "amount_residual": balance, "amount_residual_currency": line.get("amount_currency", balance),
+                "reconciled": False, "matching_number": False, "full_reconcile_id": False})
+    _refresh(env, {lid for lid in touched if lid in table})
+
+
+def _drop_full(env: Env, full_id: int) -> None:
+    for pid in sorted(env.db.lookup("account.partial.reconcile", "full_reconcile_id", full_id) or ()):
+        env.db.update("account.partial.reconcile", pid, {"full_reconcile_id": False})
+    for lid in sorted(env.db.lookup("account.move.line", "full_reconcile_id", full_id) or ()):
+        env.db.update("account.move.line", lid, {"full_reconcile_id": False})
+    if full_id in env.db.table("account.full.reconcile"):
+        env.db.delete("account.full.reconcile", full_id)
+
+
+def reconcile_marked(env: Env, move_ids: list[int]) -> None:
+    """``_reconcile_marked`` at post: the lines carrying the same import marker ("I...") on one
+    account are reconciled once every move holding them is posted (the account made
+    reconcilable if it was not)."""
+    table = env.db.table("account.move.line")
+    wanted: set[tuple[str, int]] = set()
+    for move_id in move_ids:
+        for lid in env.db.lookup("account.move.line", "move_id", move_id) or ():
+            number = str(table[lid].get("matching_number") or "")
+            if number.startswith("I"):
+                wanted.add((number, table[lid]["account_id"]))
+    for number, account_id in sorted(wanted):
+        ids = sorted(lid for lid in env.db.lookup("account.move.line", "matching_number", number) or ()
+                     if table[lid].get("account_id") == account_id)
+        if any(env.row("account.move", table[lid]["move_id"]).get("state") != "posted" for lid in ids):
+            continue
+        account = env.row("account.account", account_id)
+        if not account.get("reconcile") and account.get("account_type") not in ("asset_cash",
+                                                                                "liability_credit_card"):
+            env.db.update("account.account", account_id, {"reconcile": True})
+        reconcile_lines(env, ids, marked=True)
+
+
+class AccountPartialReconcile(Model):
+    _name = "account.partial.reconcile"
+    _description = "Partial Reconcile"
+    _rec_name = None
+    FIELDS = {
+        "debit_move_id": many2one("account.move.line", required=True, ondelete="cascade"),
+        "credit_move_id": many2one("account.move.line", required=True, ondelete="cascade"),
+        "full_reconcile_id": many2one("account.full.reconcile"),
+        "exchange_move_id": many2one("account.move"),
+        "amount": monetary(),
+        "debit_amount_currency": monetary(),
+        "credit_amount_currency": monetary(),
+        "company_id": many2one("res.company"),
+        "max_date": date_field(),
+    }
+
+    def create(self, env: Env, vals_list: Any) -> Any:
+        raise UserError("Partial reconciliations are made by reconcile(), not created directly (emulator).")
+
+    def unlink(self, env: Env, ids: Any) -> bool:
+        _drop_partials(env, [i for i in normalize_ids(ids) if i in env.db.table(self._name)])
+        return True
+
+
+class AccountFullReconcile(Model):
+    _name = "account.full.reconcile"
+    _description = "Full Reconcile"
+    _rec_name = None
+    FIELDS = {
+        "partial_reconcile_ids": one2many("account.partial.reconcile", "full_reconcile_id"),
+        "reconciled_line_ids": one2many("account.move.line", "full_reconcile_id"),
+        "exchange_move_id": many2one("account.move"),
+    }
 
 
 class AccountBankStatement(Model):
@@ -690,6 +952,17 @@ class AccountBankStatement(Model):
         "balance_end_real": monetary(),
         "line_ids": one2many("account.bank.statement.line", "statement_id"),
     }
+
+    def __init__(self) -> None:
+        super().__init__()
+        # _compute_journal_id: the journal of its lines
+        self._fields["journal_id"].compute = self._journal
+
+    def _journal(self, env: Env, row: Record) -> int | bool:
+        for line_id in sorted(env.db.lookup("account.bank.statement.line", "statement_id", row["id"]) or ()):
+            move = env.row("account.move", env.row("account.bank.statement.line", line_id)["move_id"])
+            return int(move["journal_id"])
+        return False
 
 
 class AccountBankStatementLine(Model):
@@ -798,6 +1071,114 @@ class AccountBankStatementLine(Model):
         return None
 
 
+class AccountMoveReversal(Model):
+    """``account.move.reversal`` (Odoo 18: no ``refund_method``): created with the context
+    ``active_model='account.move', active_ids=[...]`` (posted moves only); ``refund_moves`` makes
+    draft credit notes of invoices (``reversed_entry_id`` set: posting one reconciles it with its
+    invoice) and posts the reversal of an entry at once, reconciled with what was still open;
+    ``modify_moves`` also reverses invoices at once and opens a draft copy of each."""
+
+    _name = "account.move.reversal"
+    _description = "Account move reversal"
+    _transient = True
+    _rec_name = None
+    FIELDS = {
+        "move_ids": many2many("account.move", default=lambda env: (
+            list(env.context.get("active_ids") or []) if env.context.get("active_model") == "account.move" else [])),
+        "new_move_ids": many2many("account.move"),
+        "date": date_field(default=lambda env: env.today()),
+        "reason": char(),
+        "journal_id": many2one("account.journal"),
+        "company_id": many2one("res.company", default=lambda env: env.company_id),
+    }
+
+    def _prepare_create(self, env: Env, vals: Vals) -> Vals:
+        ids = [i for i in self._m2m(env, self._fields["move_ids"], [], vals.get("move_ids") or [])]
+        if not ids:
+            raise UserError("No journal entry to reverse: open the wizard on posted entries (active_ids).")
+        moves = [env.row("account.move", i) for i in ids]
+        if any(m.get("state") != "posted" for m in moves):
+            raise UserError("You can only reverse posted moves.")
+        if not vals.get("journal_id"):
+            vals["journal_id"] = moves[0]["journal_id"]
+        return vals
+
+    def refund_moves(self, env: Env, ids: Any) -> Any:
+        return self.reverse_moves(env, ids, is_modify=False)
+
+    def modify_moves(self, env: Env, ids: Any) -> Any:
+        return self.reverse_moves(env, ids, is_modify=True)
+
+    def reverse_moves(self, env: Env, ids: Any, is_modify: bool = False) -> Any:
+        redirect: list[int] = []
+        move_model = env["account.move"]
+        for wiz_id in self._existing(env, normalize_ids(ids)):
+            wizard = env.row(self._name, wiz_id)
+            created: list[int] = []
+            for move_id in wizard.get("move_ids") or []:
+                move = env.row("account.move", move_id)
+                reversal = self._reverse_one(env, wizard, move)
+                created.append(reversal)
+                entry = move.get("move_type", "entry") == "entry"
+                if entry or is_modify:
+                    move_model.action_post(env, [reversal])  # type: ignore[attr-defined]
+                if is_modify and not entry:
+                    redirect.append(self._copy_invoice(env, move))
+                else:
+                    redirect.append(reversal)
+            env.db.update(self._name, wiz_id, {"new_move_ids": created})
+        action: dict[str, Any] = {"name": "Reverse Moves", "type": "ir.actions.act_window",
+                                  "res_model": "account.move"}
+        if len(redirect) == 1:
+            move_type = env.row("account.move", redirect[0]).get("move_type")
+            action.update(view_mode="form", res_id=redirect[0], context={"default_move_type": move_type})
+        else:
+            action.update(view_mode="list,form", domain=[["id", "in", redirect]])
+        return action
+
+    def _reverse_one(self, env: Env, wizard: Record, move: Record) -> int:
+        name = move.get("name") or ""
+        ref = f"Reversal of: {name}, {wizard['reason']}" if wizard.get("reason") else f"Reversal of: {name}"
+        move_type = move.get("move_type", "entry")
+        date = wizard.get("date") or env.today()
+        common: Vals = {"ref": ref, "date": date, "journal_id": wizard.get("journal_id") or move["journal_id"],
+                        "partner_id": move.get("partner_id") or False, "currency_id": move["currency_id"],
+                        "reversed_entry_id": move["id"]}
+        lines = [line for line in env["account.move"]._lines(env, move["id"])]  # type: ignore[attr-defined]
+        if move_type == "entry":
+            return int(env["account.move"]._create_one(env, {**common, "move_type": "entry", "line_ids": [
+                [0, 0, {"account_id": line["account_id"], "name": line.get("name") or "",
+                        "partner_id": line.get("partner_id") or False, "debit": line.get("credit", 0.0),
+                        "credit": line.get("debit", 0.0), "amount_currency": -line.get("amount_currency", 0.0),
+                        "currency_id": line.get("currency_id") or False}] for line in lines]}))
+        reverse = {"out_invoice": "out_refund", "out_refund": "out_invoice", "in_invoice": "in_refund",
+                   "in_refund": "in_invoice", "out_receipt": "out_refund", "in_receipt": "in_refund"}[move_type]
+        product = [line for line in lines if line.get("display_type") in ("product", "line_section", "line_note")]
+        return int(env["account.move"]._create_one(env.with_context(default_move_type=False), {
+            **common, "move_type": reverse, "invoice_date": date, "invoice_origin": move.get("invoice_origin") or False,
+            "invoice_line_ids": [[0, 0, {
+                "product_id": line.get("product_id") or False, "name": line.get("name") or "",
+                "quantity": line.get("quantity", 1.0), "price_unit": line.get("price_unit", 0.0),
+                "discount": line.get("discount", 0.0), "tax_ids": [[6, 0, list(line.get("tax_ids") or [])]],
+                "account_id": line.get("account_id") or False,
+                # sale keeps the order link on credit notes (_copy_data_extend_business_fields)
+                "sale_line_ids": [[6, 0, list(line.get("sale_line_ids") or [])]],
+            }] for line in product]}))
+
+    def _copy_invoice(self, env: Env, move: Record) -> int:
+        lines = [line for line in env["account.move"]._lines(env, move["id"])  # type: ignore[attr-defined]
+                 if line.get("display_type") == "product"]
+        return int(env["account.move"]._create_one(env.with_context(default_move_type=False), {
+            "move_type": move["move_type"], "partner_id": move.get("partner_id") or False,
+            "currency_id": move["currency_id"], "journal_id": move["journal_id"],
+            "invoice_origin": move.get("invoice_origin") or False, "invoice_line_ids": [[0, 0, {
+                "product_id": line.get("product_id") or False, "name": line.get("name") or "",
+                "quantity": line.get("quantity", 1.0), "price_unit": line.get("price_unit", 0.0),
+                "discount": line.get("discount", 0.0), "tax_ids": [[6, 0, list(line.get("tax_ids") or [])]],
+                "account_id": line.get("account_id") or False,
+                "sale_line_ids": [[6, 0, list(line.get("sale_line_ids") or [])]]}] for line in lines]}))
+
+
 class AccountFiscalPosition(Model):
     _name = "account.fiscal.position"
     _description = "Fiscal Position"
@@ -812,6 +1193,7 @@ class AccountPaymentTerm(Model):
 
 
 MODELS: list[type[Model]] = [
-    AccountTax, AccountAccount, AccountJournal, AccountMove, AccountMoveLine, AccountBankStatement,
-    AccountBankStatementLine, AccountFiscalPosition, AccountPaymentTerm,
+    AccountTax, AccountAccount, AccountJournal, AccountMove, AccountMoveLine, AccountPartialReconcile,
+    AccountFullReconcile, AccountBankStatement, AccountBankStatementLine, AccountFiscalPosition,
+    AccountPaymentTerm, AccountMoveReversal,
 ]

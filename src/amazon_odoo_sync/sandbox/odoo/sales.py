@@ -595,8 +595,16 @@ class SaleAdvancePaymentInv(Model):
             if wizard.get("advance_payment_method") != "delivered":
                 raise UserError("The emulator only supports invoicing delivered/ordered quantities "
                                 "(advance_payment_method='delivered').")
+            # consolidated_billing (default True): _create_invoices(grouped=False) makes one
+            # invoice per invoice address and currency; False: one per order.
+            groups: dict[Any, list[int]] = {}
             for order_id in wizard.get("sale_order_ids") or []:
-                move_id = _invoice_order(env, order_id)
+                order = env.row("sale.order", order_id)
+                key = (order.get("partner_invoice_id"), order.get("currency_id"), order.get("company_id")) \
+                    if wizard.get("consolidated_billing", True) else order_id
+                groups.setdefault(key, []).append(order_id)
+            for order_ids in groups.values():
+                move_id = _invoice_orders(env, order_ids)
                 if move_id:
                     move_ids.append(move_id)
         if not move_ids:
@@ -612,27 +620,35 @@ class SaleAdvancePaymentInv(Model):
         return action
 
 
-def _invoice_order(env: Env, order_id: int) -> int | None:
-    order = env.row("sale.order", order_id)
+def _invoice_orders(env: Env, order_ids: list[int]) -> int | None:
     line_model = env["sale.order.line"]
-    lines = []
-    for lid in sorted(env.db.lookup("sale.order.line", "order_id", order_id) or ()):
-        row = env.row("sale.order.line", lid)
-        qty = line_model._get(env, row, "qty_to_invoice")
-        if row.get("display_type") or abs(qty) < 1e-9:
-            continue
-        lines.append([0, 0, {
-            "product_id": row["product_id"], "quantity": qty, "price_unit": row.get("price_unit", 0.0),
-            "discount": row.get("discount", 0.0), "tax_ids": [[6, 0, list(row.get("tax_id") or [])]],
-            "name": row.get("name") or "/", "sale_line_ids": [[6, 0, [lid]]],
-        }])
+    lines: list[Any] = []
+    invoiced: list[Record] = []
+    for order_id in order_ids:
+        order = env.row("sale.order", order_id)
+        count = len(lines)
+        for lid in sorted(env.db.lookup("sale.order.line", "order_id", order_id) or ()):
+            row = env.row("sale.order.line", lid)
+            qty = line_model._get(env, row, "qty_to_invoice")
+            if row.get("display_type") or abs(qty) < 1e-9:
+                continue
+            lines.append([0, 0, {
+                "product_id": row["product_id"], "quantity": qty, "price_unit": row.get("price_unit", 0.0),
+                "discount": row.get("discount", 0.0), "tax_ids": [[6, 0, list(row.get("tax_id") or [])]],
+                "name": row.get("name") or "/", "sale_line_ids": [[6, 0, [lid]]],
+            }])
+        if len(lines) > count:
+            invoiced.append(order)
     if not lines:
         return None
+    first = invoiced[0]
     journal = next((i for i, j in sorted(env.db.table("account.journal").items()) if j.get("type") == "sale"), False)
+    refs = [str(o["client_order_ref"]) for o in invoiced if o.get("client_order_ref")]
     return int(env["account.move"]._create_one(env.with_context(default_move_type=False), {
-        "move_type": "out_invoice", "partner_id": order["partner_invoice_id"], "invoice_origin": order["name"],
-        "currency_id": order.get("currency_id") or False, "journal_id": journal, "ref": order.get("client_order_ref")
-        or False, "invoice_line_ids": lines,
+        "move_type": "out_invoice", "partner_id": first["partner_invoice_id"],
+        "invoice_origin": ", ".join(o["name"] for o in invoiced),
+        "currency_id": first.get("currency_id") or False, "journal_id": journal, "ref": ", ".join(refs) or False,
+        "invoice_line_ids": lines,
     }))
 
 
