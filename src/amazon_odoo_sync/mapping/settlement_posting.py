@@ -1,0 +1,352 @@
+"""A settlement's posting plan, pure: normalized money events + the mapping + the invoice
+partner of each order → balanced journal entry chunks and the payout, or :class:`Held`.
+
+Signs: an event's amount is the seller's (positive: Amazon owes it), a line's ``balance`` is
+Odoo's (debit positive). A sale's principal of +10 credits the order's receivable (balance −10),
+a fee of −2 debits its expense account (+2); the clearing account (what Amazon owes the seller)
+takes the sum of the amounts, so every chunk balances on it and the chunks' clearing lines add
+up to the payout, which the bank statement line clears.
+
+Lines:
+
+* one receivable line per order (the customer's money: principal, shipping, gift wrap, promotions,
+  seller-collected tax), partner = the order's invoice partner, marker ``AMZ-<order>``;
+* one refund line per refund adjustment (order and adjustment id; v0 refunds have no id: the
+  posting date stands for it), marker ``AMZ-<order>-R<adjustment>``;
+* every other role one line per kind (transaction type, amount type, description): fees by
+  type, ads, reimbursements, reserve, unmapped kinds;
+* marketplace-facilitator tax one line (omitted when it nets to zero, as it should): with
+  ``pair_facilitator_tax``, an order with withheld tax has its seller-tax components (Tax,
+  ShippingTax, GiftWrapTax...) moved from its receivable to this line, since its Odoo invoice
+  carries no tax (the orders flow leaves facilitator tax off).
+
+Before any of that the events must add up to Amazon's total to the cent and be in the
+settlement's currency; otherwise the result is :class:`Held` with the difference, and nothing is
+to be written. Lines are sorted, chunks numbered, references built from the settlement key:
+the same settlement always gives the same plan whatever the order of its events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from ..settlement_config import AccountRole, SettlementsConfig
+from .money_events import MoneyEvent, SettlementHead
+from .settlement_accounts import SettlementMapping, normalize_kind
+
+__all__ = [
+    "Held",
+    "Payout",
+    "PlanChunk",
+    "PlanLine",
+    "SettlementPlan",
+    "UnmappedKind",
+    "chunk_ref",
+    "payout_ref",
+    "plan_settlement",
+]
+
+ZERO = Decimal(0)
+R = AccountRole
+
+#: Seller-collected tax components of an order (normalized): booked with the withheld tax when
+#: Amazon collects it as marketplace facilitator.
+_TAX_KINDS = frozenset(normalize_kind(k) for k in (
+    "Tax", "ShippingTax", "GiftWrapTax", "TaxDiscount", "ShippingTaxDiscount", "GiftWrapTaxDiscount",
+    "ItemTax", "OtherTax"))
+_PER_ORDER = (R.RECEIVABLE, R.REFUND)
+#: Order of the aggregated lines after the per-order ones (stable, readable entries).
+_ROLE_ORDER = {role: position for position, role in enumerate(AccountRole)}
+
+
+def chunk_ref(key: str, number: int, count: int) -> str:
+    """``AMZ-SETTLE:<key>/<number>/<count>``: the entry's ``ref``, searched before creating."""
+    return f"AMZ-SETTLE:{key}/{number}/{count}"
+
+
+def payout_ref(key: str) -> str:
+    return f"AMZ-PAYOUT:{key}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanLine:
+    role: AccountRole
+    #: An explicit account code (a mapping rule's); None: the role's account.
+    account: str | None
+    #: Odoo's balance: debit positive, credit negative.
+    balance: Decimal
+    label: str
+    #: The invoice partner's key (receivable and refund lines of orders the map knows).
+    partner: str | None = None
+    order_id: str | None = None
+    adjustment_id: str | None = None
+    #: Matching marker for reconciliation with the invoice or credit note.
+    marker: str | None = None
+    #: "transaction type / amount type / description" of aggregated kinds.
+    kind: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanChunk:
+    """One journal entry: its lines then, unless they balance already, the clearing line."""
+
+    ref: str
+    number: int
+    count: int
+    date: date
+    lines: tuple[PlanLine, ...]
+
+    @property
+    def clearing(self) -> Decimal:
+        """The balance of its clearing line: the sum of the amounts it books."""
+        return sum((line.balance for line in self.lines if line.role is R.CLEARING), ZERO)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Payout:
+    """The bank statement line: ``amount`` in the bank's currency on the deposit date,
+    counterpart the clearing account. When the bank's currency differs from the settlement's,
+    ``settlement_amount`` is the foreign amount (Odoo's ``amount_currency``)."""
+
+    ref: str
+    date: date
+    amount: Decimal
+    currency: str
+    settlement_amount: Decimal
+    settlement_currency: str
+
+    @property
+    def converted(self) -> bool:
+        return self.currency != self.settlement_currency
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnmappedKind:
+    transaction_type: str
+    amount_type: str
+    amount_description: str
+    amount: Decimal
+    count: int
+    #: Where the first one was read ("row 17"), to find it.
+    first_source: str | None
+    #: Why it is unmapped: no rule, or a customer's money without an order id.
+    reason: str = "no mapping rule"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettlementPlan:
+    key: str
+    currency: str
+    total: Decimal
+    chunks: tuple[PlanChunk, ...]
+    payout: Payout | None
+    #: Kinds booked on the unmapped account: raise them (quarantine item / alert).
+    unmapped: tuple[UnmappedKind, ...]
+    events: int
+    orders: int
+    refunds: int
+    #: Orders with customer money but no invoice partner in the map (lines without partner).
+    orders_without_partner: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Held:
+    """Nothing to post: the settlement stays visible with why."""
+
+    key: str
+    reason: str
+    #: Amazon's total.
+    expected: Decimal
+    #: What the events add up to (None when they could not be added: another currency).
+    actual: Decimal | None
+    #: expected − actual (None likewise).
+    difference: Decimal | None
+    unmapped: tuple[UnmappedKind, ...]
+    events: int
+
+
+class _Kind:
+    __slots__ = ("amount", "count", "first_source")
+
+    def __init__(self, source: str | None) -> None:
+        self.amount = ZERO
+        self.count = 0
+        self.first_source = source
+
+
+def plan_settlement(head: SettlementHead, events: Iterable[MoneyEvent], mapping: SettlementMapping,
+                    partners: Mapping[str, str], config: SettlementsConfig | None = None) -> SettlementPlan | Held:
+    """Plan one settlement (see the module's docstring). ``events`` is consumed once, streaming;
+    memory grows with the settlement's orders and kinds, not its rows."""
+    config = config or SettlementsConfig()
+    currency = head.currency
+    classify = mapping.classify
+    total = ZERO
+    count = 0
+    # order → [customer money, seller tax, withheld facilitator tax]
+    orders: dict[str, list[Decimal]] = {}
+    refunds: dict[tuple[str, str], list[Decimal]] = {}
+    kinds: dict[tuple[AccountRole, str | None, str, str, str], _Kind] = {}
+    unmapped: dict[tuple[str, str, str, str], _Kind] = {}
+    facilitator: dict[str | None, Decimal] = {}
+    tax_kinds: dict[str, bool] = {}
+
+    for event in events:
+        count += 1
+        amount = event.amount
+        if event.currency != currency:
+            return Held(key=head.key, events=count, expected=head.total, actual=None, difference=None,
+                        unmapped=(), reason=f"{event.source or 'an event'} is in {event.currency}, "
+                                            f"the settlement in {currency}")
+        total += amount
+        found = classify(event.transaction_type, event.amount_type, event.amount_description)
+        role = found.role
+        order_id = event.order_id
+        if role is R.MF_TAX:
+            if order_id is None:
+                facilitator[found.account] = facilitator.get(found.account, ZERO) + amount
+                continue
+            # Withheld on the document whose customer money the transaction carries (an order's
+            # sale or one of its refunds): the seller tax paired with it is that document's.
+            role = classify(event.transaction_type, "ItemPrice", "Principal").role
+            if role is not R.REFUND:
+                role = R.RECEIVABLE
+            slot = 2
+        elif (role is R.RECEIVABLE or role is R.REFUND) and order_id is not None:
+            description = event.amount_description
+            is_tax = tax_kinds.get(description)
+            if is_tax is None:
+                is_tax = tax_kinds[description] = normalize_kind(description) in _TAX_KINDS
+            slot = 1 if is_tax else 0
+        else:
+            slot = -1
+        if slot >= 0:
+            assert order_id is not None
+            if role is R.RECEIVABLE:
+                bucket = orders.get(order_id)
+                if bucket is None:
+                    bucket = orders[order_id] = [ZERO, ZERO, ZERO]
+            else:
+                adjustment = event.adjustment_id or (event.posted.strftime("%Y%m%d%H%M%S") if event.posted else "")
+                bucket = refunds.get((order_id, adjustment))
+                if bucket is None:
+                    bucket = refunds[(order_id, adjustment)] = [ZERO, ZERO, ZERO]
+            bucket[slot] += amount
+        else:
+            if not found.mapped:
+                _count(unmapped, (event.transaction_type, event.amount_type, event.amount_description,
+                                  "no mapping rule"), event)
+            elif role is R.RECEIVABLE or role is R.REFUND:
+                # A customer's money without an order cannot meet an invoice: booked as unmapped.
+                _count(unmapped, (event.transaction_type, event.amount_type, event.amount_description,
+                                  "customer money without an order id"), event)
+                role = R.UNMAPPED
+            account = found.account if role is found.role else None
+            key = (role, account, event.transaction_type, event.amount_type, event.amount_description)
+            kind = kinds.get(key)
+            if kind is None:
+                kind = kinds[key] = _Kind(event.source)
+            kind.amount += amount
+            kind.count += 1
+
+    unmapped_kinds = tuple(
+        UnmappedKind(transaction_type=tt, amount_type=at, amount_description=ad, amount=k.amount, count=k.count,
+                     first_source=k.first_source, reason=reason)
+        for (tt, at, ad, reason), k in sorted(unmapped.items(), key=lambda item: item[0]))
+    difference = head.total - total
+    if difference:
+        return Held(key=head.key, events=count, expected=head.total, actual=total, difference=difference,
+                    unmapped=unmapped_kinds,
+                    reason=f"the events add up to {total} {currency}, Amazon's total is {head.total} {currency}: "
+                           f"{difference:+} {currency} unexplained")
+    entry_date = head.end or head.deposit_date
+    if entry_date is None:
+        return Held(key=head.key, events=count, expected=head.total, actual=total, difference=ZERO,
+                    unmapped=unmapped_kinds, reason="the settlement has no end date and no deposit date")
+
+    lines: list[PlanLine] = []
+    missing_partner: list[str] = []
+    pair = config.pair_facilitator_tax
+    mf_paired = ZERO
+    for order_id in sorted(orders):
+        customer, tax, withheld = orders[order_id]
+        if pair and withheld:
+            mf_paired += tax
+            money = customer
+        else:
+            money = customer + tax
+        mf_paired += withheld
+        if not money:
+            continue
+        partner = partners.get(order_id)
+        if partner is None:
+            missing_partner.append(order_id)
+        lines.append(PlanLine(role=R.RECEIVABLE, account=None, balance=-money, label=f"Amazon order {order_id}",
+                              partner=partner, order_id=order_id, marker=f"AMZ-{order_id}"))
+    for order_id, adjustment in sorted(refunds):
+        customer, tax, withheld = refunds[(order_id, adjustment)]
+        if pair and withheld:
+            mf_paired += tax
+            money = customer
+        else:
+            money = customer + tax
+        mf_paired += withheld
+        if not money:
+            continue
+        partner = partners.get(order_id)
+        if partner is None and order_id not in orders:
+            missing_partner.append(order_id)
+        lines.append(PlanLine(role=R.REFUND, account=None, balance=-money,
+                              label=f"Amazon refund {order_id} {adjustment}".rstrip(), partner=partner,
+                              order_id=order_id, adjustment_id=adjustment or None,
+                              marker=f"AMZ-{order_id}-R{adjustment}"))
+    facilitator[None] = facilitator.get(None, ZERO) + mf_paired
+    aggregated: list[tuple[tuple[int, str, str, str, str], PlanLine]] = []
+    for (role, account, tt, at, ad), kind in kinds.items():
+        if kind.amount:
+            label = " / ".join(part for part in (tt, at, ad) if part)
+            aggregated.append(((_ROLE_ORDER[role], account or "", tt, at, ad),
+                               PlanLine(role=role, account=account, balance=-kind.amount, label=label, kind=label)))
+    for account, amount in facilitator.items():
+        if amount:
+            aggregated.append(((_ROLE_ORDER[R.MF_TAX], account or "", "", "", ""),
+                               PlanLine(role=R.MF_TAX, account=account, balance=-amount,
+                                        label="Marketplace facilitator tax", kind="marketplace facilitator tax")))
+    lines.extend(line for _, line in sorted(aggregated, key=lambda item: item[0]))
+
+    chunks = _chunks(head.key, entry_date.date(), lines, config.chunk_lines)
+    payout = None
+    if head.deposit_date is not None and (head.payout_amount or head.total):
+        payout = Payout(ref=payout_ref(head.key), date=head.deposit_date.date(), amount=head.payout_amount,
+                        currency=head.payout_currency, settlement_amount=head.total, settlement_currency=currency)
+    return SettlementPlan(key=head.key, currency=currency, total=head.total, chunks=chunks, payout=payout,
+                          unmapped=unmapped_kinds, events=count, orders=len(orders),
+                          refunds=len(refunds), orders_without_partner=tuple(sorted(set(missing_partner))))
+
+
+def _count(unmapped: dict[tuple[str, str, str, str], _Kind], key: tuple[str, str, str, str],
+           event: MoneyEvent) -> None:
+    kind = unmapped.get(key)
+    if kind is None:
+        kind = unmapped[key] = _Kind(event.source)
+    kind.amount += event.amount
+    kind.count += 1
+
+
+def _chunks(key: str, day: date, lines: list[PlanLine], chunk_lines: int) -> tuple[PlanChunk, ...]:
+    per_chunk = chunk_lines - 1  # room for the clearing line
+    count = -(-len(lines) // per_chunk)
+    chunks = []
+    for number in range(1, count + 1):
+        part = lines[(number - 1) * per_chunk:number * per_chunk]
+        balance = sum((line.balance for line in part), ZERO)
+        if balance:
+            part.append(PlanLine(role=R.CLEARING, account=None, balance=-balance,
+                                 label=f"Amazon settlement {key} ({number}/{count})", kind="clearing"))
+        chunks.append(PlanChunk(ref=chunk_ref(key, number, count), number=number, count=count, date=day,
+                                lines=tuple(part)))
+    return tuple(chunks)
+
