@@ -5,9 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from amazon_odoo_sync.marketplaces import by_code
 from amazon_odoo_sync.sandbox.spapi import make_simulator
@@ -20,6 +24,7 @@ from amazon_odoo_sync.sandbox.spapi.finances import (
     FinanceSettings,
 )
 from amazon_odoo_sync.sandbox.spapi.routes_finances import attach, finances
+from amazon_odoo_sync.sandbox.spapi.scenario import ScenarioError, load_scenario
 from amazon_odoo_sync.sandbox.spapi.selling import services
 from amazon_odoo_sync.sandbox.spapi.testing import simulator_client
 from amazon_odoo_sync.sandbox.spapi.world import World, money
@@ -202,3 +207,53 @@ def _events_total(events: dict[str, list[dict[str, Any]]]) -> Decimal:
     for event in events["AdjustmentEventList"]:
         add(event["AdjustmentAmount"])
     return total
+
+
+async def test_a_spoiled_settlement_report_and_its_corrected_copy() -> None:
+    scenario = load_scenario("demo")
+    scenario = replace(scenario, finances=replace(scenario.finances, malformed_reports=frozenset({1})))
+    async with simulator_client(scenario, seed=6, rate_limits=False) as sim:
+        sim.world.clock.advance(15 * DAY)
+        truth = (await sim.client.get("/_sim/finances", params={"sellerId": "A3SIMDEMOUS01"})).json()
+        [group] = [g for g in truth["groups"] if g["status"] == "Closed"]
+        line = group["malformedLine"]
+        assert isinstance(line, int) and line > 2 and len(group["reportIds"]) == 1
+        text = _document(sim.world, group["reportIds"][0])
+        bad = text.split("\n")[line - 1].split("\t")[SETTLEMENT_COLUMNS.index("amount")]
+        assert bad.endswith("O")
+        r = await sim.client.post("/_sim/finances/republish", json={"settlementId": group["settlementId"]})
+        assert r.status_code == 200, r.text
+        truth = (await sim.client.get("/_sim/finances", params={"sellerId": "A3SIMDEMOUS01"})).json()
+        [group] = [g for g in truth["groups"] if g["status"] == "Closed"]
+        assert len(group["reportIds"]) == 2
+        rows = list(csv.DictReader(io.StringIO(_document(sim.world, group["reportIds"][1])), delimiter="\t"))
+        assert sum(Decimal(r["amount"]) for r in rows[1:]) == Decimal(group["total"])
+        listed = await sim.client.get("/reports/2021-06-30/reports", headers=sim.headers("A3SIMDEMOUS01"),
+                                      params={"reportTypes": SETTLEMENT_REPORT_TYPE})
+        assert {r["reportId"] for r in listed.json()["reports"]} == set(group["reportIds"])
+        r = await sim.client.post("/_sim/finances/republish", json={"settlementId": "0"})
+        assert r.status_code == 404
+
+
+def _document(world: World, report_id: str) -> str:
+    svc = services(world)
+    report = svc.reports.reports[report_id]
+    assert report.document_id is not None
+    doc = svc.documents.get(report.document_id)
+    assert doc is not None
+    return doc.text()
+
+
+def test_scenario_finances_table(tmp_path: Path) -> None:
+    path = tmp_path / "money.toml"
+    head = '[scenario]\nname = "money"\n[[sellers]]\nseller_id = "A1"\nrefresh_token = "r"\n'
+    path.write_text(head + 'marketplaces = ["DE", "UK"]\n'
+                    '[finances]\nperiod_days = 7\nrefund_rate = 0.5\npayout_currencies = { UK = "EUR" }\n'
+                    'malformed_reports = [2]\nads_range = ["1.00", "2.00"]\n')
+    scenario = load_scenario(path)
+    assert scenario.finances == FinanceSettings(
+        period_days=7, refund_rate=0.5, payout_currencies={"UK": "EUR"}, malformed_reports=frozenset({2}),
+        ads_range=(Decimal("1.00"), Decimal("2.00")))
+    path.write_text(head + 'marketplaces = ["DE"]\n[finances]\nperiod = 7\n')
+    with pytest.raises(ScenarioError, match="period"):
+        load_scenario(path)

@@ -208,6 +208,9 @@ class Group:
     transfer_date: datetime | None = None
     converted_total: Decimal | None = None
     report_id: str | None = None
+    report_ids: list[str] = field(default_factory=list)
+    #: line (1 = the header) of the amount spoiled in the first report, when it was
+    malformed_line: int | None = None
     reserve_held: Decimal = _ZERO
 
     @property
@@ -239,6 +242,8 @@ class GroupTruth:
     rows: int  # settlement report rows (without the summary row)
     by_kind: Mapping[str, Decimal]
     by_order: Mapping[str, Mapping[str, Decimal]]  # order id → kind → amount
+    report_ids: tuple[str, ...] = ()
+    malformed_line: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -249,7 +254,8 @@ class GroupTruth:
             "transferDate": iso(self.transfer_date) if self.transfer_date else None,
             "total": str(self.total), "payoutCurrency": self.payout_currency,
             "convertedTotal": None if self.converted_total is None else str(self.converted_total),
-            "events": self.events, "rows": self.rows,
+            "events": self.events, "rows": self.rows, "reportIds": list(self.report_ids),
+            "malformedLine": self.malformed_line,
             "byKind": {k: str(v) for k, v in sorted(self.by_kind.items())},
             "byOrder": {o: {k: str(v) for k, v in sorted(kinds.items())}
                         for o, kinds in sorted(self.by_order.items())},
@@ -277,6 +283,9 @@ class FinanceSettings:
     payout_currencies: Mapping[str, str] = field(default_factory=dict)
     #: marketplace codes without money (their orders still exist)
     excluded_marketplaces: frozenset[str] = frozenset()
+    #: group numbers (1 = the first group of each seller and marketplace) whose settlement report
+    #: is first published with one malformed amount; :meth:`FinanceEngine.republish` fixes it
+    malformed_reports: frozenset[int] = frozenset()
 
 
 # --------------------------------------------------------------------------- amount helpers
@@ -674,8 +683,27 @@ class FinanceEngine:
             if group.payout_currency != group.currency else Decimal(1)
         group.converted_total = money(group.total * rate, group.payout_currency)
         self._open_group(group.seller_id, group.marketplace_id, at)
+        content = settlement_report(group)
+        if group.number in self.settings.malformed_reports:
+            content, group.malformed_line = _spoil(content, _rng(self.world.seed, "spoil", group.group_id))
+        self._publish(group, content)
+
+    def _publish(self, group: Group, content: bytes) -> None:
         if self.publish_report is not None:
-            group.report_id = self.publish_report(group, settlement_report(group))
+            report_id = self.publish_report(group, content)
+            if report_id is not None:
+                group.report_id = report_id
+                group.report_ids.append(report_id)
+
+    def republish(self, settlement_id: str) -> Group:
+        """Publish a closed group's settlement report again, correct (as after a support case
+        about a broken file): a new report of the same settlement."""
+        self.catch_up()
+        for group in self.groups.values():
+            if group.settlement_id == settlement_id and group.status == "Closed":
+                self._publish(group, settlement_report(group))
+                return group
+        raise FinanceError(404, "NotFound", f"No closed settlement {settlement_id}")
 
     # -- reading ------------------------------------------------------------------------------------
 
@@ -777,7 +805,8 @@ class FinanceEngine:
                 currency=group.currency, status=group.status, start=group.start, end=group.end,
                 transfer_date=group.transfer_date, total=group.total,
                 payout_currency=group.payout_currency, converted_total=group.converted_total,
-                events=len(group.events), rows=rows, by_kind=by_kind, by_order=by_order))
+                events=len(group.events), rows=rows, by_kind=by_kind, by_order=by_order,
+                report_ids=tuple(group.report_ids), malformed_line=group.malformed_line))
         return out
 
 
@@ -938,6 +967,21 @@ def settlement_rows(group: Group) -> Iterable[dict[str, str]]:
             yield {**base, "amount-type": a.amount_type, "amount-description": a.description,
                    "amount": loc.amount(a.amount), "sku": event.sku or "",
                    "quantity-purchased": str(event.quantity) if event.quantity else ""}
+
+
+def _spoil(content: bytes, rng: random.Random) -> tuple[bytes, int | None]:
+    """One amount of the report made unreadable (a letter O for a zero, as OCRed or hand-edited
+    files have): the content and the line (1 = header) spoiled; the summary line is kept."""
+    lines = content.decode("utf-8").split("\n")
+    column = SETTLEMENT_COLUMNS.index("amount")
+    candidates = [n for n in range(2, len(lines)) if lines[n] and lines[n].split("\t")[column]]
+    if not candidates:
+        return content, None
+    n = rng.choice(candidates)
+    cells = lines[n].split("\t")
+    cells[column] = cells[column][:-1] + "O"
+    lines[n] = "\t".join(cells)
+    return "\n".join(lines).encode("utf-8"), n + 1
 
 
 def settlement_report(group: Group) -> bytes:

@@ -1,5 +1,7 @@
 """Finances API v0: listFinancialEventGroups, listFinancialEventsByGroupId; and the money's ground
-truth at ``GET /_sim/finances`` (``?sellerId=``: per group, totals by kind and per order).
+truth at ``GET /_sim/finances`` (``?sellerId=``: per group, totals by kind and per order, its
+settlement reports and the line spoiled in the first one if any); ``POST /_sim/finances/republish``
+``{"settlementId"}`` publishes a settlement's report again, correct.
 
 The engine (``finances.FinanceEngine``) is bound to the world when the app is created, so every
 shipment is seen; closed groups publish their settlement report V2 through the Reports engine
@@ -65,7 +67,11 @@ def finances(world: World) -> FinanceEngine:
 
 def install(sim: Simulator) -> None:
     _install_selling(sim)
-    sim.extensions["finances"] = finances(sim.world)
+    engine = _ENGINES.get(sim.world)
+    if engine is None:
+        settings = getattr(sim.scenario, "finances", None)
+        engine = attach(sim.world, settings if isinstance(settings, FinanceSettings) else None)
+    sim.extensions["finances"] = engine
 
 
 def _time(ctx: CallContext, name: str) -> datetime | None:
@@ -116,6 +122,21 @@ async def list_financial_events_by_group_id(
     if token:
         payload["NextToken"] = token
     return ctx.ok({"payload": payload})
+
+
+@router.post("/_sim/finances/republish")
+async def republish_settlement(request: Request) -> Response:
+    """``{"settlementId": "..."}``: the settlement's report published again, correct."""
+    sim = simulator_of(request)
+    try:
+        body = await request.json()
+        settlement_id = str(body["settlementId"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise invalid_input("settlementId", "is required") from exc
+    sim.world.sync()
+    with refusals():
+        group = finances(sim.world).republish(settlement_id)
+    return json_response(200, {"settlementId": settlement_id, "reportId": group.report_id})
 
 
 @router.get("/_sim/finances")

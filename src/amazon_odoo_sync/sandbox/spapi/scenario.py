@@ -56,6 +56,12 @@ except ``[[sellers]]``; defaults shown in the dataclasses below)::
 
     [faults]                         # see faults.Faults
     throttle_rate = 0.0
+
+    [finances]                       # see finances.FinanceSettings (money, event groups)
+    period_days = 14
+    refund_rate = 0.08
+    payout_currencies = { UK = "EUR" }   # marketplace code → payout currency
+    malformed_reports = [2]          # group numbers whose first settlement report is spoiled
 """
 
 from __future__ import annotations
@@ -72,6 +78,7 @@ from ...marketplaces import by_code, by_id
 from .auth import LwaApp
 from .clock import parse_iso
 from .faults import Faults
+from .finances import FinanceSettings
 
 __all__ = [
     "Burst",
@@ -158,6 +165,7 @@ class Scenario:
     catalog: CatalogSpec = field(default_factory=CatalogSpec)
     orders: OrdersSpec = field(default_factory=OrdersSpec)
     faults: Faults = field(default_factory=Faults)
+    finances: FinanceSettings = field(default_factory=FinanceSettings)
 
 
 def list_scenarios() -> list[str]:
@@ -207,7 +215,7 @@ def _marketplace_id(value: str) -> str:
 
 
 def _build(data: dict[str, Any]) -> Scenario:
-    unknown = sorted(set(data) - {"scenario", "apps", "sellers", "catalog", "orders", "faults"})
+    unknown = sorted(set(data) - {"scenario", "apps", "sellers", "catalog", "orders", "faults", "finances"})
     if unknown:
         raise ValueError(f"unknown table(s): {', '.join(unknown)}")
     head = dict(data.get("scenario", {}))
@@ -253,4 +261,24 @@ def _build(data: dict[str, Any]) -> Scenario:
             bursts.append(Burst(**b))
         orders["bursts"] = tuple(bursts)
     return Scenario(**head, apps=tuple(apps), sellers=tuple(sellers), catalog=CatalogSpec(**cat),
-                    orders=OrdersSpec(**orders), faults=Faults.from_dict(data.get("faults", {})))
+                    orders=OrdersSpec(**orders), faults=Faults.from_dict(data.get("faults", {})),
+                    finances=_finances(dict(data.get("finances", {}))))
+
+
+def _finances(table: dict[str, Any]) -> FinanceSettings:
+    _only(table, FinanceSettings, "finances")
+    defaults = FinanceSettings()
+    values: dict[str, Any] = {}
+    for key, raw in table.items():
+        default = getattr(defaults, key)
+        if isinstance(default, Decimal):
+            values[key] = Decimal(str(raw))
+        elif isinstance(default, tuple):
+            values[key] = tuple(Decimal(str(v)) if isinstance(default[0], Decimal) else int(v) for v in raw)
+        elif isinstance(default, frozenset):
+            values[key] = frozenset(raw)
+        elif key == "payout_currencies":
+            values[key] = {by_code(str(code)).code: str(currency) for code, currency in dict(raw).items()}
+        else:
+            values[key] = type(default)(raw)
+    return FinanceSettings(**values)
