@@ -13,11 +13,13 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
 
 from amazon_odoo_sync.flows.privacy import purge_personal_data
 from amazon_odoo_sync.jobs.schedule import registered_schedules
 from amazon_odoo_sync.mapping.personal_data import PERSONAL_KEYS, redact
 from amazon_odoo_sync.store import audit, inbox, quarantine
+from amazon_odoo_sync.store.unit import PgStore
 from tests.factories import orders as factory
 from tests.unit.test_personal_data import JSON
 
@@ -27,6 +29,11 @@ pytestmark = pytest.mark.db
 NOW = datetime.now(UTC)
 OLD = NOW - timedelta(days=31)
 RECENT = NOW - timedelta(days=1)
+
+
+@pytest.fixture
+def store(pool: AsyncConnectionPool[Any]) -> PgStore:
+    return PgStore(pool)
 
 
 @pytest.fixture
@@ -108,7 +115,7 @@ async def _seed(conn: psycopg.AsyncConnection[Any], tag: str, at: datetime, *,
 
 
 async def test_purge_leaves_nothing_personal_of_old_rows_anywhere_and_new_rows_untouched(
-        conn: psycopg.AsyncConnection[Any]) -> None:
+        conn: psycopg.AsyncConnection[Any], store: PgStore) -> None:
     old = await _seed(conn, "O1d", OLD)
     # Received long ago, but Amazon announced the delivery for 5 days ago: 30 days after delivery.
     delivered_late = await _seed(conn, "L4te", OLD - timedelta(days=10),
@@ -120,11 +127,11 @@ async def test_purge_leaves_nothing_personal_of_old_rows_anywhere_and_new_rows_u
     before = await _text_of_every_column(conn)
     assert all(value in before for value in old | delivered_late | broken | new)
 
-    dry = await purge_personal_data(conn, retention_days=30, now=NOW, dry_run=True)
+    dry = await purge_personal_data(store, retention_days=30, now=NOW, dry_run=True)
     assert dry.rows == {"inbox": 2, "quarantine": 4, "audit_log": 3}
     assert await _text_of_every_column(conn) == before  # a dry run changes nothing
 
-    result = await purge_personal_data(conn, retention_days=30, now=NOW, batch=2)  # several batches
+    result = await purge_personal_data(store, retention_days=30, now=NOW, batch=2)  # several batches
     assert result.rows == {"inbox": 2, "quarantine": 4, "audit_log": 3}
     after = await _text_of_every_column(conn)
     assert [v for v in old | broken | late_audit if v in after] == []
@@ -142,25 +149,26 @@ async def test_purge_leaves_nothing_personal_of_old_rows_anywhere_and_new_rows_u
     assert entries[0].details["rows"] == {"inbox": 2, "quarantine": 4, "audit_log": 3}
     assert entries[0].details["retention_days"] == 30
 
-    again = await purge_personal_data(conn, retention_days=30, now=NOW)
+    again = await purge_personal_data(store, retention_days=30, now=NOW)
     assert again.total == 0  # purged_at: a second run has nothing to do
     assert len([e for e in await audit.recent(conn, 5) if e.action == "privacy.purge"]) == 1
 
     # Ten days later the late delivery is over 30 days old too; the newest rows are not yet.
-    later = await purge_personal_data(conn, retention_days=30, now=NOW + timedelta(days=26))
+    later = await purge_personal_data(store, retention_days=30, now=NOW + timedelta(days=26))
     assert later.rows == {"inbox": 1, "quarantine": 2, "audit_log": 0}
     after = await _text_of_every_column(conn)
     assert [v for v in delivered_late if v in after] == []
     assert [v for v in new if v not in after] == []
 
 
-async def test_an_open_quarantine_item_tried_again_is_still_in_use(conn: psycopg.AsyncConnection[Any]) -> None:
+async def test_an_open_quarantine_item_tried_again_is_still_in_use(conn: psycopg.AsyncConnection[Any],
+                                                                   store: PgStore) -> None:
     doc, personal = _order("R3try")
     q = await quarantine.put(conn, flow="orders", key="acme:R3try", account="acme", reason="unknown SKU", payload=doc)
     await _age(conn, "quarantine", q.id, OLD - timedelta(days=60), "first_seen", "last_seen")
     await quarantine.put(conn, flow="orders", key="acme:R3try", account="acme", reason="unknown SKU", payload=doc)
     await conn.execute("UPDATE quarantine SET last_seen = %s WHERE id = %s", (RECENT, q.id))
-    assert (await purge_personal_data(conn, retention_days=30, now=NOW)).rows["quarantine"] == 0
+    assert (await purge_personal_data(store, retention_days=30, now=NOW)).rows["quarantine"] == 0
     text = await _text_of_every_column(conn)
     assert all(v in text for v in personal)
 

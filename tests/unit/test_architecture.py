@@ -193,8 +193,6 @@ KNOWN: dict[str, set[str]] = {
         "amazon_odoo_sync.flows.order_import imports psycopg.AsyncConnection",
         "amazon_odoo_sync.flows.orders imports psycopg",
         "amazon_odoo_sync.flows.orders imports psycopg.AsyncConnection",
-        "amazon_odoo_sync.flows.privacy imports psycopg",
-        "amazon_odoo_sync.flows.privacy imports psycopg.AsyncConnection",
         "amazon_odoo_sync.flows.shipments imports psycopg",
         "amazon_odoo_sync.flows.shipments imports psycopg.AsyncConnection",
         "amazon_odoo_sync.flows.sqs_notifications imports psycopg",

@@ -30,11 +30,11 @@ def purge(
 
     async def run() -> None:
         from ..flows.privacy import purge_personal_data
+        from ..flows.runtime import open_runtime
         from ..store import audit
-        from ..store.database import connect, database_url
 
-        async with connect(database_url(settings), autocommit=True) as conn:
-            result = await purge_personal_data(conn, retention_days=days, dry_run=dry_run,
+        async with open_runtime(settings) as rt:
+            result = await purge_personal_data(rt.store, retention_days=days, dry_run=dry_run,
                                                actor=audit.cli_actor())
         table = Table("table", "rows due" if dry_run else "rows purged",
                       title=f"Personal data older than {days} days (before {result.cutoff:%Y-%m-%d %H:%M} UTC)")

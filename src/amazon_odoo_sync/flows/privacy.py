@@ -15,17 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from psycopg import AsyncConnection
 
 from ..clock import utcnow
 from ..jobs.schedule import register_schedule
-from ..jobs.tasks import current_job, task
+from ..jobs.tasks import task
 from ..logs import get_logger
 from ..mapping.personal_data import PERSONAL_KEYS
-from ..store import audit, personal_data
-from .stock import autocommit
+from ..store.personal_data import TABLE_NAMES
+from ..store.unit import Store
+from .runtime import job_runtime
 
 __all__ = ["BATCH", "PurgeResult", "purge_personal_data", "purge_task"]
 
@@ -48,28 +46,29 @@ class PurgeResult:
         return sum(self.rows.values())
 
 
-async def purge_personal_data(conn: AsyncConnection[Any], *, retention_days: int, now: datetime | None = None,
+async def purge_personal_data(store: Store, *, retention_days: int, now: datetime | None = None,
                               dry_run: bool = False, batch: int = BATCH, actor: str = ACTOR) -> PurgeResult:
-    """Redact every due row of every table keeping Amazon documents. ``conn`` in autocommit
-    mode: each batch commits on its own, so a long first run never holds locks for long."""
+    """Redact every due row of every table keeping Amazon documents. Each batch is a transaction
+    of its own, so a long first run never holds locks for long."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     result = PurgeResult(cutoff=cutoff, dry_run=dry_run)
-    for table in personal_data.TABLES:
+    for table in TABLE_NAMES:
         if dry_run:
-            result.rows[table.name] = await personal_data.count_due(conn, table, cutoff)
+            async with store.session() as session:
+                result.rows[table] = await session.personal_data.count_due(table, cutoff)
             continue
         done = 0
         while True:
-            async with conn.transaction():
-                count = await personal_data.purge_batch(conn, table, cutoff, PERSONAL_KEYS, limit=batch)
+            async with store.transaction() as tx:
+                count = await tx.personal_data.purge_batch(table, cutoff, PERSONAL_KEYS, limit=batch)
             done += count
             if count < batch:
                 break
-        result.rows[table.name] = done
+        result.rows[table] = done
     if result.total and not dry_run:
-        async with conn.transaction():
-            await audit.record(conn, actor=actor, action="privacy.purge", object_type="personal_data",
-                               details={"retention_days": retention_days, "cutoff": cutoff, "rows": result.rows})
+        async with store.transaction() as tx:
+            await tx.audit.record(actor=actor, action="privacy.purge", object_type="personal_data",
+                                  details={"retention_days": retention_days, "cutoff": cutoff, "rows": result.rows})
     _log.info("privacy.purged", dry_run=dry_run, retention_days=retention_days, **result.rows)
     return result
 
@@ -77,9 +76,8 @@ async def purge_personal_data(conn: AsyncConnection[Any], *, retention_days: int
 @task(queue="housekeeping", name="privacy.purge", queueing_lock_from=lambda _: "all",
       lock_from=lambda _: "privacy.purge")
 async def purge_task() -> dict[str, int]:
-    job = current_job()
-    async with autocommit(job.pool) as conn:
-        result = await purge_personal_data(conn, retention_days=job.settings.schedules.pii_retention_days)
+    rt = job_runtime()
+    result = await purge_personal_data(rt.store, retention_days=rt.settings.schedules.pii_retention_days)
     return result.rows
 
 

@@ -17,13 +17,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from psycopg import AsyncConnection
 
 from ._sql import cursor
 
-__all__ = ["TABLES", "PersonalDataTable", "count_due", "purge_batch"]
+__all__ = ["TABLES", "TABLE_NAMES", "PersonalDataRepository", "PersonalDataTable", "PgPersonalData", "count_due",
+           "purge_batch"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +63,15 @@ TABLES: tuple[PersonalDataTable, ...] = (
                                     "aos_delivery_time(quarantine.payload))"),
     PersonalDataTable(name="audit_log", columns=("details",), first="at", last_activity="audit_log.at"),
 )
+#: The tables a purge goes through, in this order.
+TABLE_NAMES: tuple[str, ...] = tuple(table.name for table in TABLES)
+
+
+def _table(name: str) -> PersonalDataTable:
+    for table in TABLES:
+        if table.name == name:
+            return table
+    raise ValueError(f"{name!r} keeps no Amazon documents (tables: {', '.join(TABLE_NAMES)})")
 
 
 async def count_due(conn: AsyncConnection[Any], table: PersonalDataTable, cutoff: datetime) -> int:
@@ -79,3 +89,24 @@ async def purge_batch(conn: AsyncConnection[Any], table: PersonalDataTable, cuto
     async with cursor(conn) as cur:
         await cur.execute(table.purge_sql(), {"cutoff": cutoff, "keys": sorted(keys), "limit": limit})
         return cur.rowcount
+
+
+class PersonalDataRepository(Protocol):
+    """The purge's view of the tables keeping Amazon documents (named as in :data:`TABLE_NAMES`)."""
+
+    async def count_due(self, table: str, cutoff: datetime) -> int: ...
+
+    async def purge_batch(self, table: str, cutoff: datetime, keys: Collection[str], *, limit: int) -> int: ...
+
+
+class PgPersonalData:
+    """:class:`PersonalDataRepository` on one connection."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def count_due(self, table: str, cutoff: datetime) -> int:
+        return await count_due(self._conn, _table(table), cutoff)
+
+    async def purge_batch(self, table: str, cutoff: datetime, keys: Collection[str], *, limit: int) -> int:
+        return await purge_batch(self._conn, _table(table), cutoff, keys, limit=limit)

@@ -38,6 +38,7 @@ from .fba_drift import FbaDriftRepository, PgFbaDrift
 from .inbox import InboxRepository, PgInbox
 from .job_queue import JobQueueRepository, PgJobQueue
 from .offers import OffersRepository, PgOffers
+from .personal_data import PersonalDataRepository, PgPersonalData
 from .product_map import PgProductMap, ProductMapRepository
 from .quarantine import PgQuarantine, QuarantineRepository
 from .reservations import PgReservations, ReservationsRepository
@@ -78,6 +79,9 @@ class UnitOfWork(Protocol):
     @property
     def inbox(self) -> InboxRepository: ...
 
+    @property
+    def personal_data(self) -> PersonalDataRepository: ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -104,6 +108,7 @@ class PgUnitOfWork:
         self.product_map = PgProductMap(conn)
         self.fba_drift = PgFbaDrift(conn)
         self.inbox = PgInbox(conn)
+        self.personal_data = PgPersonalData(conn)
 
 
 class PgStore:

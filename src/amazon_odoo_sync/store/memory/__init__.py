@@ -28,6 +28,7 @@ from .fba_drift import MemoryFbaDrift
 from .inbox import MemoryInbox
 from .job_queue import MemoryJobQueue
 from .offers import MemoryOffers
+from .personal_data import MemoryPersonalData
 from .product_map import MemoryProductMap
 from .quarantine import MemoryQuarantine
 from .reservations import MemoryReservations
@@ -79,6 +80,7 @@ class MemoryUnitOfWork:
         self.product_map = MemoryProductMap(state)
         self.fba_drift = MemoryFbaDrift(state)
         self.inbox = MemoryInbox(state)
+        self.personal_data = MemoryPersonalData(state)
 
 
 class MemoryStore:

@@ -20,7 +20,7 @@ from ..inbox import InboxItem, InboxState
 if TYPE_CHECKING:
     from . import MemoryState
 
-__all__ = ["MemoryInbox"]
+__all__ = ["MemoryInbox", "inbox_rows"]
 
 SECTION = "inbox"
 
@@ -156,3 +156,8 @@ class MemoryInbox:
             if str(order_id) not in newest or rank > newest[str(order_id)][0]:
                 newest[str(order_id)] = (rank, payload)
         return {order_id: payload for order_id, (_, payload) in newest.items()}
+
+
+def inbox_rows(state: MemoryState) -> dict[int, InboxItem]:
+    """The table's rows by id, for twins that touch them (the personal data purge)."""
+    return state.section(SECTION, _Table).rows
