@@ -357,3 +357,29 @@ async def test_replaying_a_settlement_entry(odoo: OdooClient, unique: Callable[[
     assert by_account == {clearing: True, receivable["account_id"][0]: False}
     [inv] = await odoo.read("account.move", [invoice], ["payment_state"])
     assert inv["payment_state"] == "paid"
+
+
+async def test_undoing_a_bank_lines_reconciliation_puts_it_back_on_suspense(
+        odoo: OdooClient, unique: Callable[[str], str]) -> None:
+    [bank] = await odoo.search_read("account.journal", [["type", "=", "bank"]],
+                                    ["default_account_id", "suspense_account_id"], limit=1, order="id")
+    await _ensure_basic_accounting(odoo, unique, bank["id"])
+    clearing = await _account(odoo, unique, "UND")
+    chunk = await _entry(odoo, unique("U1"), [{"account_id": clearing, "debit": 42.0},
+                                              {"account_id": await _income(odoo), "credit": 42.0}])
+    [st_line] = await odoo.create("account.bank.statement.line", [{
+        "journal_id": bank["id"], "date": "2025-04-20", "payment_ref": unique("AMZ-PAYOUT"), "amount": 42.0,
+        "counterpart_account_id": clearing}])
+    [row] = await odoo.read("account.bank.statement.line", [st_line], ["move_id"])
+    [counterpart] = await odoo.search("account.move.line", [["move_id", "=", row["move_id"][0]],
+                                                            ["account_id", "=", clearing]])
+    await odoo.call_method("account.move.line", "reconcile", [chunk[0], counterpart])
+    await odoo.call_method("account.bank.statement.line", "action_undo_reconciliation", [st_line])
+    [settled] = await _lines(odoo, [chunk[0]])
+    assert not settled["reconciled"] and settled["amount_residual"] == 42.0
+    items = await odoo.search_read("account.move.line", [["move_id", "=", row["move_id"][0]]],
+                                   ["account_id", "balance"])
+    assert {item["account_id"][0]: item["balance"] for item in items} == {
+        bank["default_account_id"][0]: 42.0, bank["suspense_account_id"][0]: -42.0}
+    [row] = await odoo.read("account.bank.statement.line", [st_line], ["is_reconciled"])
+    assert row["is_reconciled"] is False

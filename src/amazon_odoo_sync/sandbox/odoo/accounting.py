@@ -1065,9 +1065,26 @@ class AccountBankStatementLine(Model):
         env["account.move"].action_post(env, [move["id"]])  # type: ignore[attr-defined]
 
     def action_undo_reconciliation(self, env: Env, ids: Any) -> None:
+        """Unreconcile, then the lines rebuilt as at create without a counterpart account: the
+        liquidity line and one line on the journal's suspense account."""
         for rec_id in self._existing(env, normalize_ids(ids)):
-            move_id = env.row(self._name, rec_id)["move_id"]
-            _unreconcile(env, sorted(env.db.lookup("account.move.line", "move_id", move_id) or ()))
+            row = env.row(self._name, rec_id)
+            move = env.row("account.move", row["move_id"])
+            journal = env.row("account.journal", move["journal_id"])
+            line_ids = sorted(env.db.lookup("account.move.line", "move_id", move["id"]) or ())
+            _unreconcile(env, line_ids)
+            liquidity = journal.get("default_account_id")
+            amount = float_round(row.get("amount", 0.0))
+            others = [i for i in line_ids if env.row("account.move.line", i).get("account_id") != liquidity]
+            if not journal.get("suspense_account_id") or not others:
+                continue
+            foreign = row.get("foreign_currency_id")
+            for line_id in others:
+                env.db.delete("account.move.line", line_id)
+            env.db.insert("account.move.line", _line_row(env, move, {
+                "name": row.get("payment_ref") or "", "account_id": journal["suspense_account_id"],
+                "amount_currency": -float((row.get("amount_currency") if foreign else amount) or 0.0),
+                "currency_id": foreign or move["currency_id"], "balance": -amount}))
         return None
 
 
