@@ -41,6 +41,8 @@ CORE_ROUTERS: list[str] = [".routes_orders", ".routes_admin"]
 #: The other parts of the simulator: add ".routes_<name>" here (one line per module).
 EXTRA_ROUTERS: list[str] = [
     ".routes_listings",
+    ".routes_definitions",
+    ".routes_catalog",
     ".routes_feeds",
     ".routes_reports",
     ".routes_fba_inventory",

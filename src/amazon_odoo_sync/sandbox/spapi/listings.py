@@ -42,12 +42,17 @@ class Issue:
     severity: str = "ERROR"
     attribute_names: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    #: What Amazon did about it (LISTING_SUPPRESSED takes the buyability away, SEARCH_SUPPRESSED...).
+    enforcement_actions: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message,
                                 "severity": self.severity, "categories": list(self.categories)}
         if self.attribute_names:
             body["attributeNames"] = list(self.attribute_names)
+        if self.enforcement_actions:
+            body["enforcements"] = {"actions": [{"action": a} for a in self.enforcement_actions],
+                                    "exemption": {"status": "NOT_EXEMPT"}}
         return body
 
 

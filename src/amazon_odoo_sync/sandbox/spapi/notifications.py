@@ -53,6 +53,7 @@ __all__ = [
     "fba_inventory_payload",
     "feed_finished_payload",
     "iso",
+    "listings_issues_payload",
     "listings_status_payload",
     "order_change_payload",
     "report_finished_payload",
@@ -64,6 +65,7 @@ PAYLOAD_VERSIONS: dict[str, str] = {
     "FBA_INVENTORY_AVAILABILITY_CHANGES": "1.0",
     "LISTINGS_ITEM_STATUS_CHANGE": "1.0",
     "LISTINGS_ITEM_MFN_QUANTITY_CHANGE": "1.0",
+    "LISTINGS_ITEM_ISSUES_CHANGE": "1.0",
     "FEED_PROCESSING_FINISHED": "2020-09-04",
     "REPORT_PROCESSING_FINISHED": "2020-09-04",
 }
@@ -268,6 +270,25 @@ def listings_status_payload(
         payload["Asin"] = asin
     if created:
         payload["CreatedDate"] = iso(created)
+    return payload
+
+
+def listings_issues_payload(
+    *,
+    seller_id: str,
+    marketplace_id: str,
+    asin: str | None,
+    sku: str,
+    severities: Iterable[str],
+    enforcement_actions: Iterable[str],
+) -> dict[str, Any]:
+    """``LISTINGS_ITEM_ISSUES_CHANGE`` payload: the severities of the listing's open issues and
+    Amazon's enforcement actions (empty once every issue is resolved)."""
+    payload: dict[str, Any] = {"SellerId": seller_id, "MarketplaceId": marketplace_id, "Sku": sku,
+                               "Severities": sorted(set(severities)),
+                               "EnforcementActions": sorted(set(enforcement_actions))}
+    if asin:
+        payload["Asin"] = asin
     return payload
 
 

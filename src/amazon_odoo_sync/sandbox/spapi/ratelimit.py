@@ -72,6 +72,8 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     "notifications:createDestination": _p(1, 5),
     "notifications:getDestination": _p(1, 5),
     "notifications:deleteDestination": _p(1, 5),
+    "definitionsProductTypes_2020-09-01:searchDefinitionsProductTypes": _p(5, 10),
+    "definitionsProductTypes_2020-09-01:getDefinitionsProductType": _p(5, 10),
     "catalogItems_2022-04-01:searchCatalogItems": _p(2, 2),
     "catalogItems_2022-04-01:getCatalogItem": _p(2, 2),
     "financesV0:listFinancialEventGroups": _p(0.5, 30),

@@ -1,4 +1,11 @@
-"""Listings Items API 2021-08-01: getListingsItem, patchListingsItem, searchListingsItems."""
+"""Listings Items API 2021-08-01: getListingsItem, putListingsItem, patchListingsItem,
+searchListingsItems; and ``POST /_sim/listings/issues`` (an issue Amazon finds on a listing, e.g.
+a suppression: ``{"sellerId", "marketplaceId", "sku", "code", "message", "severity",
+"attributeNames", "enforcementActions"}``).
+
+putListingsItem and patchListingsItem validate against the product type (publishing.py): a patch
+checks only the attributes it names that the product type defines (Amazon's partial validation).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,14 @@ import itertools
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from .context import CallContext, Simulator, operation
-from .errors import SpApiError, invalid_input, not_found
+from .context import CallContext, Simulator, operation, simulator_of
+from .errors import SpApiError, invalid_input, json_response, not_found
 from .listings import Issue, interpret_patches
+from .product_types import PRODUCT_TYPES
+from .publishing import publisher
 from .selling import csv_param, services
 from .selling import install as _install
 from .world import Offer
@@ -97,6 +106,12 @@ async def patch_listings_item(
     currency = ctx.world.offer(ctx.seller_id, mids[0], sku)
     change, issues = interpret_patches(body["patches"],
                                        currency=currency.currency if currency else None)
+    named = {p["path"][12:] for p in body["patches"] if isinstance(p, dict)
+             and isinstance(p.get("path"), str) and p["path"].startswith("/attributes/")}
+    if not issues and body["productType"] in PRODUCT_TYPES:
+        given = {p["path"][12:]: p["value"] for p in body["patches"]
+                 if p.get("op") in ("add", "replace", "merge") and "value" in p}
+        issues = publisher(svc).validate(body["productType"], "LISTING", given, mids, partial=True)
     if not issues:
         if mode == "VALIDATION_PREVIEW":  # checked, not applied
             if len(_live_offers(ctx, sku, mids)) < len(mids):
@@ -104,6 +119,9 @@ async def patch_listings_item(
         else:
             issues = svc.apply(seller_id=ctx.seller_id, sku=sku, marketplace_ids=mids,
                                operation="PATCH", change=change)
+            if not issues:
+                for mid in mids:
+                    publisher(svc).resolve(ctx.seller_id, mid, sku, named)
     errors = [i for i in issues if i.severity == "ERROR"]
     status = "INVALID" if errors else ("VALID" if mode == "VALIDATION_PREVIEW" else "ACCEPTED")
     result: dict[str, Any] = {"sku": sku, "status": status,
@@ -114,6 +132,58 @@ async def patch_listings_item(
         result["identifiers"] = [{"marketplaceId": o.marketplace_id, "asin": o.asin}
                                  for o in _live_offers(ctx, sku, mids)]
     return ctx.ok(result)
+
+
+@router.put(_BASE + "/{sku}")
+async def put_listings_item(
+        sellerId: str, sku: str,
+        ctx: CallContext = Depends(operation("listingsItems_2021-08-01:putListingsItem")),
+) -> Response:
+    _check_seller(ctx, sellerId)
+    mids = _marketplaces(ctx)
+    included = _included(ctx, ("identifiers", "issues"), ["issues"])
+    mode = ctx.query.get("mode")
+    if mode not in (None, "VALIDATION_PREVIEW"):
+        raise invalid_input("mode", "must be VALIDATION_PREVIEW when given")
+    try:
+        body: Any = await ctx.request.json()
+    except ValueError as exc:
+        raise invalid_input("body", "is not valid JSON") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("productType"), str) \
+            or not isinstance(body.get("attributes"), dict):
+        raise invalid_input("body", "must have productType and attributes")
+    status, issues = publisher(services(ctx.world)).put(
+        seller_id=ctx.seller_id, sku=sku, marketplace_ids=mids, body=body,
+        preview=mode == "VALIDATION_PREVIEW")
+    result: dict[str, Any] = {"sku": sku, "status": status,
+                              "submissionId": f"sim-{next(_submissions):012x}"}
+    if "issues" in included:
+        result["issues"] = [dict(i.to_json(), marketplaceIds=mids) for i in issues]
+    if "identifiers" in included and status == "ACCEPTED":
+        result["identifiers"] = [{"marketplaceId": o.marketplace_id, "asin": o.asin}
+                                 for o in _live_offers(ctx, sku, mids)]
+    return ctx.ok(result)
+
+
+@router.post("/_sim/listings/issues")
+async def add_listing_issue(request: Request) -> Response:
+    """An issue Amazon found on a listing (suppression and the like)."""
+    sim = simulator_of(request)
+    body: Any = await request.json()
+    if not isinstance(body, dict) or not all(isinstance(body.get(k), str)
+                                             for k in ("sellerId", "marketplaceId", "sku")):
+        raise invalid_input("body", "needs sellerId, marketplaceId and sku")
+    issue = Issue(code=str(body.get("code", "18027")),
+                  message=str(body.get("message", "The listing was suppressed.")),
+                  severity=str(body.get("severity", "ERROR")),
+                  attribute_names=tuple(body.get("attributeNames", ())),
+                  categories=tuple(body.get("categories", ("INVALID_ATTRIBUTE",))),
+                  enforcement_actions=tuple(body.get("enforcementActions", ("LISTING_SUPPRESSED",))))
+    try:
+        publisher(services(sim.world)).add_issue(body["sellerId"], body["marketplaceId"], body["sku"], issue)
+    except KeyError as exc:
+        raise not_found(str(exc)) from exc
+    return json_response(200, {"issue": issue.to_json()})
 
 
 def _missing(sku: str, mids: list[str]) -> Issue:

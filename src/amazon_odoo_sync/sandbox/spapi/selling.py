@@ -93,6 +93,9 @@ class ListingState:
     attributes: dict[str, Any] = field(default_factory=dict)
     has_price: bool = True
     last_status: tuple[str, ...] = ()
+    #: Issues Amazon keeps on the listing (publishing.Publisher.add_issue): shown with
+    #: includedData=issues; LISTING_SUPPRESSED takes the buyability away.
+    issues: list[Issue] = field(default_factory=list)
 
 
 def afn_channel_code(marketplace_id: str) -> str:
@@ -109,6 +112,8 @@ def listing_status(world: World, offer: Offer, state: ListingState | None) -> tu
     if offer.status == "DELETED":
         return ("DELETED",)
     buyable = offer.status == "BUYABLE" and (state is None or state.has_price)
+    if state is not None and any("LISTING_SUPPRESSED" in i.enforcement_actions for i in state.issues):
+        buyable = False
     if offer.channel == "MFN":
         buyable = buyable and offer.quantity > 0
     else:
@@ -242,7 +247,8 @@ class SellingServices:
                         {"fulfillment_channel_code": FBM_CHANNEL, "quantity": o.quantity}]
             item["attributes"] = attrs
         if "issues" in inc:
-            item["issues"] = []
+            item["issues"] = [dict(i.to_json(), marketplaceIds=[o.marketplace_id])
+                              for o in offer_list for i in self.listing(o).issues]
         if "offers" in inc:
             offers = []
             for o in offer_list:
