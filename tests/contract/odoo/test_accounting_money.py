@@ -383,3 +383,38 @@ async def test_undoing_a_bank_lines_reconciliation_puts_it_back_on_suspense(
         bank["default_account_id"][0]: 42.0, bank["suspense_account_id"][0]: -42.0}
     [row] = await odoo.read("account.bank.statement.line", [st_line], ["is_reconciled"])
     assert row["is_reconciled"] is False
+
+
+async def test_reconciling_in_a_foreign_currency_books_the_exchange_difference(
+        odoo: OdooClient, unique: Callable[[str], str]) -> None:
+    [company] = await odoo.search_read("res.company", [], ["currency_id"], limit=1, order="id")
+    [eur] = await odoo.search_read("res.currency", [["name", "=", "EUR"]], ["active"],
+                                   context={"active_test": False})
+    assert eur["id"] != company["currency_id"][0], "the test needs a company currency other than EUR"
+    if not eur["active"]:
+        await odoo.write("res.currency", [eur["id"]], {"active": True})
+    # two days of this run, far in the past, each with its own rate (one rate per day and currency)
+    run = int(unique("x").split("-")[1], 16)
+    day1 = f"19{70 + run % 25}-0{1 + run % 9}-{10 + run % 9}"
+    day2 = day1[:-2] + f"{int(day1[-2:]) + 5}"
+    for day, rate in ((day1, 0.90), (day2, 0.80)):
+        if not await odoo.search("res.currency.rate", [["currency_id", "=", eur["id"]], ["name", "=", day]]):
+            await odoo.create("res.currency.rate", [{"currency_id": eur["id"], "name": day, "rate": rate}])
+    clearing = await _account(odoo, unique, "FX")
+    income = await _income(odoo)
+    first = await _entry(odoo, unique("F1"), [
+        {"account_id": clearing, "currency_id": eur["id"], "amount_currency": 90.0, "debit": 100.0},
+        {"account_id": income, "credit": 100.0}], date=day1)
+    second = await _entry(odoo, unique("F2"), [
+        {"account_id": clearing, "currency_id": eur["id"], "amount_currency": -90.0, "credit": 112.5},
+        {"account_id": income, "debit": 112.5}], date=day2)
+    await odoo.call_method("account.move.line", "reconcile", [first[0], second[0]])
+    one, two = await _lines(odoo, [first[0], second[0]])
+    assert one["reconciled"] and two["reconciled"] and one["matching_number"] == two["matching_number"]
+    matched = await odoo.search_read("account.move.line", [["matching_number", "=", one["matching_number"]]],
+                                     ["balance", "move_id"])
+    assert len(matched) == 3 and round(sum(m["balance"] for m in matched), 2) == 0.0
+    partials = await odoo.search_read("account.partial.reconcile", [["debit_move_id", "=", first[0]],
+                                                                    ["credit_move_id", "=", second[0]]],
+                                      ["exchange_move_id"])
+    assert len(partials) == 1 and partials[0]["exchange_move_id"]

@@ -781,8 +781,60 @@ def reconcile_lines(env: Env, ids: list[int], *, marked: bool = False) -> None:
             di += 1
         if abs(residual[c["id"]]) < 0.005:
             ci += 1
+    if in_currency and not marked and created:
+        # settled in their currency, off in the company's: Odoo books the difference (an
+        # exchange-difference entry whose line on this account is matched with the line)
+        for line in lines:
+            rest = company[line["id"]]
+            if abs(residual[line["id"]]) < 0.005 and abs(rest) >= 0.005:
+                _exchange_difference(env, line, rest, created[0])
     if created:
         _refresh(env, {line["id"] for line in lines})
+
+
+def _exchange_difference(env: Env, line: Record, rest: float, partial_id: int) -> None:
+    journal = _exchange_journal(env)
+    gain, loss = _exchange_account(env, "gain"), _exchange_account(env, "loss")
+    move = env.row("account.move", line["move_id"])
+    dates = [str(move.get("date") or "")]
+    for pid in _partials_of(env, line["id"]):
+        p = env.row("account.partial.reconcile", pid)
+        dates.append(str(p.get("max_date") or ""))
+    ex_id = env["account.move"]._create_one(env, {
+        "move_type": "entry", "journal_id": journal, "date": max(dates) or env.today(),
+        "ref": "Currency exchange rate difference", "line_ids": [
+            [0, 0, {"name": "Currency exchange rate difference", "account_id": line["account_id"],
+                    "partner_id": line.get("partner_id") or False, "currency_id": line.get("currency_id") or False,
+                    "amount_currency": 0.0, "debit": max(-rest, 0.0), "credit": max(rest, 0.0)}],
+            [0, 0, {"name": "Currency exchange rate difference", "account_id": loss if rest > 0 else gain,
+                    "amount_currency": rest, "debit": max(rest, 0.0), "credit": max(-rest, 0.0)}]]})
+    env["account.move"].action_post(env, [ex_id])  # type: ignore[attr-defined]
+    ex_line = next(i for i in sorted(env.db.lookup("account.move.line", "move_id", ex_id) or ())
+                   if env.row("account.move.line", i)["account_id"] == line["account_id"])
+    debit, credit = (line["id"], ex_line) if rest > 0 else (ex_line, line["id"])
+    env.db.insert("account.partial.reconcile", {
+        "debit_move_id": debit, "credit_move_id": credit, "amount": abs(rest), "debit_amount_currency": 0.0,
+        "credit_amount_currency": 0.0, "full_reconcile_id": False, "exchange_move_id": False,
+        "company_id": env.company_id, "max_date": max(dates) or False})
+    env.db.update("account.partial.reconcile", partial_id, {"exchange_move_id": ex_id})
+
+
+def _exchange_journal(env: Env) -> int:
+    for rec_id, row in sorted(env.db.table("account.journal").items()):
+        if row.get("code") == "EXCH" and row.get("company_id") == env.company_id:
+            return int(rec_id)
+    return int(env["account.journal"]._create_one(env, {"name": "Exchange Difference", "code": "EXCH",
+                                                         "type": "general", "sequence": 20}))
+
+
+def _exchange_account(env: Env, kind: str) -> int:
+    name = "Foreign Exchange Gain" if kind == "gain" else "Foreign Exchange Loss"
+    for rec_id, row in sorted(env.db.table("account.account").items()):
+        if row.get("name") == name:
+            return int(rec_id)
+    return int(env["account.account"]._create_one(env, {
+        "name": name, "code": "441000" if kind == "gain" else "641000",
+        "account_type": "income_other" if kind == "gain" else "expense"}))
 
 
 def _partials_of(env: Env, line_id: int) -> list[int]:
