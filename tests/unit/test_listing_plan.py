@@ -254,3 +254,11 @@ def test_a_child_failing_a_check_is_held_not_retired() -> None:
 def test_unknown_marketplace_is_a_configuration_error() -> None:
     with pytest.raises(KeyError, match="unknown Amazon marketplace id"):
         plan_listings(mug(), ListingRules(product_type="KITCHEN", marketplace_ids=("NOPE",)), asins={}, prices={})
+
+
+def test_values_mapped_to_what_amazon_expects_per_marketplace() -> None:
+    rules = ListingRules(**{**SHIRT_RULES.__dict__, "value_map": {"size": {"M": "Medium"}},
+                            "value_map_by_marketplace": {FR: {"size": {"M": "Moyen"}}}})
+    plan = plan_listings(tee(), rules, asins={}, prices={}, schemas=SHIRT)
+    sizes = {(d.marketplace_id, d.attributes["size"][0]["value"]) for d in plan.publish if d.sku == "TEE-BM"}
+    assert sizes == {(DE, "Medium"), (FR, "Moyen"), (UK, "Medium")}

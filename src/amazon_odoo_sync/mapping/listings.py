@@ -113,7 +113,16 @@ class ListingRules:
     constants: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     constants_by_marketplace: Mapping[str, Mapping[str, str | tuple[str, ...]]] = field(
         default_factory=dict)
+    #: Amazon attribute → {Odoo value → the value Amazon expects} ("size": {"M": "Medium"}); a value
+    #: found here is sent as given, in every language; per marketplace id in
+    #: ``value_map_by_marketplace`` (wins)
+    value_map: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    value_map_by_marketplace: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
     condition: str = "new_new"
+
+    def mapped_value(self, amazon_attribute: str, odoo_value: str, marketplace_id: str) -> str | None:
+        here = self.value_map_by_marketplace.get(marketplace_id, {}).get(amazon_attribute, {})
+        return here.get(odoo_value) or self.value_map.get(amazon_attribute, {}).get(odoo_value)
 
     def theme_attributes(self) -> tuple[str, ...]:
         if not self.variation_theme:
@@ -315,7 +324,8 @@ def _mapped_values(variant: OdooVariant, rules: ListingRules, mid: str) -> dict[
     for val in variant.values:
         amazon = rules.attribute_map.get(val.attribute)
         if amazon:
-            attrs[amazon] = [_text(val.in_language(tag), mid)]
+            value = rules.mapped_value(amazon, val.name, mid) or val.in_language(tag)
+            attrs[amazon] = [_text(value, mid)]
     return attrs
 
 
