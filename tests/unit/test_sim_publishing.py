@@ -5,6 +5,7 @@ accepted by it."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -260,3 +261,36 @@ async def test_the_connectors_listing_plan_is_accepted_by_the_simulator() -> Non
     child = s.world.offer(SELLER, FR, "TEE-BM")
     assert child is not None and child.price == Decimal("19.99")
     assert s.svc.listings[(SELLER, FR, "TEE-BM")].attributes["color"][0]["value"] == "Bleu"
+
+
+async def test_a_listings_feed_creates_listings_as_put_does() -> None:
+    s = make_sim()
+    messages = [
+        {"messageId": 1, "sku": "TEE", "operationType": "UPDATE", "productType": "SHIRT",
+         "requirements": "LISTING", "attributes": _shirt("parent")},
+        {"messageId": 2, "sku": "TEE-BM", "operationType": "UPDATE", "productType": "SHIRT",
+         "attributes": _shirt("child")},
+        {"messageId": 3, "sku": "NEW-1", "operationType": "UPDATE", "productType": "KITCHEN",
+         "attributes": mug_attributes(brand=None)},
+    ]
+    doc = json.dumps({"header": {"sellerId": SELLER, "version": "2.0"}, "messages": messages}).encode()
+    async with s.client:
+        r = await s.client.post("/feeds/2021-06-30/documents", headers=s.h(), json={"contentType": "application/json"})
+        await s.client.put(r.json()["url"], content=doc)
+        r = await s.client.post("/feeds/2021-06-30/feeds", headers=s.h(), json={
+            "feedType": "JSON_LISTINGS_FEED", "marketplaceIds": [DE],
+            "inputFeedDocumentId": r.json()["feedDocumentId"]})
+        fid = r.json()["feedId"]
+        s.world.clock.advance(600)
+        got = (await s.client.get(f"/feeds/2021-06-30/feeds/{fid}", headers=s.h())).json()
+        assert got["processingStatus"] == "DONE"
+        link = (await s.client.get(f"/feeds/2021-06-30/documents/{got['resultFeedDocumentId']}",
+                                   headers=s.h())).json()["url"]
+        report = (await s.client.get(link)).json()
+    assert report["summary"]["messagesAccepted"] == 2 and report["summary"]["messagesInvalid"] == 1
+    assert [(i["messageId"], i["code"], i["attributeName"]) for i in report["issues"]] == [(3, "90220", "brand")]
+    child = s.world.offer(SELLER, DE, "TEE-BM")
+    parent = s.world.offer(SELLER, DE, "TEE")
+    assert child is not None and parent is not None
+    assert s.world.products[child.asin].parent_asin == parent.asin
+    assert s.world.offer(SELLER, DE, "NEW-1") is None

@@ -54,6 +54,14 @@ class Applier(Protocol):
                  operation: str, change: ListingChange | None) -> list[Issue]: ...
 
 
+class Putter(Protocol):
+    """Creates or replaces a whole listing (an UPDATE message naming a product type the simulator
+    defines, as putListingsItem); returns the status and the issues."""
+
+    def __call__(self, *, seller_id: str, sku: str, marketplace_ids: Sequence[str],
+                 body: Mapping[str, Any], preview: bool) -> tuple[str, list[Issue]]: ...
+
+
 class FeedError(EngineError):
     """A Feeds API request refused; ``status`` and ``code`` as Amazon returns them."""
 
@@ -149,9 +157,12 @@ def _structure_errors(msg: Mapping[str, Any]) -> list[str]:
 
 def process_listings_feed(
     raw: bytes, *, feed_id: str, seller_id: str, marketplace_ids: Sequence[str],
-    currency: str | None, applier: Applier,
+    currency: str | None, applier: Applier, putter: Putter | None = None,
+    known_product_types: frozenset[str] = frozenset(),
 ) -> tuple[str, dict[str, Any]]:
-    """Process a JSON_LISTINGS_FEED document: (processing status, processing report)."""
+    """Process a JSON_LISTINGS_FEED document: (processing status, processing report). An UPDATE
+    message of a product type in ``known_product_types`` goes to ``putter`` (a whole listing,
+    validated against its product type, created when new) when one is given."""
     header: dict[str, Any] = {"sellerId": seller_id, "version": "2.0", "feedId": feed_id}
 
     def fatal(text: str) -> tuple[str, dict[str, Any]]:
@@ -204,11 +215,17 @@ def process_listings_feed(
         op = msg["operationType"]
         change: ListingChange | None = None
         found: list[Issue] = []
-        if op == "PATCH":
+        put = op == "UPDATE" and putter is not None and msg.get("productType") in known_product_types
+        if put:
+            assert putter is not None
+            _, found = putter(seller_id=seller_id, sku=sku, marketplace_ids=marketplace_ids, preview=False,
+                              body={"productType": msg["productType"], "attributes": msg["attributes"],
+                                    "requirements": msg.get("requirements") or "LISTING"})
+        elif op == "PATCH":
             change, found = interpret_patches(msg["patches"], currency=currency)
         elif op in ("UPDATE", "PARTIAL_UPDATE"):
             change, found = interpret_attributes(msg["attributes"], currency=currency)
-        if not found:
+        if not found and not put:
             found = applier(seller_id=seller_id, sku=sku, marketplace_ids=marketplace_ids,
                             operation=op, change=change)
         errors = [i for i in found if i.severity == "ERROR"]
@@ -262,6 +279,10 @@ class FeedEngine:
         #: When set, overrides ``settings.processing_seconds`` (the app wires it to the faults'
         #: ``feed_processing_seconds``, so "slow feed processing" can be switched at run time).
         self.processing_seconds_provider: Callable[[], float] | None = None
+        #: Whole listings of these product types (UPDATE messages) go to ``putter`` (set by
+        #: publishing.publisher: listings can then be created by feed as by putListingsItem).
+        self.putter: Putter | None = None
+        self.known_product_types: frozenset[str] = frozenset()
 
     @property
     def processing_seconds(self) -> float:
@@ -353,7 +374,8 @@ class FeedEngine:
         else:
             status, report = process_listings_feed(
                 doc.content, feed_id=feed.feed_id, seller_id=feed.seller_id,
-                marketplace_ids=feed.marketplace_ids, currency=currency, applier=self.applier)
+                marketplace_ids=feed.marketplace_ids, currency=currency, applier=self.applier,
+                putter=self.putter, known_product_types=self.known_product_types)
         result = self.documents.write(content=json.dumps(report).encode(),
                                       content_type="application/json", kind="FEEDRESULT",
                                       gzip_over=self.settings.gzip_over_bytes)

@@ -314,4 +314,6 @@ def publisher(svc: SellingServices) -> Publisher:
     found = _PUBLISHERS.get(svc)
     if found is None:
         found = _PUBLISHERS[svc] = Publisher(svc)
+        svc.feeds.putter = found.put
+        svc.feeds.known_product_types = frozenset(PRODUCT_TYPES)
     return found

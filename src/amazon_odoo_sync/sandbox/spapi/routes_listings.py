@@ -36,7 +36,7 @@ _submissions = itertools.count(1)
 
 
 def install(sim: Simulator) -> None:
-    _install(sim)
+    publisher(_install(sim))  # feeds create listings through it from the first feed on
 
 
 def _check_seller(ctx: CallContext, seller_id: str) -> None:
