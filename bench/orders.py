@@ -344,7 +344,7 @@ class Bench:
         async with SqsClient(sim_url + QUEUE_PATH, transport=httpx.AsyncHTTPTransport()) as client:
             while not self.stop.is_set():
                 try:
-                    await poll_sqs(rt.pool, client, max_messages=10, wait_seconds=1,
+                    await poll_sqs(rt.store, client, max_messages=10, wait_seconds=1,
                                    visibility_timeout=visibility, run_seconds=5)
                 except Exception as exc:
                     self.error("sqs_poll", exc)

@@ -76,7 +76,7 @@ async def test_sqs_batches_mixing_good_and_malformed_notifications(db_url: str) 
         queue = ListQueue(bodies)
         total = PollResult()
         while queue.messages:
-            batch = await receive_batch(env.pool, queue, max_messages=10, wait_seconds=0)  # type: ignore[arg-type]
+            batch = await receive_batch(env.runtime.store, queue, max_messages=10, wait_seconds=0)  # type: ignore[arg-type]
             assert batch.kept == 0 and batch.received == batch.deleted == 10
             total.merge(batch)
         assert total.received == 100 and len(queue.deleted) == 100

@@ -3,15 +3,18 @@ per flow and account, each notification's own outcome."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
 import pytest
+from psycopg_pool import AsyncConnectionPool
 
-from amazon_odoo_sync.exceptions import DataError
+from amazon_odoo_sync.exceptions import DataError, TransientError
 from amazon_odoo_sync.flows import fba_inventory
 from amazon_odoo_sync.flows import notifications as intake
 from amazon_odoo_sync.store import external_ids, inbox, reservations
+from amazon_odoo_sync.store.unit import PgStore, UnitOfWork
 
 pytestmark = pytest.mark.db
 
@@ -38,13 +41,24 @@ def fba_change(seller: str, notification_id: str) -> dict[str, Any]:
             "Payload": {"SellerId": seller, "SKU": "SKU-9", "FulfillmentInventoryByMarketplace": []}}
 
 
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[PgStore]:
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(db_url, min_size=1, max_size=2, open=False,
+                                                         kwargs={"autocommit": True})
+    await pool.open(wait=True, timeout=10)
+    try:
+        yield PgStore(pool)
+    finally:
+        await pool.close()
+
+
 async def waiting_jobs(conn: psycopg.AsyncConnection[Any]) -> list[tuple[str, str]]:
     cur = await conn.execute("SELECT task_name, args->>'account' FROM procrastinate_jobs "
                              "WHERE status = 'todo' ORDER BY 1, 2")
     return [(str(a), str(b)) for a, b in await cur.fetchall()]
 
 
-async def test_a_mixed_batch_gets_one_outcome_per_notification(db_url: str) -> None:
+async def test_a_mixed_batch_gets_one_outcome_per_notification(db_url: str, store: PgStore) -> None:
     batch = [
         order_change("A2US", "n-1", "111-1", items=[("SKU-1", 2), ("SKU-2", 1)]),
         order_change("A2EU", "n-2", "028-1", status="Pending"),
@@ -55,7 +69,7 @@ async def test_a_mixed_batch_gets_one_outcome_per_notification(db_url: str) -> N
         order_change("A2US", "n-4", "111-4", channel="AFN"),  # FBA: nothing to reserve
     ]
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
-        outcomes = await intake.store_notifications(conn, batch, SELLERS.get)
+        outcomes = await intake.store_notifications(store, batch, SELLERS.get)
         assert outcomes[:3] == [True, True, False] and outcomes[5:] == [True, True]
         assert isinstance(outcomes[3], DataError) and "unknown seller A2NOBODY" in outcomes[3].message
         assert isinstance(outcomes[4], DataError)
@@ -71,27 +85,28 @@ async def test_a_mixed_batch_gets_one_outcome_per_notification(db_url: str) -> N
                                             ("orders.fetch_notified", "shop-us")]
 
         # Delivered again (SQS redelivers after a lost delete): all duplicates, nothing new.
-        again = await intake.store_notifications(conn, batch, SELLERS.get)
+        again = await intake.store_notifications(store, batch, SELLERS.get)
         assert again[:3] == [False, False, False] and again[5:] == [False, False]
         assert len(await inbox.pending(conn, 20)) == 4
 
 
-async def test_a_database_failure_stores_nothing_of_the_batch(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def broken(conn: psycopg.AsyncConnection[Any], account: str, read: list[Any]) -> None:
-        raise psycopg.OperationalError("connection lost")
+async def test_a_database_failure_stores_nothing_of_the_batch(db_url: str, store: PgStore,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(tx: UnitOfWork, account: str, read: list[Any]) -> None:
+        raise psycopg.OperationalError("connection lost")  # translated by the store: TransientError
 
     monkeypatch.setitem(intake.INTAKES, fba_inventory.NOTIFICATION_TYPE,
                         intake.Intake(fba_inventory.read_notification, broken))
     batch = [order_change("A2US", "n-1", "111-1"), fba_change("A2EU", "f-1")]
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
-        with pytest.raises(psycopg.OperationalError):
-            await intake.store_notifications(conn, batch, SELLERS.get)
+        with pytest.raises(TransientError):
+            await intake.store_notifications(store, batch, SELLERS.get)
         assert await inbox.pending(conn, 20) == []
         assert await reservations.reserved_units(conn, "shop-us") == {}
         assert await waiting_jobs(conn) == []
 
 
-async def test_a_notification_after_its_order_was_imported_reserves_nothing(db_url: str) -> None:
+async def test_a_notification_after_its_order_was_imported_reserves_nothing(db_url: str, store: PgStore) -> None:
     """Issue #14: notifications arrive seconds to minutes after the order's import; the order they
     fetch is a duplicate in the inbox, so no import would ever release what they reserved."""
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
@@ -100,7 +115,7 @@ async def test_a_notification_after_its_order_was_imported_reserves_nothing(db_u
         late = [order_change("A2US", "n-1", "111-1", status="Pending", items=[("SKU-1", 2)]),
                 order_change("A2US", "n-2", "111-1", items=[("SKU-1", 2)]),
                 order_change("A2US", "n-3", "111-2", items=[("SKU-2", 1)])]  # not imported yet
-        assert await intake.store_notifications(conn, late, SELLERS.get) == [True, True, True]
+        assert await intake.store_notifications(store, late, SELLERS.get) == [True, True, True]
         assert await reservations.reserved_units(conn, "shop-us") == {"SKU-2": 1}
         cur = await conn.execute("SELECT sku FROM stock_dirty WHERE account = 'shop-us'")
         assert {str(row[0]) for row in await cur.fetchall()} == {"SKU-2"}

@@ -54,8 +54,8 @@ async def sqs_for(env: OrdersEnv, transport: httpx.AsyncBaseTransport | None = N
 
 
 async def poll(env: OrdersEnv, client: SqsClient, *, visibility_timeout: int = 120) -> PollResult:
-    return await poll_sqs(env.pool, client, max_messages=10, wait_seconds=0, visibility_timeout=visibility_timeout,
-                          run_seconds=60)
+    return await poll_sqs(env.runtime.store, client, max_messages=10, wait_seconds=0,
+                          visibility_timeout=visibility_timeout, run_seconds=60)
 
 
 async def stored_notifications(env: OrdersEnv) -> list[str]:

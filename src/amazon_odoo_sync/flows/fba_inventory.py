@@ -53,6 +53,7 @@ from ..mapping.fba_inventory import (
 )
 from ..marketplaces import by_id
 from ..store import audit, fba_drift, inbox, offers, product_map, quarantine
+from ..store.unit import UnitOfWork
 from .intake import ReadNotification
 
 __all__ = [
@@ -422,10 +423,9 @@ def read_notification(notification: Mapping[str, Any],
                             payload=notification)
 
 
-async def notifications_stored(conn: AsyncConnection[Any], account: str,
-                               notifications: list[ReadNotification]) -> None:
+async def notifications_stored(tx: UnitOfWork, account: str, notifications: list[ReadNotification]) -> None:
     """New notifications of ``account`` are stored: make sure a job applies them (same transaction)."""
-    await apply_notifications_task.defer_in_transaction(conn, account=account)
+    await apply_notifications_task.defer_in(tx, account=account)
 
 
 async def apply_pending_notifications(rt: Any, account: str, conn: AsyncConnection[Any], *,

@@ -34,6 +34,7 @@ from ..jobs.tasks import task
 from ..logs import get_logger
 from ..mapping.amazon_order import AmazonOrder, parse_order_v2026
 from ..store import cursors, inbox, quarantine, reservations
+from ..store.unit import UnitOfWork
 from .intake import ReadNotification
 from .order_import import FLOW, ImportResult, OrderImporter, waiting_units
 from .runtime import FlowRuntime, job_runtime
@@ -188,8 +189,7 @@ def _check_summary(summary: Any) -> None:
                                 "is not a number of units")
 
 
-async def notifications_stored(conn: AsyncConnection[Any], account: str,
-                               notifications: list[ReadNotification]) -> None:
+async def notifications_stored(tx: UnitOfWork, account: str, notifications: list[ReadNotification]) -> None:
     """After new ORDER_CHANGE notifications of ``account`` are stored, in the same transaction:
     reserve the open units their summaries name (the stock flow must not offer them again while
     the orders are on their way to Odoo) and make sure a job fetches the orders.
@@ -212,9 +212,9 @@ async def notifications_stored(conn: AsyncConnection[Any], account: str,
             wanted.append(reservations.Reservation(
                 order_id=str(change["AmazonOrderId"]), marketplace_id=str(summary.get("MarketplaceId") or ""),
                 status=status, units=units))
-    written = await reservations.reserve_many(conn, account, wanted)
-    await mark_dirty(conn, account, {sku for r in wanted if r.order_id in written for sku in r.units})
-    await fetch_notified_task.defer_in_transaction(conn, account=account)
+    written = await tx.reservations.reserve_many(account, wanted)
+    await tx.offers.mark_dirty(account, {sku for r in wanted if r.order_id in written for sku in r.units})
+    await fetch_notified_task.defer_in(tx, account=account)
 
 
 async def fetch_notified_orders(rt: FlowRuntime, account: str, *, limit: int = 200) -> int:

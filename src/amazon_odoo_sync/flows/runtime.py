@@ -43,6 +43,7 @@ class FlowRuntime:
     def __init__(self, settings: Settings, pool: AsyncConnectionPool[Any], *,
                  spapi_transport: httpx.AsyncBaseTransport | None = None,
                  odoo_transport: httpx.AsyncBaseTransport | None = None,
+                 sqs_transport: httpx.AsyncBaseTransport | None = None,
                  clock: Clock | None = None, cipher: Cipher | None = None,
                  targets_loader: TargetsLoader | None = None, call_retry: CallRetry | None = None) -> None:
         self.settings = settings
@@ -52,6 +53,8 @@ class FlowRuntime:
         self.clock = clock or SystemClock()
         self._spapi_transport = spapi_transport
         self._odoo_transport = odoo_transport
+        #: Where the SQS poll job's requests go: None, the network; the simulator in tests and the demo.
+        self.sqs_transport = sqs_transport
         self._cipher = cipher
         self._targets_loader = targets_loader
         #: Commands run in the foreground retry each SP-API call (``flows.retrying``); workers

@@ -24,26 +24,22 @@ Runs as the job ``notifications.sqs_poll`` (queue ``orders``), scheduled every
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, fields
 from typing import Any
 
 import httpx
-import psycopg
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 
 from ..amazon.sqs import AwsCredentials, SqsClient, SqsMessage
 from ..clock import Clock, SystemClock
 from ..config import NotificationsConfig, Settings
 from ..exceptions import ConfigurationError, DataError, RetryableError
 from ..jobs.schedule import register_schedule
-from ..jobs.tasks import current_job, task
+from ..jobs.tasks import task
 from ..logs import get_logger
-from ..store import quarantine
+from ..store.unit import Store
 from .notifications import FLOW, INTAKES, SellerDirectory, quarantine_key
+from .runtime import job_runtime
 
 __all__ = [
     "FLOW",
@@ -57,7 +53,6 @@ __all__ = [
     "receive_batch",
     "sqs_client",
     "sqs_poll_task",
-    "use_transport",
 ]
 
 _log = get_logger(__name__)
@@ -66,6 +61,7 @@ _log = get_logger(__name__)
 POISON_RECEIVES = 5
 #: Without a queue URL the schedule still exists (schedules are declared at import); it idles.
 IDLE_INTERVAL = 3600.0
+
 
 def parse_message_body(body: str) -> dict[str, Any]:
     """The notification in an SQS message body. Raises DataError when there is none."""
@@ -101,34 +97,20 @@ class PollResult:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-@contextlib.asynccontextmanager
-async def _autocommit(pool: AsyncConnectionPool[Any]) -> AsyncIterator[AsyncConnection[Any]]:
-    # Each notification's transaction must be committed before its message is deleted; the
-    # jobs pool is not in autocommit mode, so switch (and switch back) explicitly.
-    async with pool.connection() as conn:
-        before = conn.autocommit
-        if not before:
-            await conn.commit()
-            await conn.set_autocommit(True)
-        try:
-            yield conn
-        finally:
-            if not before and not conn.closed:
-                await conn.set_autocommit(False)
+async def _quarantine(store: Store, payload: Any, reason: str, message: SqsMessage) -> None:
+    # Committed on its own before the message is deleted: a quarantined message is never lost.
+    async with store.transaction() as tx:
+        await tx.quarantine.put(flow=FLOW, key=quarantine_key(payload), account=None, reason=reason,
+                                details={"source": "sqs", "message_id": message.message_id}, payload=payload)
 
 
-async def _quarantine(conn: AsyncConnection[Any], payload: Any, reason: str, message: SqsMessage) -> None:
-    await quarantine.put(conn, flow=FLOW, key=quarantine_key(payload), account=None, reason=reason,
-                         details={"source": "sqs", "message_id": message.message_id}, payload=payload)
-
-
-async def _refuse(conn: AsyncConnection[Any], payload: Any, error: DataError, message: SqsMessage) -> None:
+async def _refuse(store: Store, payload: Any, error: DataError, message: SqsMessage) -> None:
     """A message we cannot read: quarantined (then deleted by the caller), and said so."""
-    await _quarantine(conn, payload, error.message, message)
+    await _quarantine(store, payload, error.message, message)
     _log.warning("sqs.notification_quarantined", message_id=message.message_id, reason=error.message)
 
 
-async def receive_batch(pool: AsyncConnectionPool[Any], client: SqsClient, *, max_messages: int = 10,
+async def receive_batch(store: Store, client: SqsClient, *, max_messages: int = 10,
                         wait_seconds: int = 20, visibility_timeout: int | None = None,
                         sellers: SellerDirectory | None = None) -> PollResult:
     """One ``ReceiveMessage``; store what came (one transaction for the batch), then delete
@@ -139,27 +121,26 @@ async def receive_batch(pool: AsyncConnectionPool[Any], client: SqsClient, *, ma
     result.received = len(messages)
     if not messages:
         return result
-    sellers = sellers or SellerDirectory()
+    sellers = sellers or SellerDirectory(store)
     done: list[str] = []
     readable: list[tuple[SqsMessage, dict[str, Any]]] = []
-    async with _autocommit(pool) as conn:
-        for message in messages:
-            if not message.md5_ok:  # damaged on the way: SQS has an intact copy, take it next time
-                _log.warning("sqs.md5_mismatch", message_id=message.message_id)
-                result.kept += 1
-                continue
-            try:
-                readable.append((message, parse_message_body(message.body)))
-            except DataError as exc:
-                await _refuse(conn, {"raw": message.body[:10000]}, exc, message)
-                result.quarantined += 1
-                done.append(message.receipt_handle)
-        for message, outcome in await _store(conn, sellers, readable):
-            if outcome == "kept":
-                result.kept += 1
-                continue
-            setattr(result, outcome, getattr(result, outcome) + 1)
+    for message in messages:
+        if not message.md5_ok:  # damaged on the way: SQS has an intact copy, take it next time
+            _log.warning("sqs.md5_mismatch", message_id=message.message_id)
+            result.kept += 1
+            continue
+        try:
+            readable.append((message, parse_message_body(message.body)))
+        except DataError as exc:
+            await _refuse(store, {"raw": message.body[:10000]}, exc, message)
+            result.quarantined += 1
             done.append(message.receipt_handle)
+    for message, outcome in await _store(store, sellers, readable):
+        if outcome == "kept":
+            result.kept += 1
+            continue
+        setattr(result, outcome, getattr(result, outcome) + 1)
+        done.append(message.receipt_handle)
     if done:
         try:
             deleted = await client.delete_messages(done)
@@ -177,7 +158,7 @@ async def receive_batch(pool: AsyncConnectionPool[Any], client: SqsClient, *, ma
     return result
 
 
-async def _store(conn: AsyncConnection[Any], sellers: SellerDirectory,
+async def _store(store: Store, sellers: SellerDirectory,
                  readable: list[tuple[SqsMessage, dict[str, Any]]]) -> list[tuple[SqsMessage, str]]:
     """Store the batch in one transaction: per message ``stored`` / ``duplicates`` /
     ``quarantined`` (all three: delete it) or ``kept``. An unexpected error is retried message
@@ -185,31 +166,31 @@ async def _store(conn: AsyncConnection[Any], sellers: SellerDirectory,
     if not readable:
         return []
     try:
-        outcomes = await sellers.store_many(conn, [notification for _, notification in readable])
-    except (RetryableError, psycopg.OperationalError) as exc:
+        outcomes = await sellers.store_many([notification for _, notification in readable])
+    except RetryableError as exc:  # the database or a lock: may pass, SQS delivers again
         _log.warning("sqs.store_failed", messages=len(readable), error=str(exc))
         return [(message, "kept") for message, _ in readable]
     except Exception:
-        return [(message, await _store_alone(conn, sellers, message, notification))
+        return [(message, await _store_alone(store, sellers, message, notification))
                 for message, notification in readable]
     out = []
     for (message, notification), outcome in zip(readable, outcomes, strict=True):
         if isinstance(outcome, DataError):
-            await _refuse(conn, notification, outcome, message)
+            await _refuse(store, notification, outcome, message)
             out.append((message, "quarantined"))
         else:
             out.append((message, "stored" if outcome else "duplicates"))
     return out
 
 
-async def _store_alone(conn: AsyncConnection[Any], sellers: SellerDirectory, message: SqsMessage,
+async def _store_alone(store: Store, sellers: SellerDirectory, message: SqsMessage,
                        notification: dict[str, Any]) -> str:
     try:
-        stored = await sellers.store(conn, notification)
+        stored = await sellers.store_one(notification)
     except DataError as exc:
-        await _refuse(conn, notification, exc, message)
+        await _refuse(store, notification, exc, message)
         return "quarantined"
-    except (RetryableError, psycopg.OperationalError) as exc:
+    except RetryableError as exc:
         _log.warning("sqs.store_failed", message_id=message.message_id, error=str(exc))
         return "kept"
     except Exception as exc:  # a bug or a surprise: retry a few times, then make it visible
@@ -217,13 +198,13 @@ async def _store_alone(conn: AsyncConnection[Any], sellers: SellerDirectory, mes
         if count is None or count < POISON_RECEIVES:
             _log.exception("sqs.store_failed", message_id=message.message_id, receive_count=count)
             return "kept"
-        await _quarantine(conn, notification, f"{type(exc).__name__}: {exc}", message)
+        await _quarantine(store, notification, f"{type(exc).__name__}: {exc}", message)
         _log.exception("sqs.notification_quarantined", message_id=message.message_id, receive_count=count)
         return "quarantined"
     return "stored" if stored else "duplicates"
 
 
-async def poll_sqs(pool: AsyncConnectionPool[Any], client: SqsClient, *, max_messages: int = 10,
+async def poll_sqs(store: Store, client: SqsClient, *, max_messages: int = 10,
                    wait_seconds: int = 20, visibility_timeout: int | None = None, run_seconds: float = 20.0,
                    clock: Clock | None = None) -> PollResult:
     """Receive and store batches for up to ``run_seconds``; stops early when a receive (after its
@@ -231,12 +212,12 @@ async def poll_sqs(pool: AsyncConnectionPool[Any], client: SqsClient, *, max_mes
     clock = clock or SystemClock()
     deadline = clock.monotonic() + run_seconds
     total = PollResult()
-    sellers = SellerDirectory()  # read once per run, and again for a seller it does not know
+    sellers = SellerDirectory(store)  # read once per run, and again for a seller it does not know
     while True:
         remaining = deadline - clock.monotonic()
         if remaining <= 0:
             break
-        batch = await receive_batch(pool, client, max_messages=max_messages,
+        batch = await receive_batch(store, client, max_messages=max_messages,
                                     wait_seconds=max(0, min(wait_seconds, int(remaining))),
                                     visibility_timeout=visibility_timeout, sellers=sellers)
         total.merge(batch)
@@ -258,24 +239,15 @@ def sqs_client(config: NotificationsConfig, *, transport: httpx.AsyncBaseTranspo
 
 # -- job ---------------------------------------------------------------------------------------------
 
-#: Tests and the demo may route the job's SQS requests in-process.
-_transport: httpx.AsyncBaseTransport | None = None
-
-
-def use_transport(transport: httpx.AsyncBaseTransport | None) -> None:
-    """Route the poll job's SQS requests through ``transport`` (None: the network)."""
-    global _transport
-    _transport = transport
-
-
 @task(queue="orders", name="notifications.sqs_poll", queueing_lock_from="sqs", lock_from="notifications.sqs_poll")
 async def sqs_poll_task() -> dict[str, int]:
-    job = current_job()
-    config = job.settings.notifications
+    rt = job_runtime()
+    config = rt.settings.notifications
     if not config.sqs_queue_url:
         return PollResult().as_dict()
-    async with sqs_client(config, transport=_transport) as client:
-        result = await poll_sqs(job.pool, client, max_messages=config.max_messages,
+    # The runtime's transport: the network, or the simulator in tests and the demo.
+    async with sqs_client(config, transport=rt.sqs_transport) as client:
+        result = await poll_sqs(rt.store, client, max_messages=config.max_messages,
                                 wait_seconds=config.wait_seconds,
                                 visibility_timeout=config.visibility_timeout_seconds,
                                 run_seconds=config.run_seconds)

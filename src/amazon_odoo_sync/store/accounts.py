@@ -8,7 +8,9 @@ never used directly. The mapping of marketplaces to Odoo (``[marketplaces.XX]``)
 the configuration. Secrets are never returned by this module except through
 :func:`~.credentials.get_account_credentials`, wrapped in :class:`~.secrets.Secret`.
 
-Functions never commit: the caller owns the transaction.
+Functions never commit: the caller owns the transaction. Flows read accounts through the unit
+of work (``tx.accounts``: :class:`AccountsRepository`, without secrets; its in-memory twin is
+``store.memory.accounts``); storing credentials stays with the commands.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from psycopg import AsyncConnection, errors
 
@@ -25,7 +27,8 @@ from ..exceptions import ConfigurationError
 from ._sql import cursor
 from .secrets import Cipher, Secret
 
-__all__ = ["Account", "get", "import_declared", "list_accounts", "remove", "upsert"]
+__all__ = ["Account", "AccountsRepository", "PgAccounts", "get", "import_declared", "list_accounts", "remove",
+           "sellers", "upsert"]
 
 _COLUMNS = """a.id, a.name, a.region, a.seller_id, a.lwa_client_id, a.active, a.created_at,
 a.updated_at, a.lwa_client_secret IS NOT NULL AS has_lwa_client_secret,
@@ -155,3 +158,39 @@ async def remove(conn: AsyncConnection[Any], name: str) -> bool:
     async with cursor(conn) as cur:
         await cur.execute(REMOVE, {"name": name})
         return await cur.fetchone() is not None
+
+
+async def sellers(conn: AsyncConnection[Any]) -> dict[str, str]:
+    """Seller id → account name, of the accounts that have a seller id (notification intake)."""
+    return {a.seller_id: a.name for a in await list_accounts(conn) if a.seller_id}
+
+
+class AccountsRepository(Protocol):
+    """The accounts as flows see them: no secrets (see the module)."""
+
+    async def get(self, name: str) -> Account | None: ...
+
+    async def list_accounts(self, *, active_only: bool = False) -> list[Account]: ...
+
+    async def sellers(self) -> dict[str, str]: ...
+
+    async def import_declared(self, declared: Sequence[AccountConfig]) -> dict[str, str]: ...
+
+
+class PgAccounts:
+    """:class:`AccountsRepository` on one connection (the functions above, bound to it)."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def get(self, name: str) -> Account | None:
+        return await get(self._conn, name)
+
+    async def list_accounts(self, *, active_only: bool = False) -> list[Account]:
+        return await list_accounts(self._conn, active_only=active_only)
+
+    async def sellers(self) -> dict[str, str]:
+        return await sellers(self._conn)
+
+    async def import_declared(self, declared: Sequence[AccountConfig]) -> dict[str, str]:
+        return await import_declared(self._conn, declared)

@@ -30,6 +30,7 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from .accounts import AccountsRepository, PgAccounts
 from .audit import AuditRepository, PgAudit
 from .cursors import CursorsRepository, PgCursors
 from .database import translate_driver_error
@@ -82,6 +83,9 @@ class UnitOfWork(Protocol):
     @property
     def personal_data(self) -> PersonalDataRepository: ...
 
+    @property
+    def accounts(self) -> AccountsRepository: ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -109,6 +113,7 @@ class PgUnitOfWork:
         self.fba_drift = PgFbaDrift(conn)
         self.inbox = PgInbox(conn)
         self.personal_data = PgPersonalData(conn)
+        self.accounts = PgAccounts(conn)
 
 
 class PgStore:

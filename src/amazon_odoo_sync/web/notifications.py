@@ -25,7 +25,7 @@ from psycopg_pool import AsyncConnectionPool
 from ..exceptions import DataError
 from ..flows.notifications import FLOW, SellerDirectory, quarantine_key
 from ..logs import get_logger
-from ..store import quarantine
+from ..store.unit import PgStore, Store
 
 __all__ = ["SIGNATURE_HEADER", "notifications_router", "signature"]
 
@@ -46,7 +46,9 @@ def notifications_router(pool: AsyncConnectionPool[Any] | None = None, *, secret
     if not secret:
         raise ValueError("the notification endpoint needs a secret")
     router = APIRouter()
-    sellers = SellerDirectory()
+    # The seller map is cached across requests, per pool (the app's is opened at the first
+    # request, and anew after a restart of the app).
+    directory: dict[str, tuple[AsyncConnectionPool[Any], SellerDirectory]] = {}
 
     @router.post("/notifications/spapi")
     async def receive(request: Request) -> dict[str, Any]:
@@ -61,28 +63,29 @@ def notifications_router(pool: AsyncConnectionPool[Any] | None = None, *, secret
             _log.warning("notification refused: bad signature", client=client, signed=bool(sent))
             raise HTTPException(status_code=401, detail=f"missing or wrong {SIGNATURE_HEADER}")
         db = pool if pool is not None else await request.app.state.db.pool()
-        return await _receive(db, sellers, body)
+        if "current" not in directory or directory["current"][0] is not db:
+            directory["current"] = (db, SellerDirectory(PgStore(db)))
+        return await _receive(directory["current"][1], body)
 
     return router
 
 
-async def _receive(pool: AsyncConnectionPool[Any], sellers: SellerDirectory, body: bytes) -> dict[str, Any]:
+async def _receive(sellers: SellerDirectory, body: bytes) -> dict[str, Any]:
     try:
         notification = json.loads(body)
         if not isinstance(notification, dict):
             raise DataError("a notification must be a JSON object")
     except (ValueError, DataError) as exc:
-        return await _reject(pool, {"raw": body.decode("utf-8", "replace")[:10000]}, str(exc))
-    async with pool.connection() as conn:
-        try:
-            stored = await sellers.store(conn, notification)
-        except DataError as exc:
-            return await _reject(pool, notification, exc.message)
+        return await _reject(sellers.store, {"raw": body.decode("utf-8", "replace")[:10000]}, str(exc))
+    try:
+        stored = await sellers.store_one(notification)
+    except DataError as exc:
+        return await _reject(sellers.store, notification, exc.message)
     return {"stored": stored}
 
 
-async def _reject(pool: AsyncConnectionPool[Any], notification: dict[str, Any], reason: str) -> dict[str, Any]:
-    async with pool.connection() as conn:
-        await quarantine.put(conn, flow=FLOW, key=quarantine_key(notification), account=None, reason=reason,
-                             payload=notification)
+async def _reject(store: Store, notification: dict[str, Any], reason: str) -> dict[str, Any]:
+    async with store.transaction() as tx:
+        await tx.quarantine.put(flow=FLOW, key=quarantine_key(notification), account=None, reason=reason,
+                                payload=notification)
     raise HTTPException(status_code=400, detail=reason)

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from ...clock import Clock, SystemClock
+from .accounts import MemoryAccounts
 from .audit import MemoryAudit
 from .cursors import MemoryCursors
 from .external_ids import MemoryExternalIds
@@ -81,6 +82,7 @@ class MemoryUnitOfWork:
         self.fba_drift = MemoryFbaDrift(state)
         self.inbox = MemoryInbox(state)
         self.personal_data = MemoryPersonalData(state)
+        self.accounts = MemoryAccounts(state)
 
 
 class MemoryStore:
