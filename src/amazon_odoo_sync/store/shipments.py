@@ -11,7 +11,9 @@ The unique key (account, picking_id) is the exactly-once guarantee: a delivery h
 row keeps the body that was (or will be) sent, and only a ``pending`` row is ever sent, under a
 row lock (``FOR UPDATE SKIP LOCKED``) held until its outcome is recorded.
 
-Functions never commit: the caller owns the transaction.
+Functions never commit: the caller owns the transaction. Flows use them through the unit of
+work (``tx.shipments``: :class:`ShipmentsRepository`, bound by :class:`PgShipments`; its in-memory
+twin is ``store.memory.shipments``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from psycopg import AsyncConnection
 
@@ -27,7 +29,8 @@ from ._sql import cursor, jsonb
 
 __all__ = [
     "CONFIRMED", "INVALID", "OPEN_STATES", "PENDING", "REJECTED", "SKIPPED", "WAITING_TRACKING",
-    "Confirmation", "committed_items", "get", "get_many", "lock_account", "lock_pending", "mark_confirmed",
+    "Confirmation", "PgShipments", "ShipmentsRepository", "committed_items", "get", "get_many", "lock_account",
+    "lock_pending", "mark_confirmed",
     "mark_noted", "mark_rejected", "mark_retry", "mark_tracking_reported", "pending_ids",
     "problems", "save", "sale_orders_of", "unnoted", "waiting",
 ]
@@ -277,3 +280,113 @@ async def sale_orders_of(conn: AsyncConnection[Any], account: str,
     async with cursor(conn) as cur:
         await cur.execute(SALE_ORDERS_OF, {"account": account, "odoo_ids": list(sale_order_ids)})
         return {int(row["odoo_id"]): str(row["amazon_key"]) for row in await cur.fetchall()}
+
+
+class ShipmentsRepository(Protocol):
+    """The shipment confirmations as the shipments flow sees them (see the module)."""
+
+    async def save(self, *, account: str, picking_id: int, picking_name: str | None, sale_order_id: int | None,
+                   amazon_order_id: str, marketplace_id: str | None, state: str, now: datetime,
+                   body: dict[str, Any] | None = None, items: Sequence[Sequence[Any]] = (),
+                   last_error: str | None = None, error_kind: str | None = None,
+                   force: bool = False) -> Confirmation | None: ...
+
+    async def lock_account(self, account: str) -> None: ...
+
+    async def get(self, row_id: int) -> Confirmation | None: ...
+
+    async def get_many(self, account: str, picking_ids: Iterable[int]) -> dict[int, Confirmation]: ...
+
+    async def committed_items(self, account: str, order_ids: Iterable[str]
+                              ) -> dict[str, dict[int, dict[str, int]]]: ...
+
+    async def pending_ids(self, account: str, now: datetime, limit: int) -> list[int]: ...
+
+    async def lock_pending(self, row_id: int) -> Confirmation | None: ...
+
+    async def mark_confirmed(self, row_id: int, *, now: datetime,
+                             request_id: str | None = None) -> Confirmation | None: ...
+
+    async def mark_rejected(self, row_id: int, *, error: str, kind: str,
+                            request_id: str | None = None) -> Confirmation | None: ...
+
+    async def mark_retry(self, row_id: int, *, error: str, kind: str,
+                         next_attempt_at: datetime | None) -> Confirmation | None: ...
+
+    async def waiting(self, account: str, limit: int = 1000) -> list[Confirmation]: ...
+
+    async def mark_tracking_reported(self, ids: Iterable[int], now: datetime) -> None: ...
+
+    async def unnoted(self, account: str, limit: int = 500) -> list[Confirmation]: ...
+
+    async def mark_noted(self, ids: Iterable[int]) -> None: ...
+
+    async def problems(self, account: str, since: datetime | None = None) -> list[Confirmation]: ...
+
+    async def sale_orders_of(self, account: str, sale_order_ids: Iterable[int]) -> dict[int, str]: ...
+
+
+class PgShipments:
+    """:class:`ShipmentsRepository` on one connection (the functions above, bound to it)."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def save(self, *, account: str, picking_id: int, picking_name: str | None, sale_order_id: int | None,
+                   amazon_order_id: str, marketplace_id: str | None, state: str, now: datetime,
+                   body: dict[str, Any] | None = None, items: Sequence[Sequence[Any]] = (),
+                   last_error: str | None = None, error_kind: str | None = None,
+                   force: bool = False) -> Confirmation | None:
+        return await save(self._conn, account=account, picking_id=picking_id, picking_name=picking_name,
+                          sale_order_id=sale_order_id, amazon_order_id=amazon_order_id,
+                          marketplace_id=marketplace_id, state=state, now=now, body=body, items=items,
+                          last_error=last_error, error_kind=error_kind, force=force)
+
+    async def lock_account(self, account: str) -> None:
+        await lock_account(self._conn, account)
+
+    async def get(self, row_id: int) -> Confirmation | None:
+        return await get(self._conn, row_id)
+
+    async def get_many(self, account: str, picking_ids: Iterable[int]) -> dict[int, Confirmation]:
+        return await get_many(self._conn, account, picking_ids)
+
+    async def committed_items(self, account: str, order_ids: Iterable[str]
+                              ) -> dict[str, dict[int, dict[str, int]]]:
+        return await committed_items(self._conn, account, order_ids)
+
+    async def pending_ids(self, account: str, now: datetime, limit: int) -> list[int]:
+        return await pending_ids(self._conn, account, now, limit)
+
+    async def lock_pending(self, row_id: int) -> Confirmation | None:
+        return await lock_pending(self._conn, row_id)
+
+    async def mark_confirmed(self, row_id: int, *, now: datetime,
+                             request_id: str | None = None) -> Confirmation | None:
+        return await mark_confirmed(self._conn, row_id, now=now, request_id=request_id)
+
+    async def mark_rejected(self, row_id: int, *, error: str, kind: str,
+                            request_id: str | None = None) -> Confirmation | None:
+        return await mark_rejected(self._conn, row_id, error=error, kind=kind, request_id=request_id)
+
+    async def mark_retry(self, row_id: int, *, error: str, kind: str,
+                         next_attempt_at: datetime | None) -> Confirmation | None:
+        return await mark_retry(self._conn, row_id, error=error, kind=kind, next_attempt_at=next_attempt_at)
+
+    async def waiting(self, account: str, limit: int = 1000) -> list[Confirmation]:
+        return await waiting(self._conn, account, limit)
+
+    async def mark_tracking_reported(self, ids: Iterable[int], now: datetime) -> None:
+        await mark_tracking_reported(self._conn, ids, now)
+
+    async def unnoted(self, account: str, limit: int = 500) -> list[Confirmation]:
+        return await unnoted(self._conn, account, limit)
+
+    async def mark_noted(self, ids: Iterable[int]) -> None:
+        await mark_noted(self._conn, ids)
+
+    async def problems(self, account: str, since: datetime | None = None) -> list[Confirmation]:
+        return await problems(self._conn, account, since)
+
+    async def sale_orders_of(self, account: str, sale_order_ids: Iterable[int]) -> dict[int, str]:
+        return await sale_orders_of(self._conn, account, sale_order_ids)

@@ -43,6 +43,7 @@ from .personal_data import PersonalDataRepository, PgPersonalData
 from .product_map import PgProductMap, ProductMapRepository
 from .quarantine import PgQuarantine, QuarantineRepository
 from .reservations import PgReservations, ReservationsRepository
+from .shipments import PgShipments, ShipmentsRepository
 
 __all__ = ["PgStore", "PgUnitOfWork", "Store", "UnitOfWork"]
 
@@ -86,6 +87,9 @@ class UnitOfWork(Protocol):
     @property
     def accounts(self) -> AccountsRepository: ...
 
+    @property
+    def shipments(self) -> ShipmentsRepository: ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -114,6 +118,7 @@ class PgUnitOfWork:
         self.inbox = PgInbox(conn)
         self.personal_data = PgPersonalData(conn)
         self.accounts = PgAccounts(conn)
+        self.shipments = PgShipments(conn)
 
 
 class PgStore:

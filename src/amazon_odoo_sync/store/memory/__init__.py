@@ -33,6 +33,7 @@ from .personal_data import MemoryPersonalData
 from .product_map import MemoryProductMap
 from .quarantine import MemoryQuarantine
 from .reservations import MemoryReservations
+from .shipments import MemoryShipments
 
 __all__ = ["MemoryState", "MemoryStore", "MemoryUnitOfWork"]
 
@@ -83,6 +84,7 @@ class MemoryUnitOfWork:
         self.inbox = MemoryInbox(state)
         self.personal_data = MemoryPersonalData(state)
         self.accounts = MemoryAccounts(state)
+        self.shipments = MemoryShipments(state)
 
 
 class MemoryStore:
