@@ -6,11 +6,12 @@ accepted by it."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from amazon_odoo_sync.mapping.listings import ListingRules, OdooTemplate, OdooValue, OdooVariant, plan_listings
-from amazon_odoo_sync.mapping.prices import PriceUpdate
+from amazon_odoo_sync.mapping.prices import PriceUpdate, SalePrice, price_patches
 from amazon_odoo_sync.sandbox.spapi.catalog import derived_ean
 from tests.unit.sim_selling_fixtures import DE, FR, SELLER, Sim, make_sim
 
@@ -294,3 +295,31 @@ async def test_a_listings_feed_creates_listings_as_put_does() -> None:
     assert child is not None and parent is not None
     assert s.world.products[child.asin].parent_asin == parent.asin
     assert s.world.offer(SELLER, DE, "NEW-1") is None
+
+
+async def test_the_connectors_price_patches_set_and_remove_the_business_price() -> None:
+    s = make_sim()
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    update = PriceUpdate(sku="MUG-1", marketplace_id=DE, currency="EUR", price=Decimal("14.90"),
+                         sale=SalePrice(amount=Decimal("12.90"), start=start, end=start + timedelta(days=2)),
+                         business_price=Decimal("13.50"))
+
+    async def patch(patches: list[dict[str, Any]]) -> dict[str, Any]:
+        r = await s.client.patch(f"{URL}/MUG-1", params={"marketplaceIds": DE}, headers=s.h(),
+                                 json={"productType": "KITCHEN", "patches": patches})
+        result: dict[str, Any] = r.json()
+        return result
+
+    async with s.client:
+        assert (await patch(price_patches(update)))["status"] == "ACCEPTED"
+        offer = s.world.offer(SELLER, DE, "MUG-1")
+        assert offer is not None and (offer.price, offer.business_price) == (Decimal("14.90"), Decimal("13.50"))
+        removal = PriceUpdate(sku="MUG-1", marketplace_id=DE, currency="EUR", price=Decimal("14.90"),
+                              remove_business_price=True)
+        assert (await patch(price_patches(removal)))["status"] == "ACCEPTED"
+        assert offer.business_price is None and offer.price == Decimal("14.90")
+        r = await s.client.get(f"{URL}/MUG-1", headers=s.h(), params={"marketplaceIds": DE})
+        assert r.json()["summaries"][0]["status"] == ["BUYABLE", "DISCOVERABLE"]  # the price stays
+        dollars = PriceUpdate(sku="MUG-1", marketplace_id=DE, currency="USD", price=Decimal("15.00"))
+        body = await patch(price_patches(dollars))
+        assert body["status"] == "INVALID" and offer.price == Decimal("14.90")

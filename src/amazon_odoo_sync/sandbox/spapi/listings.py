@@ -4,13 +4,16 @@ Only the sales terms the connector sends are interpreted:
 
 * ``/attributes/fulfillment_availability`` with ``fulfillment_channel_code: DEFAULT`` sets the
   merchant-fulfilled (FBM) quantity; Amazon channel codes (``AMAZON_EU``...) are FBA and refused;
-* ``/attributes/purchasable_offer`` sets the price (``our_price[0].schedule[0].value_with_tax``),
-  its ``currency`` must be the marketplace's;
+* ``/attributes/purchasable_offer`` sets the price (``our_price[0].schedule[0].value_with_tax``)
+  of the entry for every buyer (``audience`` ALL or none) and the business price of the one with
+  ``audience`` B2B; each entry's ``currency`` must be the marketplace's;
 * any other attribute is stored as given (so GET with ``includedData=attributes`` echoes it).
 
 ``delete`` of fulfillment_availability sets the FBM quantity to 0; of purchasable_offer removes
-the price (the listing stops being BUYABLE). Bad input never raises: it becomes an ``Issue`` with
-severity ERROR, as Amazon reports it, and nothing of that submission is applied.
+the price (the listing stops being BUYABLE), or only the business price when the value given
+names the B2B audience alone (Amazon deletes the entries its selectors match). Bad input never
+raises: it becomes an ``Issue`` with severity ERROR, as Amazon reports it, and nothing of that
+submission is applied.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class ListingChange:
     quantity: int | None = None
     price: Decimal | None = None
     remove_price: bool = False
+    business_price: Decimal | None = None
+    remove_business_price: bool = False
     #: Other attributes, set as given (already in Amazon's attribute-value-list form).
     attributes: Mapping[str, Any] = field(default_factory=dict)
     removed_attributes: tuple[str, ...] = ()
@@ -70,6 +75,7 @@ class ListingChange:
     @property
     def empty(self) -> bool:
         return (self.quantity is None and self.price is None and not self.remove_price
+                and self.business_price is None and not self.remove_business_price
                 and not self.attributes and not self.removed_attributes)
 
 
@@ -104,11 +110,8 @@ def _quantity(value: Any) -> tuple[int | None, list[Issue]]:
     return quantity, issues
 
 
-def _price(value: Any, currency: str | None) -> tuple[Decimal | None, list[Issue]]:
+def _offer_price(offer: Any, currency: str | None) -> tuple[Decimal | None, list[Issue]]:
     attr = "purchasable_offer"
-    if not isinstance(value, list) or not value or not isinstance(value[0], dict):
-        return None, [_invalid(attr, f"'{attr}' must be a list of offer objects.")]
-    offer = value[0]
     try:
         raw = offer["our_price"][0]["schedule"][0]["value_with_tax"]
     except (KeyError, IndexError, TypeError):
@@ -131,20 +134,42 @@ def _price(value: Any, currency: str | None) -> tuple[Decimal | None, list[Issue
     return price.quantize(Decimal("0.01")), []
 
 
+def _price(value: Any, currency: str | None) -> tuple[dict[str, Any], list[Issue]]:
+    """ListingChange fields of a purchasable_offer value: the price of the entry for every buyer,
+    the business price of the B2B one."""
+    attr = "purchasable_offer"
+    if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+        return {}, [_invalid(attr, f"'{attr}' must be a list of offer objects.")]
+    fields: dict[str, Any] = {}
+    issues: list[Issue] = []
+    for offer in value:
+        audience = offer.get("audience", "ALL")
+        if audience not in ("ALL", "B2B"):
+            issues.append(_invalid(attr, f"The audience '{audience}' is not one of ALL, B2B."))
+            continue
+        price, found = _offer_price(offer, currency)
+        issues.extend(found)
+        if price is not None:
+            fields["business_price" if audience == "B2B" else "price"] = price
+    return (fields if not issues else {}), issues
+
+
 def _one(name: str, op: str, value: Any, currency: str | None) -> tuple[dict[str, Any], list[Issue]]:
     """The change of one attribute as a dict of ListingChange fields, plus issues."""
     if op == "delete":
         if name == "fulfillment_availability":
             return {"quantity": 0}, []
         if name == "purchasable_offer":
+            if isinstance(value, list) and value and all(
+                    isinstance(v, dict) and v.get("audience") == "B2B" for v in value):
+                return {"remove_business_price": True}, []
             return {"remove_price": True}, []
         return {"removed_attributes": (name,)}, []
     if name == "fulfillment_availability":
         qty, issues = _quantity(value)
         return ({"quantity": qty} if qty is not None else {}), issues
     if name == "purchasable_offer":
-        price, issues = _price(value, currency)
-        return ({"price": price} if price is not None else {}), issues
+        return _price(value, currency)
     if not isinstance(value, list):
         return {}, [_invalid(name, f"The value of '{name}' must be a list of attribute values.")]
     return {"attributes": {name: value}}, []

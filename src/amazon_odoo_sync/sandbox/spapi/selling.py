@@ -198,6 +198,10 @@ class SellingServices:
                 state.attributes.update(change.attributes)
                 if change.remove_price:
                     state.has_price = False
+                if change.remove_business_price:
+                    offer.business_price = None
+                if change.business_price is not None:
+                    offer.business_price = change.business_price
                 try:
                     if change.price is not None:
                         self.world.set_price(seller_id, offer.marketplace_id, sku, change.price, at=now)
