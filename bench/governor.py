@@ -21,9 +21,10 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from amazon_odoo_sync.amazon.governor import PgRateGovernor
+from amazon_odoo_sync.amazon.governor import SharedRateGovernor
 from amazon_odoo_sync.exceptions import ThrottledError
 from amazon_odoo_sync.store.migrate import upgrade
+from amazon_odoo_sync.store.rate_buckets import PgRateBuckets
 
 WORKERS = 8
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
@@ -34,7 +35,7 @@ def _worker(url: str, rate: float, burst: int, start_at: float, queue: multiproc
     async def run() -> list[float]:
         pool: AsyncConnectionPool = AsyncConnectionPool(url, min_size=1, max_size=2, open=False)
         await pool.open()
-        governor = PgRateGovernor(pool, plans={"bench.op": (rate, burst)})
+        governor = SharedRateGovernor(PgRateBuckets(pool), plans={"bench.op": (rate, burst)})
         grants: list[float] = []
         await asyncio.sleep(max(0.0, start_at - time.time()))  # everyone starts together
         end = start_at + SECONDS

@@ -47,6 +47,7 @@ from amazon_odoo_sync.sandbox.spapi import make_simulator
 from amazon_odoo_sync.sandbox.spapi.orders_json import v2026_order
 from amazon_odoo_sync.sandbox.spapi.world import Address, Buyer, OrderLine
 from amazon_odoo_sync.store._sql import jsonb
+from amazon_odoo_sync.store.spapi_state import PgSpapiState
 
 ACCOUNT = "eu"
 SELLER = "A2SIMDEMOEU01"
@@ -135,8 +136,8 @@ async def run(url: str, args: argparse.Namespace) -> None:
     credentials = LwaCredentials(client_id="amzn1.application-oa2-client.sim-demo",
                                  client_secret="sim-demo-secret", refresh_token="Atzr|sim-demo-eu")
     if args.governor == "pg":
-        spapi = SpApiClient.shared(pool, account=ACCOUNT, region="EU", credentials=credentials, settings=settings,
-                                   seller_id=SELLER, transport=transport, priority=80)
+        spapi = SpApiClient.shared(PgSpapiState(pool), account=ACCOUNT, region="EU", credentials=credentials,
+                                   settings=settings, seller_id=SELLER, transport=transport, priority=80)
     else:
         spapi = SpApiClient(account=ACCOUNT, region="EU", credentials=credentials, settings=settings,
                             seller_id=SELLER, transport=transport, priority=80)

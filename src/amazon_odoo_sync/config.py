@@ -156,8 +156,8 @@ class OdooConfig(_Section):
     timeout_seconds: float = Field(default=60.0, gt=0)
     max_concurrency: int = Field(default=8, ge=1, le=256)
     batch_size: int = Field(default=50, ge=1, le=1000)
-    #: From ``AOS_ODOO__API_KEY`` only (CI, containers): never in the file. Without it, the key
-    #: stored by ``odoo set-key`` is used.
+    #: From ``AOS_ODOO__API_KEY`` only (CI, containers): never in the file. Used only when no key
+    #: is stored by ``odoo set-key`` (the stored one comes first: ``odoo.factory.choose_login``).
     api_key: SecretStr | None = Field(default=None, repr=False)
     #: Requests in a row that do not reach Odoo (connection refused, 502/503/504) before every
     #: worker stops calling it; jobs needing Odoo wait, without spending their retry budget.

@@ -11,13 +11,17 @@ import pytest
 from cryptography.fernet import Fernet
 from psycopg_pool import AsyncConnectionPool
 
-from amazon_odoo_sync.amazon.circuit import PgCircuitBreaker
+from amazon_odoo_sync.amazon.circuit import SharedCircuitBreaker
 from amazon_odoo_sync.amazon.client import SpApiClient
-from amazon_odoo_sync.amazon.governor import BucketKey, PgRateGovernor
-from amazon_odoo_sync.amazon.lwa import LwaClient, LwaCredentials, PgTokenCache
+from amazon_odoo_sync.amazon.governor import BucketKey, SharedRateGovernor
+from amazon_odoo_sync.amazon.lwa import LwaClient, LwaCredentials, SharedTokenCache
 from amazon_odoo_sync.clock import FakeClock
 from amazon_odoo_sync.config import SpapiConfig
 from amazon_odoo_sync.exceptions import CircuitOpenError, ThrottledError
+from amazon_odoo_sync.store.lwa_tokens import PgLwaTokens
+from amazon_odoo_sync.store.rate_buckets import PgRateBuckets
+from amazon_odoo_sync.store.spapi_circuits import PgSpapiCircuits
+from amazon_odoo_sync.store.spapi_state import PgSpapiState
 from amazon_odoo_sync.store.spapi_status import circuit_rows, quota_rows
 
 pytestmark = pytest.mark.db
@@ -44,7 +48,7 @@ def assert_within_plan(times: list[float], rate: float, burst: float) -> None:
 async def test_concurrent_takers_share_one_bucket(pool: AsyncConnectionPool) -> None:
     rate, burst = 40.0, 5
     # Two governors: like two worker processes sharing the database.
-    governors = [PgRateGovernor(pool, plans={"x.op": (rate, burst)}) for _ in range(2)]
+    governors = [SharedRateGovernor(PgRateBuckets(pool), plans={"x.op": (rate, burst)}) for _ in range(2)]
 
     async def worker(n: int) -> list[float]:
         grants = []
@@ -63,11 +67,11 @@ async def test_concurrent_takers_share_one_bucket(pool: AsyncConnectionPool) -> 
 
 async def test_priority_wins_across_governors(pool: AsyncConnectionPool) -> None:
     plans = {"x.op": (4.0, 1)}
-    a, b = PgRateGovernor(pool, plans=plans), PgRateGovernor(pool, plans=plans)
+    a, b = SharedRateGovernor(PgRateBuckets(pool), plans=plans), SharedRateGovernor(PgRateBuckets(pool), plans=plans)
     await a.acquire("acct", "EU", "x.op", 0, max_wait=1)  # empty the bucket
     order: list[str] = []
 
-    async def take(governor: PgRateGovernor, name: str, priority: int, delay: float) -> None:
+    async def take(governor: SharedRateGovernor, name: str, priority: int, delay: float) -> None:
         await asyncio.sleep(delay)
         await governor.acquire("acct", "EU", "x.op", priority, max_wait=10)
         order.append(name)
@@ -81,7 +85,7 @@ async def test_priority_wins_across_governors(pool: AsyncConnectionPool) -> None
 
 
 async def test_max_wait_throttles_and_429_shows_in_status(pool: AsyncConnectionPool) -> None:
-    governor = PgRateGovernor(pool, plans={"x.op": (0.01, 1)})
+    governor = SharedRateGovernor(PgRateBuckets(pool), plans={"x.op": (0.01, 1)})
     await governor.acquire("acct", "EU", "x.op", 0, max_wait=0)
     with pytest.raises(ThrottledError) as info:
         await governor.acquire("acct", "EU", "x.op", 0, max_wait=1)
@@ -126,7 +130,7 @@ async def test_token_refresh_is_deduplicated_across_processes(pool: AsyncConnect
         await extra.open()
     clients = [LwaClient(token_url="https://lwa.test/token", transport=httpx.MockTransport(handler))
                for _ in pools]
-    caches = [PgTokenCache(p, c, cipher=cipher) for p, c in zip(pools, clients, strict=True)]
+    caches = [SharedTokenCache(PgLwaTokens(p), c, cipher=cipher) for p, c in zip(pools, clients, strict=True)]
     try:
         tokens = await asyncio.gather(*(caches[i % 3].access_token("acme", CREDS) for i in range(30)))
         assert set(tokens) == {"Atza|1"} and len(calls) == 1
@@ -146,8 +150,8 @@ async def test_token_refresh_is_deduplicated_across_processes(pool: AsyncConnect
 
 async def test_pg_circuit_is_shared_and_listed(pool: AsyncConnectionPool) -> None:
     clock = FakeClock()
-    one = PgCircuitBreaker(pool, failure_threshold=2, reset_seconds=10, clock=clock)
-    two = PgCircuitBreaker(pool, failure_threshold=2, reset_seconds=10, clock=clock)
+    one = SharedCircuitBreaker(PgSpapiCircuits(pool), failure_threshold=2, reset_seconds=10, clock=clock)
+    two = SharedCircuitBreaker(PgSpapiCircuits(pool), failure_threshold=2, reset_seconds=10, clock=clock)
     await one.before_call("acme", "orders")
     await one.record_success("acme", "orders")
     await one.record_failure("acme", "orders", "HTTP 503")
@@ -181,7 +185,7 @@ async def test_shared_client_end_to_end(pool: AsyncConnectionPool) -> None:
 
     settings = SpapiConfig(token_url="https://lwa.test/token", endpoints={
         "NA": "https://na.test", "EU": "https://eu.test", "FE": "https://fe.test"}, circuit_failure_threshold=1)
-    async with SpApiClient.shared(pool, account="acme", region="EU", credentials=CREDS, settings=settings,
+    async with SpApiClient.shared(PgSpapiState(pool), account="acme", region="EU", credentials=CREDS, settings=settings,
                                   transport=httpx.MockTransport(handler)) as client:
         assert await client.orders.get_order("1") == {"order": {}}
         with pytest.raises(CircuitOpenError, match="answered 500"):  # threshold 1: it opens

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import psycopg
 import pytest
+from psycopg_pool import AsyncConnectionPool
 
-from amazon_odoo_sync.odoo import AdaptiveGovernor, PostgresCapacityStore
+from amazon_odoo_sync.odoo import AdaptiveGovernor
+from amazon_odoo_sync.store.odoo_capacity import PgOdooCapacity
 
 pytestmark = pytest.mark.db
 
 INSTANCE = "http://odoo.test/db"
 
 
-async def test_two_workers_never_exceed_the_shared_limit(db_url: str) -> None:
-    stores = [PostgresCapacityStore(db_url), PostgresCapacityStore(db_url)]
+async def test_two_workers_never_exceed_the_shared_limit(pool: AsyncConnectionPool[Any]) -> None:
+    stores = [PgOdooCapacity(pool), PgOdooCapacity(pool)]
     workers = [AdaptiveGovernor(INSTANCE, store=s, max_concurrency=3, poll_interval=0.002,
                                 max_poll_interval=0.01) for s in stores]
     active = 0
@@ -38,10 +41,10 @@ async def test_two_workers_never_exceed_the_shared_limit(db_url: str) -> None:
             await gov.aclose()
 
 
-async def test_decrease_is_shared_and_once_per_cooldown(db_url: str) -> None:
-    a = AdaptiveGovernor(INSTANCE, store=PostgresCapacityStore(db_url), max_concurrency=10,
+async def test_decrease_is_shared_and_once_per_cooldown(pool: AsyncConnectionPool[Any]) -> None:
+    a = AdaptiveGovernor(INSTANCE, store=PgOdooCapacity(pool), max_concurrency=10,
                          cooldown=60.0)
-    b = AdaptiveGovernor(INSTANCE, store=PostgresCapacityStore(db_url), max_concurrency=10,
+    b = AdaptiveGovernor(INSTANCE, store=PgOdooCapacity(pool), max_concurrency=10,
                          cooldown=60.0)
     try:
         assert await a.current_limit() == 10
@@ -56,8 +59,8 @@ async def test_decrease_is_shared_and_once_per_cooldown(db_url: str) -> None:
         await b.aclose()
 
 
-async def test_expired_leases_are_reaped(db_url: str) -> None:
-    store = PostgresCapacityStore(db_url)
+async def test_expired_leases_are_reaped(db_url: str, pool: AsyncConnectionPool[Any]) -> None:
+    store = PgOdooCapacity(pool)
     gov = AdaptiveGovernor(INSTANCE, store=store, max_concurrency=1, acquire_timeout=5.0,
                            poll_interval=0.01)
     try:

@@ -27,8 +27,9 @@ from amazon_odoo_sync.flows.orders import poll_orders, poll_orders_task
 from amazon_odoo_sync.flows.runtime import FlowRuntime
 from amazon_odoo_sync.jobs.retry import RetryPolicy, SyncRetryStrategy
 from amazon_odoo_sync.jobs.worker import run_worker
-from amazon_odoo_sync.odoo.circuit import PgOdooCircuit
+from amazon_odoo_sync.odoo.circuit import SharedOdooCircuit
 from amazon_odoo_sync.store import odoo_circuit
+from amazon_odoo_sync.store.odoo_circuit import PgOdooCircuits
 from amazon_odoo_sync.tasks import build_worker_app
 from amazon_odoo_sync.web.dashboard import dashboard_router
 
@@ -223,9 +224,9 @@ async def test_a_job_failing_on_its_own_still_fails_once_its_budget_is_spent(pip
 
 # -- the circuit shared through PostgreSQL, and where it shows ----------------------------------
 
-async def open_circuit(pool: AsyncConnectionPool[Any], clock: FakeClock) -> tuple[PgOdooCircuit, PgOdooCircuit]:
-    one = PgOdooCircuit(pool, INSTANCE, failure_threshold=2, reset_seconds=30, clock=clock)
-    two = PgOdooCircuit(pool, INSTANCE, failure_threshold=2, reset_seconds=30, clock=clock)
+async def open_circuit(pool: AsyncConnectionPool[Any], clock: FakeClock) -> tuple[SharedOdooCircuit, SharedOdooCircuit]:
+    one = SharedOdooCircuit(PgOdooCircuits(pool), INSTANCE, failure_threshold=2, reset_seconds=30, clock=clock)
+    two = SharedOdooCircuit(PgOdooCircuits(pool), INSTANCE, failure_threshold=2, reset_seconds=30, clock=clock)
     await one.record_failure("cannot reach Odoo for sale.order.search_read: ConnectError")
     await two.record_failure("cannot reach Odoo for sale.order.search_read: ConnectError")
     return one, two

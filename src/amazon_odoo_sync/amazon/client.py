@@ -27,11 +27,10 @@ import copy
 import gzip
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
-from psycopg_pool import AsyncConnectionPool
 
 from ..circuit import left_open
 from ..clock import Clock, SystemClock
@@ -48,19 +47,39 @@ from ..exceptions import (
 )
 from ..marketplaces import Region
 from ..metrics import SPAPI_CALLS, SPAPI_THROTTLED
-from .circuit import CircuitBreaker, InMemoryCircuitBreaker, PgCircuitBreaker
-from .governor import BucketKey, InMemoryRateGovernor, PgRateGovernor, RateGovernor, parse_rate_limit_header
+from .circuit import CircuitBreaker, CircuitStore, InMemoryCircuitBreaker, SharedCircuitBreaker
+from .governor import (
+    BucketKey,
+    InMemoryRateGovernor,
+    RateBuckets,
+    RateGovernor,
+    SharedRateGovernor,
+    parse_rate_limit_header,
+)
 from .http import USER_AGENT
-from .lwa import Cipher, InMemoryTokenCache, LwaClient, LwaCredentials, PgTokenCache, TokenCache
+from .lwa import Cipher, InMemoryTokenCache, LwaClient, LwaCredentials, SharedTokenCache, TokenCache, TokenStore
 from .usage_plans import OperationSpec, operation
 
-__all__ = ["DEFAULT_PRIORITY", "CallRetry", "SpApiClient", "encode_query"]
+__all__ = ["DEFAULT_PRIORITY", "CallRetry", "SharedAccessState", "SpApiClient", "encode_query"]
 
 DEFAULT_PRIORITY = 50
 _INVALID = {400, 413, 415, 422}
 
 #: ``retry(operation_key, attempt)``: runs ``attempt`` until it succeeds or the retry rules give up.
 CallRetry = Callable[[str, Callable[[], Awaitable[dict[str, Any]]]], Awaitable[dict[str, Any]]]
+
+
+class SharedAccessState(Protocol):
+    """What the clients of every worker share (``store.spapi_state.PgSpapiState`` on PostgreSQL)."""
+
+    @property
+    def rate_buckets(self) -> RateBuckets: ...
+
+    @property
+    def lwa_tokens(self) -> TokenStore: ...
+
+    @property
+    def circuits(self) -> CircuitStore: ...
 
 
 def _scalar(value: Any) -> str:
@@ -123,8 +142,8 @@ def _retry_after(response: httpx.Response, rate: float) -> float:
 class SpApiClient:
     """SP-API for one seller account in one region.
 
-    Build it with :meth:`shared` in services (quota, circuits and tokens shared through
-    PostgreSQL) or directly (defaults: in-memory governor, circuit and token cache — fine for one
+    Build it with :meth:`shared` in services (quota, circuits and tokens shared through the
+    store every worker uses) or directly (defaults: in-memory governor, circuit and token cache — fine for one
     process and for tests). Use as ``async with``; or call :meth:`aclose`.
     """
 
@@ -161,21 +180,22 @@ class SpApiClient:
         self._bind_operations()
 
     @classmethod
-    def shared(cls, pool: AsyncConnectionPool[Any], *, account: str, region: Region,
+    def shared(cls, state: SharedAccessState, *, account: str, region: Region,
                credentials: LwaCredentials, settings: SpapiConfig | None = None, seller_id: str = "",
                transport: httpx.AsyncBaseTransport | None = None, clock: Clock | None = None,
                priority: int = DEFAULT_PRIORITY, cipher: Cipher | None = None,
                retry: CallRetry | None = None) -> SpApiClient:
-        """A client whose governor, circuit breaker and token cache live in PostgreSQL."""
+        """A client whose governor, circuit breaker and token cache live in ``state``, shared."""
         settings = settings or SpapiConfig()
         clock = clock or SystemClock()
         lwa = LwaClient(token_url=settings.token_url, transport=transport,
                         timeout=settings.timeout_seconds, clock=clock)
         client = cls(account=account, region=region, credentials=credentials, settings=settings,
-                     seller_id=seller_id, governor=PgRateGovernor(pool, clock=clock),
-                     circuit=PgCircuitBreaker(pool, failure_threshold=settings.circuit_failure_threshold,
-                                              reset_seconds=settings.circuit_reset_seconds, clock=clock),
-                     tokens=PgTokenCache(pool, lwa, clock=clock, cipher=cipher),
+                     seller_id=seller_id, governor=SharedRateGovernor(state.rate_buckets, clock=clock),
+                     circuit=SharedCircuitBreaker(state.circuits,
+                                                  failure_threshold=settings.circuit_failure_threshold,
+                                                  reset_seconds=settings.circuit_reset_seconds, clock=clock),
+                     tokens=SharedTokenCache(state.lwa_tokens, lwa, clock=clock, cipher=cipher),
                      transport=transport, clock=clock, priority=priority, retry=retry)
         client._lwa = lwa
         return client

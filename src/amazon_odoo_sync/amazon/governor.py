@@ -1,10 +1,10 @@
 """Rate governor: one token bucket per (account, region, operation), shared by every worker.
 
-:class:`PgRateGovernor` keeps buckets in PostgreSQL. A take locks the bucket row
-(``SELECT ... FOR UPDATE``), reads the database clock *after* the lock is held, applies the pure
-math of :mod:`.bucket` and writes back, all in one transaction: takers on any number of machines
-are serialised on the row and see one time line, so together they never exceed
-``rate * t + burst``.
+:class:`SharedRateGovernor` keeps buckets in a store every worker shares (:class:`RateBuckets`,
+declared here and implemented on PostgreSQL by ``store.rate_buckets.PgRateBuckets``, injected). A
+take locks the bucket row, reads the store's clock *after* the lock is held, applies the pure math
+of :mod:`.bucket` and writes back, all in one transaction: takers on any number of machines are
+serialised on the row and see one time line, so together they never exceed ``rate * t + burst``.
 
 Priority: a caller that cannot take registers in ``spapi_rate_waiters`` (priority, expiry).
 Every live waiter of strictly higher priority on the same bucket has one token reserved: a
@@ -24,21 +24,20 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-import psycopg
-from psycopg_pool import AsyncConnectionPool
+from typing import Protocol
 
 from ..clock import Clock, SystemClock
 from ..exceptions import ThrottledError, TransientError
 from ..metrics import TOKEN_WAIT
+from ..store.rate_buckets import BucketRow
 from ..waits import wait as wait_for
 from .bucket import BucketState, decide, set_rate, throttled
 from .usage_plans import OPERATIONS
 
-__all__ = ["DEFAULT_PLANS", "BucketKey", "Grant", "InMemoryRateGovernor", "PgRateGovernor",
-           "RateGovernor", "parse_rate_limit_header"]
+__all__ = ["DEFAULT_PLANS", "BucketKey", "Grant", "InMemoryRateGovernor", "LockedBucket", "RateBuckets",
+           "RateGovernor", "SharedRateGovernor", "parse_rate_limit_header"]
 
 #: Operation key → (rate per second, burst): Amazon's defaults.
 DEFAULT_PLANS: dict[str, tuple[float, float]] = {k: (s.rate, s.burst) for k, s in OPERATIONS.items()}
@@ -108,7 +107,7 @@ class _MemBucket:
 
 
 class InMemoryRateGovernor:
-    """Same behaviour as :class:`PgRateGovernor` inside one process; time from the clock."""
+    """Same behaviour as :class:`SharedRateGovernor` inside one process; time from the clock."""
 
     def __init__(self, *, clock: Clock | None = None,
                  plans: Mapping[str, tuple[float, float]] | None = None) -> None:
@@ -162,99 +161,70 @@ class InMemoryRateGovernor:
         bucket.last_throttled_at = now
 
 
-# Named SQL of the PostgreSQL governor.
-_ENSURE_BUCKET = """
-INSERT INTO spapi_rate_buckets (account, region, operation, tokens, rate, burst, updated_at)
-VALUES (%(account)s, %(region)s, %(operation)s, %(burst)s, %(rate)s, %(burst)s, clock_timestamp())
-ON CONFLICT DO NOTHING
-"""
-_LOCK_BUCKET = """
-SELECT tokens, extract(epoch FROM updated_at)::float8, rate, burst
-FROM spapi_rate_buckets
-WHERE account = %(account)s AND region = %(region)s AND operation = %(operation)s
-FOR UPDATE
-"""
-# Read after the row lock is held, so the time line follows the serialisation order.
-_NOW_AND_WAITERS = """
-SELECT extract(epoch FROM clock_timestamp())::float8,
-       coalesce(array_agg(priority) FILTER (WHERE priority > %(priority)s), '{}')
-FROM spapi_rate_waiters
-WHERE account = %(account)s AND region = %(region)s AND operation = %(operation)s
-  AND waiter_id <> %(waiter)s AND expires_at > clock_timestamp()
-"""
-_STORE_BUCKET = """
-UPDATE spapi_rate_buckets SET tokens = %(tokens)s, rate = %(rate)s, updated_at = to_timestamp(%(at)s)
-WHERE account = %(account)s AND region = %(region)s AND operation = %(operation)s
-"""
-_STORE_THROTTLED = """
-UPDATE spapi_rate_buckets SET tokens = %(tokens)s, updated_at = to_timestamp(%(at)s),
-       last_throttled_at = to_timestamp(%(at)s), throttled_count = throttled_count + 1
-WHERE account = %(account)s AND region = %(region)s AND operation = %(operation)s
-"""
-_UPSERT_WAITER = """
-INSERT INTO spapi_rate_waiters (waiter_id, account, region, operation, priority, expires_at)
-VALUES (%(waiter)s, %(account)s, %(region)s, %(operation)s, %(priority)s, to_timestamp(%(expires)s))
-ON CONFLICT (waiter_id) DO UPDATE SET expires_at = excluded.expires_at
-"""
-_DELETE_WAITER = "DELETE FROM spapi_rate_waiters WHERE waiter_id = %(waiter)s"
-_DELETE_STALE_WAITERS = """
-DELETE FROM spapi_rate_waiters
-WHERE account = %(account)s AND region = %(region)s AND operation = %(operation)s
-  AND expires_at < clock_timestamp() - interval '1 minute'
-"""
+class LockedBucket(Protocol):
+    """One bucket row held for one take (a transaction on it); times on the store's time line."""
+
+    @property
+    def row(self) -> BucketRow: ...
+
+    async def clock(self) -> float: ...
+
+    async def clock_and_waiters(self, *, priority: int, waiter: uuid.UUID) -> tuple[float, list[int]]:
+        """Now, and the priorities above ``priority`` of the other live waiters of the bucket."""
+
+    async def write(self, *, tokens: float, rate: float, at: float) -> None: ...
+
+    async def write_throttled(self, *, tokens: float, at: float) -> None: ...
+
+    async def remove_waiter(self, waiter: uuid.UUID) -> None: ...
+
+    async def register_waiter(self, waiter: uuid.UUID, *, priority: int, expires: float) -> None: ...
 
 
-def _params(key: BucketKey, **extra: object) -> dict[str, object]:
-    return {"account": key.account, "region": key.region, "operation": key.operation, **extra}
+class RateBuckets(Protocol):
+    """Where the buckets every worker shares live (``store.rate_buckets.PgRateBuckets``)."""
+
+    def locked(self, account: str, region: str, operation: str, *, rate: float,
+               burst: float) -> AbstractAsyncContextManager[LockedBucket]:
+        """The bucket locked until the block ends (created full from the plan when missing)."""
+
+    async def forget_waiter(self, account: str, region: str, operation: str, waiter: uuid.UUID) -> None: ...
 
 
-def _store_error(exc: psycopg.Error, key: BucketKey) -> TransientError:
-    return TransientError(f"rate governor storage failed: {type(exc).__name__}", system="store",
-                          operation=key.operation, account=key.account)
+def _state(row: BucketRow) -> BucketState:
+    return BucketState(tokens=row.tokens, updated_at=row.updated_at, rate=row.rate, burst=row.burst)
 
 
-class PgRateGovernor:
-    """Token buckets in PostgreSQL, shared by every worker process on every machine."""
+class SharedRateGovernor:
+    """Token buckets in a shared store (PostgreSQL in services), shared by every worker process
+    on every machine. Store errors reach the caller as our ``TransientError``."""
 
-    def __init__(self, pool: AsyncConnectionPool[Any], *, clock: Clock | None = None,
+    def __init__(self, buckets: RateBuckets, *, clock: Clock | None = None,
                  plans: Mapping[str, tuple[float, float]] | None = None) -> None:
-        self._pool = pool
+        self._buckets = buckets
         self._clock = clock or SystemClock()
         self._plans = dict(plans) if plans is not None else dict(DEFAULT_PLANS)
         self._known_rates: dict[BucketKey, float] = {}
 
-    async def _locked_state(self, conn: psycopg.AsyncConnection[Any],
-                            key: BucketKey) -> BucketState:
-        row = await (await conn.execute(_LOCK_BUCKET, _params(key))).fetchone()
-        if row is None:
-            rate, burst = _plan(self._plans, key.operation)
-            await conn.execute(_ENSURE_BUCKET, _params(key, rate=rate, burst=burst))
-            row = await (await conn.execute(_LOCK_BUCKET, _params(key))).fetchone()
-            assert row is not None
-        tokens, updated_at, rate_, burst_ = row
-        return BucketState(tokens=float(tokens), updated_at=float(updated_at),
-                           rate=float(rate_), burst=float(burst_))
+    def _locked(self, key: BucketKey) -> AbstractAsyncContextManager[LockedBucket]:
+        rate, burst = _plan(self._plans, key.operation)
+        return self._buckets.locked(key.account, key.region, key.operation, rate=rate, burst=burst)
 
     async def _attempt(self, key: BucketKey, priority: int, waiter: uuid.UUID
                        ) -> tuple[bool, float, float]:
-        """One transaction: (granted, wait seconds, database time)."""
-        async with self._pool.connection() as conn, conn.transaction():
-            state = await self._locked_state(conn, key)
-            row = await (await conn.execute(
-                _NOW_AND_WAITERS, _params(key, priority=priority, waiter=waiter))).fetchone()
-            assert row is not None
-            now, higher = float(row[0]), list(row[1])
-            decision = decide(state, now, priority=priority, waiting_priorities=higher)
+        """One transaction: (granted, wait seconds, store time)."""
+        async with self._locked(key) as bucket:
+            now, higher = await bucket.clock_and_waiters(priority=priority, waiter=waiter)
+            decision = decide(_state(bucket.row), now, priority=priority, waiting_priorities=higher)
             if decision.granted:
-                await conn.execute(_STORE_BUCKET, _params(
-                    key, tokens=decision.state.tokens, rate=decision.state.rate,
-                    at=decision.state.updated_at))
-                await conn.execute(_DELETE_WAITER, {"waiter": waiter})
+                await bucket.write(tokens=decision.state.tokens, rate=decision.state.rate,
+                                   at=decision.state.updated_at)
+                await bucket.remove_waiter(waiter)
                 return True, 0.0, now
             wait = max(decision.wait, MIN_POLL_SECONDS)
             if math.isfinite(wait):
-                await conn.execute(_UPSERT_WAITER, _params(
-                    key, waiter=waiter, priority=priority, expires=now + wait + WAITER_GRACE_SECONDS))
+                await bucket.register_waiter(waiter, priority=priority,
+                                             expires=now + wait + WAITER_GRACE_SECONDS)
             return False, wait, now
 
     async def acquire(self, account: str, region: str, operation: str, priority: int,
@@ -275,50 +245,28 @@ class PgRateGovernor:
                 if self._clock.monotonic() + wait - start > max_wait:
                     raise _throttled_error(key, wait, max_wait)
                 await wait_for(self._clock, wait, reason="quota", operation=operation)
-        except psycopg.Error as exc:
-            raise _store_error(exc, key) from exc
         finally:
             if registered:
                 await self._forget_waiter(key, waiter)
 
     async def _forget_waiter(self, key: BucketKey, waiter: uuid.UUID) -> None:
         try:
-            async with self._pool.connection() as conn:
-                await conn.execute(_DELETE_WAITER, {"waiter": waiter})
-                await conn.execute(_DELETE_STALE_WAITERS, _params(key))
-        except psycopg.Error:
+            await self._buckets.forget_waiter(key.account, key.region, key.operation, waiter)
+        except TransientError:
             pass  # the row expires on its own within WAITER_GRACE_SECONDS
 
     async def observe_rate_limit_header(self, key: BucketKey, value: str) -> None:
         rate = parse_rate_limit_header(value)
         if rate is None or self._known_rates.get(key) == rate:
             return  # unchanged: no database write on the hot path
-        try:
-            async with self._pool.connection() as conn, conn.transaction():
-                state = await self._locked_state(conn, key)
-                if state.rate != rate:
-                    now = await self._db_now(conn)
-                    new = set_rate(state, now, rate)
-                    await conn.execute(_STORE_BUCKET, _params(
-                        key, tokens=new.tokens, rate=new.rate, at=new.updated_at))
-        except psycopg.Error as exc:
-            raise _store_error(exc, key) from exc
+        async with self._locked(key) as bucket:
+            state = _state(bucket.row)
+            if state.rate != rate:
+                new = set_rate(state, await bucket.clock(), rate)
+                await bucket.write(tokens=new.tokens, rate=new.rate, at=new.updated_at)
         self._known_rates[key] = rate
 
     async def on_throttled(self, key: BucketKey, retry_after: float | None = None) -> None:
-        try:
-            async with self._pool.connection() as conn, conn.transaction():
-                state = await self._locked_state(conn, key)
-                now = await self._db_now(conn)
-                new = throttled(state, now, retry_after)
-                await conn.execute(_STORE_THROTTLED, _params(key, tokens=new.tokens, at=new.updated_at))
-        except psycopg.Error as exc:
-            raise _store_error(exc, key) from exc
-
-    @staticmethod
-    async def _db_now(conn: psycopg.AsyncConnection[Any]) -> float:
-        row = await (await conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8")
-                     ).fetchone()
-        assert row is not None
-        return float(row[0])
-
+        async with self._locked(key) as bucket:
+            new = throttled(_state(bucket.row), await bucket.clock(), retry_after)
+            await bucket.write_throttled(tokens=new.tokens, at=new.updated_at)

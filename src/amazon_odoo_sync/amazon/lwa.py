@@ -1,7 +1,8 @@
 """Login with Amazon: exchange an account's refresh token for a short-lived access token.
 
-One access token per account is shared by every worker: :class:`PgTokenCache` keeps it in
-``spapi_lwa_tokens`` and refreshes under a PostgreSQL advisory lock held for the account, so N
+One access token per account is shared by every worker: :class:`SharedTokenCache` keeps it in a
+:class:`TokenStore` (``store.lwa_tokens.PgLwaTokens``: ``spapi_lwa_tokens``, injected) and
+refreshes under a lock held for the account (a PostgreSQL advisory lock there), so N
 processes that all need a token at once make one LWA call (the others wait for the lock, then
 read the fresh token). Within a process an asyncio lock per account keeps concurrent tasks from
 even queueing on the database. A token is used until 60 s before it expires.
@@ -14,20 +15,20 @@ with ``encrypt(str) -> str`` / ``decrypt(str) -> str``, e.g. ``store.secrets.Cip
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
-import psycopg
-from psycopg_pool import AsyncConnectionPool
 
 from ..clock import Clock, SystemClock
 from ..exceptions import AuthorizationError, ThrottledError, TransientError
+from ..store.lwa_tokens import StoredToken
 from .http import USER_AGENT
 
-__all__ = ["EXPIRY_MARGIN", "AccessToken", "Cipher", "InMemoryTokenCache", "LwaClient",
-           "LwaCredentials", "PgTokenCache", "TokenCache"]
+__all__ = ["EXPIRY_MARGIN", "AccessToken", "Cipher", "InMemoryTokenCache", "LockedToken", "LwaClient",
+           "LwaCredentials", "SharedTokenCache", "TokenCache", "TokenStore"]
 
 #: A token is not handed out when it expires within this margin.
 EXPIRY_MARGIN = timedelta(seconds=60)
@@ -157,23 +158,27 @@ class InMemoryTokenCache:
             return token.value
 
 
-_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('aos.lwa:' || %s, 0))"
-_READ = "SELECT access_token, expires_at FROM spapi_lwa_tokens WHERE account = %s"
-_UPSERT = """
-INSERT INTO spapi_lwa_tokens (account, access_token, expires_at, refreshed_at, refresh_count)
-VALUES (%(account)s, %(token)s, %(expires_at)s, %(now)s, 1)
-ON CONFLICT (account) DO UPDATE SET access_token = excluded.access_token,
-    expires_at = excluded.expires_at, refreshed_at = excluded.refreshed_at,
-    refresh_count = spapi_lwa_tokens.refresh_count + 1
-"""
+class LockedToken(Protocol):
+    """The stored token of one key while this caller holds its lock."""
+
+    async def read(self) -> StoredToken | None: ...
+
+    async def write(self, sealed: bytes, *, expires_at: datetime, refreshed_at: datetime) -> None: ...
 
 
-class PgTokenCache:
-    """Tokens shared through PostgreSQL; one LWA refresh per account at a time, cluster-wide."""
+class TokenStore(Protocol):
+    """Where the tokens every worker shares live (``store.lwa_tokens.PgLwaTokens``)."""
 
-    def __init__(self, pool: AsyncConnectionPool[Any], lwa: LwaClient, *, clock: Clock | None = None,
+    def locked(self, key: str, *, account: str) -> AbstractAsyncContextManager[LockedToken]:
+        """``key``'s token, locked against every other process until the block ends."""
+
+
+class SharedTokenCache:
+    """Tokens shared through a store; one LWA refresh per account at a time, cluster-wide."""
+
+    def __init__(self, store: TokenStore, lwa: LwaClient, *, clock: Clock | None = None,
                  cipher: Cipher | None = None) -> None:
-        self._pool = pool
+        self._store = store
         self._lwa = lwa
         self._clock = clock or SystemClock()
         self._cipher = cipher
@@ -208,24 +213,19 @@ class PgTokenCache:
 
     async def _shared_token(self, account: str, key: str, credentials: LwaCredentials,
                             reject: str | None, scope: str | None) -> AccessToken:
-        try:
-            async with self._pool.connection() as conn, conn.transaction():
-                await conn.execute(_LOCK, (key,))
-                row = await (await conn.execute(_READ, (key,))).fetchone()
-                if row is not None:
-                    try:
-                        stored: AccessToken | None = AccessToken(value=self._open(row[0]),
-                                                                 expires_at=row[1])
-                    except Exception:  # undecryptable (key rotated away): just refresh
-                        stored = None
-                    if self._fresh(stored, reject):
-                        assert stored is not None
-                        return stored
-                # Still holding the lock: everyone else for this account waits for our result.
-                token = await self._lwa.refresh(account, credentials, scope)
-                await conn.execute(_UPSERT, {"account": key, "token": self._seal(token.value),
-                                             "expires_at": token.expires_at, "now": self._clock.now()})
-                return token
-        except psycopg.Error as exc:
-            raise TransientError(f"LWA token cache storage failed: {type(exc).__name__}",
-                                 system="store", account=account) from exc
+        async with self._store.locked(key, account=account) as slot:
+            row = await slot.read()
+            if row is not None:
+                try:
+                    stored: AccessToken | None = AccessToken(value=self._open(row.sealed),
+                                                             expires_at=row.expires_at)
+                except Exception:  # undecryptable (key rotated away): just refresh
+                    stored = None
+                if self._fresh(stored, reject):
+                    assert stored is not None
+                    return stored
+            # Still holding the lock: everyone else for this account waits for our result.
+            token = await self._lwa.refresh(account, credentials, scope)
+            await slot.write(self._seal(token.value), expires_at=token.expires_at,
+                             refreshed_at=self._clock.now())
+            return token

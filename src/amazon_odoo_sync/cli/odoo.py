@@ -13,8 +13,9 @@ from rich.table import Table
 
 from ..config import Settings
 from ..exceptions import SyncError
-from ..odoo.factory import client_from_settings, resolve_api_key
+from ..odoo.factory import OdooLogin, choose_login, client_from_settings
 from ..odoo.setup import SetupResult, ensure_odoo_setup
+from ..store.credentials import read_odoo_credentials
 from ..store.database import database_url
 from .common import CliState, cli_state, console, settings_from
 
@@ -89,9 +90,11 @@ async def _odoo_readiness(settings: Settings, db_url: str | None, found: Readine
                           check_only: bool) -> None:
     """API key, accounts' credentials, Odoo login, then the checklist (when Odoo lets us in)."""
     odoo = settings.odoo
-    api_key: str | None = None
+    login: OdooLogin | None = None
     try:
-        api_key = await resolve_api_key(settings, db_url)
+        # The workers' rule (odoo.factory.choose_login): the stored key first, then the environment.
+        stored = await read_odoo_credentials(db_url, settings.secrets) if db_url is not None else None
+        login = choose_login(settings, stored)
     except SyncError as exc:
         if db_url is not None:  # with the database unreachable, whether a key is stored is unknown
             found.add(3, f"{exc.message}.")
@@ -101,14 +104,14 @@ async def _odoo_readiness(settings: Settings, db_url: str | None, found: Readine
             found.add(6, f"accounts without complete SP-API credentials: {', '.join(incomplete)}: "
                                   "run `amazon-odoo-sync accounts add NAME --lwa-client-id ... "
                                   "--lwa-client-secret-env VAR --refresh-token-env VAR`.")
-    if not (api_key and odoo.database):
+    if login is None or not (odoo.database and login.database):
         return
-    async with client_from_settings(settings, api_key) as client:
+    async with client_from_settings(settings, login) as client:
         try:
             await client.authenticate()
         except SyncError as exc:
-            found.add(4, f"Odoo at {odoo.url}, database {odoo.database!r}, "
-                                  f"user {odoo.user!r}: {exc.message}.")
+            found.add(4, f"Odoo at {login.url}, database {login.database!r}, "
+                                  f"user {login.user!r}: {exc.message}.")
             return
         found.result = await ensure_odoo_setup(client, settings, check_only=check_only)
 
@@ -172,7 +175,7 @@ async def _store_key(settings: Settings, api_key: str) -> None:
 
 
 async def _verify(settings: Settings, api_key: str) -> int:
-    async with client_from_settings(settings, api_key) as client:
+    async with client_from_settings(settings, OdooLogin.configured(settings, api_key)) as client:
         return await client.authenticate()
 
 

@@ -19,13 +19,15 @@ from ..amazon.client import CallRetry, SpApiClient
 from ..amazon.lwa import LwaCredentials
 from ..clock import Clock, SystemClock
 from ..config import Settings
-from ..exceptions import ConfigurationError
 from ..jobs.tasks import current_job
 from ..mapping.sale_order import OdooTargets
-from ..odoo.circuit import PgOdooCircuit
 from ..odoo.client import OdooClient
+from ..odoo.factory import choose_login, client_from_settings, shared_circuit, shared_governor
 from ..store import credentials
+from ..store.odoo_capacity import PgOdooCapacity
+from ..store.odoo_circuit import PgOdooCircuits
 from ..store.secrets import Cipher, load_cipher
+from ..store.spapi_state import PgSpapiState
 from ..store.unit import PgStore, Store
 from .odoo_refs import CachedOdooReferences
 
@@ -83,32 +85,14 @@ class FlowRuntime:
 
     async def odoo(self) -> OdooClient:
         if self._odoo is None:
-            config = self.settings.odoo
-            from ..odoo.factory import API_KEY_ENV, api_key_from_environment, governor_from_settings
-
             async with self.pool.connection() as conn:
                 stored = await credentials.get_odoo_credentials(conn, self.cipher)
-            api_key = stored.api_key.reveal() if stored else api_key_from_environment(self.settings)
-            if not api_key:
-                raise ConfigurationError("no Odoo API key: run `amazon-odoo-sync odoo set-key` or set "
-                                         f"{API_KEY_ENV}", field="odoo.api_key")
-
-            # Every worker shares one adaptive concurrency limit per Odoo through PostgreSQL: a
-            # Prime-Day burst slows the connector down instead of taking Odoo down.
-            conninfo = self.pool.conninfo
-            self._odoo_governor = governor_from_settings(self.settings, conninfo if isinstance(conninfo, str) else None)
-            url = stored.url if stored else config.url
-            database = stored.database if stored else config.database
-            # While Odoo is down, every worker's jobs that need it wait behind one circuit
-            # instead of each failing against it (and spending their retry budget).
-            circuit = PgOdooCircuit(await self.aux_pool(), f"{url.rstrip('/')}/{database}",
-                                    failure_threshold=config.circuit_failure_threshold,
-                                    reset_seconds=config.circuit_reset_seconds, clock=self.clock)
-            self._odoo = OdooClient(url, database, stored.user if stored else config.user, api_key,
-                                    protocol=config.protocol, transport=self._odoo_transport,
-                                    timeout=config.timeout_seconds, governor=self._odoo_governor,
-                                    max_connections=max(config.max_concurrency * 2, 10),
-                                    circuit=circuit)
+            login = choose_login(self.settings, stored)  # the stored key first, as every command
+            shared = await self.aux_pool()
+            self._odoo_governor = shared_governor(self.settings, login, PgOdooCapacity(shared))
+            self._odoo = client_from_settings(
+                self.settings, login, transport=self._odoo_transport, governor=self._odoo_governor,
+                circuit=shared_circuit(self.settings, login, PgOdooCircuits(shared), clock=self.clock))
         return self._odoo
 
     async def spapi(self, account: str, *, priority: int | None = None) -> SpApiClient:
@@ -117,7 +101,8 @@ class FlowRuntime:
             async with self.pool.connection() as conn:
                 creds = await credentials.get_account_credentials(conn, self.cipher, account)
             client = SpApiClient.shared(
-                await self.aux_pool(), account=account, region=creds.region,  # type: ignore[arg-type]
+                PgSpapiState(await self.aux_pool()), account=account,
+                region=creds.region,  # type: ignore[arg-type]
                 credentials=LwaCredentials(client_id=creds.lwa_client_id,
                                            client_secret=creds.lwa_client_secret.reveal(),
                                            refresh_token=creds.refresh_token.reveal()),

@@ -16,7 +16,6 @@ from .governor import (
     CapacityStore,
     Governor,
     InMemoryCapacityStore,
-    PostgresCapacityStore,
 )
 from .values import (
     chunked,
@@ -38,7 +37,6 @@ __all__ = [
     "InMemoryCapacityStore",
     "OdooClient",
     "OdooVersion",
-    "PostgresCapacityStore",
     "chunked",
     "from_odoo_date",
     "from_odoo_datetime",

@@ -11,25 +11,26 @@ the probe; its success closes the circuit and the deferred jobs drain. Any answe
 other than 502/503/504 (an error included) proves it is up and closes the circuit. Slow answers
 (read timeouts) are the capacity governor's business, not an outage.
 
-State is one row per Odoo instance in PostgreSQL (:mod:`amazon_odoo_sync.store.odoo_circuit`),
-shown by ``status`` and the dashboard; :class:`InMemoryOdooCircuit` is the one-process twin.
+State is one row per Odoo instance in a store every worker shares (:class:`OdooCircuitStore`;
+on PostgreSQL :class:`amazon_odoo_sync.store.odoo_circuit.PgOdooCircuits`, injected), shown by
+``status`` and the dashboard; :class:`InMemoryOdooCircuit` is the one-process twin.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import Any, Protocol
 
 import httpx
-from psycopg_pool import AsyncConnectionPool
 
 from ..circuit import CLOSED, OPEN, CircuitState, admit, failed, succeeded
 from ..clock import Clock, SystemClock
 from ..exceptions import CircuitOpenError
 from ..logs import get_logger
-from ..store import odoo_circuit
 
-__all__ = ["OUTAGE_STATUSES", "InMemoryOdooCircuit", "OdooCircuit", "PgOdooCircuit",
+__all__ = ["OUTAGE_STATUSES", "InMemoryOdooCircuit", "OdooCircuit", "OdooCircuitStore", "SharedOdooCircuit",
            "is_outage_error"]
 
 log = get_logger(__name__)
@@ -88,18 +89,29 @@ class InMemoryOdooCircuit:
         return self.reset_seconds if self.state.state == OPEN else None
 
 
-class PgOdooCircuit:
-    """The circuit of one Odoo instance in PostgreSQL, shared by every worker.
+class OdooCircuitStore(Protocol):
+    """Where every worker's Odoo circuits live (``store.odoo_circuit.PgOdooCircuits``)."""
+
+    async def read(self, instance: str) -> CircuitState:
+        """The circuit now, without a lock (closed when never written)."""
+
+    async def change(self, instance: str, now: datetime, transition: Callable[[CircuitState], CircuitState], *,
+                     error: str | None = None) -> tuple[CircuitState, CircuitState]:
+        """Apply ``transition`` under the circuit's lock; (before, after). ``error``: a failure."""
+
+
+class SharedOdooCircuit:
+    """The circuit of one Odoo instance in a store every worker shares.
 
     A closed circuit costs one small read per request at most every ``recheck_seconds``: this
     process trusts its last look for that long (a circuit another worker opened is noticed that
     much later; the requests meanwhile fail as they would have).
     """
 
-    def __init__(self, pool: AsyncConnectionPool[Any], instance: str, *, failure_threshold: int = 5,
+    def __init__(self, store: OdooCircuitStore, instance: str, *, failure_threshold: int = 5,
                  reset_seconds: float = 30.0, clock: Clock | None = None,
                  recheck_seconds: float = 1.0) -> None:
-        self._pool = pool
+        self._store = store
         self.instance = instance
         self.failure_threshold = failure_threshold
         self.reset_seconds = reset_seconds
@@ -113,23 +125,22 @@ class PgOdooCircuit:
     async def before_call(self, operation: str) -> None:
         if self._closed_until is not None and self._clock.monotonic() < self._closed_until:
             return
-        async with self._pool.connection() as conn:
-            current = await odoo_circuit.read(conn, self.instance)
-            if current.state == CLOSED:
-                self._clean = current.failures == 0
-                self._closed_until = self._clock.monotonic() + self.recheck_seconds
-                return
-            self._closed_until = None
-            self._clean = False
-            now = self._clock.now()
-            outcome: dict[str, Any] = {}
+        current = await self._store.read(self.instance)
+        if current.state == CLOSED:
+            self._clean = current.failures == 0
+            self._closed_until = self._clock.monotonic() + self.recheck_seconds
+            return
+        self._closed_until = None
+        self._clean = False
+        now = self._clock.now()
+        outcome: dict[str, Any] = {}
 
-            def transition(state: CircuitState) -> CircuitState:
-                allowed, new, retry_after = admit(state, now, self.reset_seconds)
-                outcome.update(allowed=allowed, retry_after=retry_after)
-                return new
+        def transition(state: CircuitState) -> CircuitState:
+            allowed, new, retry_after = admit(state, now, self.reset_seconds)
+            outcome.update(allowed=allowed, retry_after=retry_after)
+            return new
 
-            before, after = await odoo_circuit.change(conn, self.instance, now, transition)
+        before, after = await self._store.change(self.instance, now, transition)
         if after.state != before.state:
             log.info("odoo circuit probe", instance=self.instance, operation=operation)
         if not outcome["allowed"]:
@@ -138,8 +149,7 @@ class PgOdooCircuit:
     async def record_success(self) -> None:
         if self._clean:
             return
-        async with self._pool.connection() as conn:
-            before, _ = await odoo_circuit.change(conn, self.instance, self._clock.now(), succeeded)
+        before, _ = await self._store.change(self.instance, self._clock.now(), succeeded)
         self._clean = True
         if before.state != CLOSED:
             log.warning("odoo circuit closed: Odoo answers again", instance=self.instance)
@@ -148,10 +158,8 @@ class PgOdooCircuit:
         self._clean = False
         self._closed_until = None
         now = self._clock.now()
-        async with self._pool.connection() as conn:
-            before, after = await odoo_circuit.change(
-                conn, self.instance, now,
-                partial(failed, now=now, threshold=self.failure_threshold), error=error)
+        before, after = await self._store.change(
+            self.instance, now, partial(failed, now=now, threshold=self.failure_threshold), error=error)
         if before.state == CLOSED and after.state == OPEN:
             log.warning("odoo circuit opened: Odoo unreachable", instance=self.instance,
                         failures=after.failures, error=error)

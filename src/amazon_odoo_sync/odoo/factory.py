@@ -1,26 +1,38 @@
-"""Build the Odoo client the way every worker and command does: settings + stored API key.
+"""Build the Odoo client the one way every worker and command does: which login, then the client.
 
-The API key is read from ``AOS_ODOO__API_KEY`` when set (CI, containers; ``[odoo] api_key`` in
-the ``AOS_<SECTION>__<KEY>`` convention of every other setting), else from the encrypted
-credentials store (``amazon-odoo-sync odoo set-key``). The old name ``AOS_ODOO_API_KEY`` still
-works, with a deprecation warning. URL, database and user come from ``[odoo]`` in the settings.
+Which login (:func:`choose_login`, the one rule): the key stored with ``amazon-odoo-sync odoo
+set-key`` first, with the URL, database and user it was stored for; else ``AOS_ODOO__API_KEY``
+(read into ``[odoo] api_key`` by the ``AOS_<SECTION>__<KEY>`` convention; the old name
+``AOS_ODOO_API_KEY`` still works, with a deprecation warning) with ``[odoo]``'s URL, database and
+user. Why the stored key wins: ``set-key`` checked it against that Odoo before storing it, and
+it is the one an operator rotates; a variable left in a container's or a shell's environment
+must not quietly override a key rotated since (the workers have always read the stored key
+first). The variable serves where nothing is stored: CI, containers. A key is only ever sent to
+the Odoo it was stored for.
+
+The client (:func:`client_from_settings`): commands build it alone; workers add the capacity
+governor and the circuit breaker, both shared by every worker through a store handed in
+(:func:`shared_governor`, :func:`shared_circuit`).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from dataclasses import dataclass, field
 
 import httpx
 
+from ..clock import Clock
 from ..config import Settings
 from ..exceptions import ConfigurationError
 from ..logs import get_logger
+from ..store.credentials import OdooCredentials
+from .circuit import OdooCircuit, OdooCircuitStore, SharedOdooCircuit
 from .client import OdooClient
-from .governor import AdaptiveGovernor, PostgresCapacityStore
+from .governor import AdaptiveGovernor, CapacityStore, Governor
 
-__all__ = ["API_KEY_ENV", "LEGACY_API_KEY_ENV", "api_key_from_environment", "client_from_settings",
-           "governor_from_settings", "resolve_api_key"]
+__all__ = ["API_KEY_ENV", "LEGACY_API_KEY_ENV", "OdooLogin", "api_key_from_environment", "choose_login",
+           "client_from_settings", "shared_circuit", "shared_governor"]
 
 API_KEY_ENV = "AOS_ODOO__API_KEY"
 #: Deprecated: broke the ``AOS_<SECTION>__<KEY>`` convention.
@@ -29,6 +41,27 @@ LEGACY_API_KEY_WARNING = (f"{LEGACY_API_KEY_ENV} is deprecated and will stop wor
                           f"{API_KEY_ENV}")
 
 _log = get_logger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OdooLogin:
+    """Where Odoo is and who we are there. The repr hides the key."""
+
+    url: str
+    database: str
+    user: str
+    api_key: str = field(repr=False)
+
+    @property
+    def instance(self) -> str:
+        """The Odoo instance's name in shared state (capacity, circuit): ``url/database``."""
+        return f"{self.url.rstrip('/')}/{self.database}"
+
+    @classmethod
+    def configured(cls, settings: Settings, api_key: str) -> OdooLogin:
+        """``[odoo]``'s URL, database and user with ``api_key`` (a key about to be stored)."""
+        return cls(url=settings.odoo.url, database=settings.odoo.database, user=settings.odoo.user,
+                   api_key=api_key)
 
 
 def api_key_from_environment(settings: Settings) -> str | None:
@@ -42,42 +75,51 @@ def api_key_from_environment(settings: Settings) -> str | None:
     return None
 
 
-async def resolve_api_key(settings: Settings, db_url: str | None = None, *,
-                          instance: str = "default") -> str:
-    """The Odoo API key: from the environment, else the stored one. ConfigurationError if none."""
-    env = api_key_from_environment(settings)
-    if env:
-        return env
-    if db_url is not None:
-        from ..store.credentials import get_odoo_credentials
-        from ..store.database import connect
-        from ..store.secrets import load_cipher
-
-        # The key file is created on first use: without one, nothing is stored yet.
-        cipher = load_cipher(settings.secrets)
-        async with connect(db_url) as conn:
-            credentials = await get_odoo_credentials(conn, cipher, instance)
-        if credentials is not None:
-            return credentials.api_key.reveal()
-    raise ConfigurationError(f"no Odoo API key: run `amazon-odoo-sync odoo set-key` or set "
-                             f"{API_KEY_ENV}", field="odoo.api_key")
-
-
-def governor_from_settings(settings: Settings, db_url: str | None, **kwargs: Any) -> AdaptiveGovernor:
-    """The capacity governor of the configured Odoo, shared through PostgreSQL when ``db_url``."""
-    instance = f"{settings.odoo.url.rstrip('/')}/{settings.odoo.database}"
-    store = PostgresCapacityStore(db_url) if db_url else None
-    return AdaptiveGovernor(instance, store=store, max_concurrency=settings.odoo.max_concurrency,
-                            lease_ttl=max(settings.odoo.timeout_seconds * 2, 60.0), **kwargs)
+def choose_login(settings: Settings, stored: OdooCredentials | None) -> OdooLogin:
+    """The stored login first, else ``[odoo]`` with the key from the environment (see the module's
+    docstring for why). ConfigurationError when there is no key at all."""
+    if stored is not None:
+        login = OdooLogin(url=stored.url, database=stored.database, user=stored.user,
+                          api_key=stored.api_key.reveal())
+        configured = (settings.odoo.url.rstrip("/"), settings.odoo.database, settings.odoo.user)
+        if (login.url.rstrip("/"), login.database, login.user) != configured:
+            _log.warning("the stored Odoo key is for another Odoo than [odoo] names: using the stored "
+                         "one; run `amazon-odoo-sync odoo set-key` to store a key for [odoo]",
+                         stored=f"{login.user}@{login.instance}",
+                         configured=f"{settings.odoo.user}@{settings.odoo.url.rstrip('/')}/"
+                                    f"{settings.odoo.database}")
+        return login
+    api_key = api_key_from_environment(settings)
+    if not api_key:
+        raise ConfigurationError(f"no Odoo API key: run `amazon-odoo-sync odoo set-key` or set "
+                                 f"{API_KEY_ENV}", field="odoo.api_key")
+    return OdooLogin.configured(settings, api_key)
 
 
-def client_from_settings(settings: Settings, api_key: str, *,
+def shared_governor(settings: Settings, login: OdooLogin, capacity: CapacityStore) -> AdaptiveGovernor:
+    """The capacity governor of ``login``'s Odoo, its limit shared through ``capacity``: a
+    Prime-Day burst slows every worker down instead of taking Odoo down."""
+    return AdaptiveGovernor(login.instance, store=capacity, max_concurrency=settings.odoo.max_concurrency,
+                            lease_ttl=max(settings.odoo.timeout_seconds * 2, 60.0))
+
+
+def shared_circuit(settings: Settings, login: OdooLogin, circuits: OdooCircuitStore, *,
+                   clock: Clock | None = None) -> SharedOdooCircuit:
+    """The circuit breaker of ``login``'s Odoo, shared through ``circuits``: while Odoo is down,
+    every worker's jobs that need it wait behind one circuit instead of each failing against it."""
+    return SharedOdooCircuit(circuits, login.instance, failure_threshold=settings.odoo.circuit_failure_threshold,
+                             reset_seconds=settings.odoo.circuit_reset_seconds, clock=clock)
+
+
+def client_from_settings(settings: Settings, login: OdooLogin, *,
                          transport: httpx.AsyncBaseTransport | None = None,
-                         governor: AdaptiveGovernor | None = None) -> OdooClient:
-    """An :class:`OdooClient` for ``[odoo]``; the caller closes it (and the governor)."""
-    if not settings.odoo.database:
+                         governor: Governor | None = None,
+                         circuit: OdooCircuit | None = None) -> OdooClient:
+    """An :class:`OdooClient` for ``login`` with ``[odoo]``'s protocol and limits; the caller
+    closes it (and the governor)."""
+    if not login.database:
         raise ConfigurationError("the Odoo database name is empty", field="odoo.database")
-    return OdooClient(settings.odoo.url, settings.odoo.database, settings.odoo.user, api_key,
+    return OdooClient(login.url, login.database, login.user, login.api_key,
                       protocol=settings.odoo.protocol, transport=transport,
                       timeout=settings.odoo.timeout_seconds, governor=governor,
-                      max_connections=max(settings.odoo.max_concurrency * 2, 10))
+                      max_connections=max(settings.odoo.max_concurrency * 2, 10), circuit=circuit)

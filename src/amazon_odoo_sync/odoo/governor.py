@@ -7,7 +7,8 @@ and serialization failures.
 How (AIMD, as TCP congestion control):
 
 * every call holds a *slot*; at most ``limit`` calls per instance are in flight, across all
-  workers (the count lives in PostgreSQL, :class:`PostgresCapacityStore`);
+  workers (the count lives in a shared :class:`CapacityStore`: PostgreSQL's
+  ``store.odoo_capacity.PgOdooCapacity`` in services, injected);
 * after a window of ``limit`` good calls, the limit grows by 1 (additive increase), up to
   ``max_concurrency`` (``settings.odoo.max_concurrency``);
 * on an overload signal (timeout, 502/503/504, serialization/lock failure, or a latency above
@@ -40,8 +41,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..clock import Clock, SystemClock
-from ..exceptions import ThrottledError, TransientError
+from ..exceptions import ThrottledError
 from ..metrics import ODOO_CONCURRENCY_LIMIT
+from ..store.odoo_capacity import Lease
 from ..waits import interruptible
 
 __all__ = [
@@ -51,7 +53,6 @@ __all__ = [
     "Governor",
     "InMemoryCapacityStore",
     "Lease",
-    "PostgresCapacityStore",
 ]
 
 
@@ -71,12 +72,6 @@ class Governor(Protocol):
 
     def slot(self, kind: str = "*", records: int = 1) -> Any:  # an async context manager yielding a CallSlot
         ...
-
-
-@dataclass(frozen=True, kw_only=True)
-class Lease:
-    instance: str
-    id: int
 
 
 class CapacityStore(Protocol):
@@ -165,136 +160,6 @@ class InMemoryCapacityStore:
         return None
 
 
-# -- PostgreSQL (all workers) -----------------------------------------------------------------
-
-#: Named SQL of the governor (tables from migration 0004_odoo_capacity).
-SQL: dict[str, str] = {
-    "ensure": """
-        INSERT INTO odoo_capacity (instance, concurrency_limit, max_concurrency)
-        VALUES (%(instance)s, %(initial)s, %(maximum)s)
-        ON CONFLICT (instance) DO UPDATE
-           SET max_concurrency = EXCLUDED.max_concurrency,
-               concurrency_limit = LEAST(odoo_capacity.concurrency_limit, EXCLUDED.max_concurrency)
-        RETURNING concurrency_limit
-    """,
-    # One statement: the UPDATE re-checks ``in_flight < limit`` on the latest row version after
-    # waiting for a concurrent acquirer's lock, so the count never exceeds the limit.
-    "acquire": """
-        WITH granted AS (
-            UPDATE odoo_capacity SET in_flight = in_flight + 1
-             WHERE instance = %(instance)s AND in_flight < concurrency_limit
-            RETURNING instance
-        )
-        INSERT INTO odoo_capacity_lease (instance, holder, expires_at)
-        SELECT instance, %(holder)s, now() + make_interval(secs => %(ttl)s) FROM granted
-        RETURNING id
-    """,
-    "release": """
-        WITH gone AS (
-            DELETE FROM odoo_capacity_lease WHERE id = %(id)s RETURNING instance
-        )
-        UPDATE odoo_capacity SET in_flight = GREATEST(in_flight - 1, 0)
-         WHERE instance = (SELECT instance FROM gone)
-    """,
-    "reap": """
-        WITH dead AS (
-            DELETE FROM odoo_capacity_lease
-             WHERE instance = %(instance)s AND expires_at <= now()
-            RETURNING 1
-        )
-        UPDATE odoo_capacity SET in_flight = GREATEST(in_flight - (SELECT count(*) FROM dead), 0)
-         WHERE instance = %(instance)s AND (SELECT count(*) FROM dead) > 0
-    """,
-    "increase": """
-        UPDATE odoo_capacity
-           SET concurrency_limit = LEAST(concurrency_limit + 1, %(maximum)s), updated_at = now()
-         WHERE instance = %(instance)s
-        RETURNING concurrency_limit
-    """,
-    "decrease": """
-        UPDATE odoo_capacity
-           SET concurrency_limit = GREATEST(1, floor(concurrency_limit * %(factor)s)::int),
-               last_decrease_at = now(), updated_at = now()
-         WHERE instance = %(instance)s
-           AND (last_decrease_at IS NULL
-                OR last_decrease_at <= now() - make_interval(secs => %(cooldown)s))
-        RETURNING concurrency_limit
-    """,
-    "limit": "SELECT concurrency_limit FROM odoo_capacity WHERE instance = %(instance)s",
-    "in_flight": "SELECT in_flight FROM odoo_capacity WHERE instance = %(instance)s",
-}
-
-
-class PostgresCapacityStore:
-    """The store in PostgreSQL, shared by every worker process (tables of 0004_odoo_capacity).
-
-    Each statement runs in autocommit on a small psycopg pool opened on first use.
-    """
-
-    def __init__(self, url: str, *, max_size: int = 4) -> None:
-        from psycopg_pool import AsyncConnectionPool
-
-        self._pool = AsyncConnectionPool(url, min_size=1, max_size=max_size, open=False,
-                                         kwargs={"autocommit": True})
-        self._opened = False
-        self._open_lock = asyncio.Lock()
-
-    async def _run(self, name: str, params: dict[str, Any]) -> Any:
-        import psycopg
-
-        if not self._opened:
-            async with self._open_lock:
-                if not self._opened:
-                    await self._pool.open(wait=True)
-                    self._opened = True
-        try:
-            async with self._pool.connection() as conn:
-                cursor = await conn.execute(SQL[name], params)
-                return await cursor.fetchone() if cursor.description else None
-        except (psycopg.Error, OSError) as exc:
-            raise TransientError(f"capacity governor: database error in {name}: "
-                                 f"{type(exc).__name__}", system="store",
-                                 operation=f"odoo_capacity.{name}") from exc
-
-    async def ensure(self, instance: str, *, initial: int, maximum: int) -> int:
-        row = await self._run("ensure", {"instance": instance, "initial": initial,
-                                         "maximum": maximum})
-        return int(row[0])
-
-    async def try_acquire(self, instance: str, *, holder: str, ttl: float) -> Lease | None:
-        params = {"instance": instance, "holder": holder, "ttl": ttl}
-        row = await self._run("acquire", params)
-        if row is None:
-            await self._run("reap", {"instance": instance})
-            row = await self._run("acquire", params)
-        return Lease(instance=instance, id=int(row[0])) if row else None
-
-    async def release(self, lease: Lease) -> None:
-        await self._run("release", {"id": lease.id})
-
-    async def increase(self, instance: str, *, maximum: int) -> int:
-        row = await self._run("increase", {"instance": instance, "maximum": maximum})
-        return int(row[0]) if row else await self.limit(instance)
-
-    async def decrease(self, instance: str, *, factor: float, cooldown: float) -> int:
-        row = await self._run("decrease", {"instance": instance, "factor": factor,
-                                           "cooldown": cooldown})
-        return int(row[0]) if row else await self.limit(instance)
-
-    async def limit(self, instance: str) -> int:
-        row = await self._run("limit", {"instance": instance})
-        return int(row[0]) if row else 1
-
-    async def in_flight(self, instance: str) -> int:
-        row = await self._run("in_flight", {"instance": instance})
-        return int(row[0]) if row else 0
-
-    async def aclose(self) -> None:
-        if self._opened:
-            await self._pool.close()
-            self._opened = False
-
-
 # -- the governor -------------------------------------------------------------------------------
 
 
@@ -302,7 +167,7 @@ class AdaptiveGovernor:
     """AIMD concurrency limit for one Odoo instance; ``async with governor.slot() as slot:``.
 
     ``store`` defaults to a private :class:`InMemoryCapacityStore` (one process); production
-    passes a :class:`PostgresCapacityStore` so all workers share the limit. Waiting for a slot
+    passes ``store.odoo_capacity.PgOdooCapacity`` so all workers share the limit. Waiting for a slot
     polls the store (``poll_interval``, doubling to ``max_poll_interval``) and wakes early when
     a slot of this process is released; after ``acquire_timeout`` seconds it raises
     :class:`ThrottledError` (retryable), which is the back-pressure the job queue sees.

@@ -14,12 +14,14 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
+from ..config import SecretsConfig
 from ..exceptions import ConfigurationError
 from ._sql import cursor
-from .secrets import Cipher, Secret
+from .database import connect
+from .secrets import Cipher, Secret, load_cipher
 
 __all__ = ["AccountCredentials", "OdooCredentials", "get_account_credentials",
-           "get_odoo_credentials", "set_odoo_api_key"]
+           "get_odoo_credentials", "read_odoo_credentials", "set_odoo_api_key"]
 
 SET_ODOO = """
 INSERT INTO odoo_credentials (instance, url, database, username, api_key)
@@ -79,6 +81,15 @@ async def get_odoo_credentials(conn: AsyncConnection[Any], cipher: Cipher,
         return None
     return OdooCredentials(instance=row["instance"], url=row["url"], database=row["database"],
                            user=row["username"], api_key=cipher.decrypt_secret(row["api_key"]))
+
+
+async def read_odoo_credentials(db_url: str, secrets: SecretsConfig,
+                                instance: str = "default") -> OdooCredentials | None:
+    """:func:`get_odoo_credentials` on a connection of its own (commands, which hold no pool)."""
+    # The key file is created on first use: without one, nothing is stored yet.
+    cipher = load_cipher(secrets)
+    async with connect(db_url) as conn:
+        return await get_odoo_credentials(conn, cipher, instance)
 
 
 async def get_account_credentials(conn: AsyncConnection[Any], cipher: Cipher,

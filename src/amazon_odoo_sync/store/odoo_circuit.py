@@ -15,12 +15,13 @@ from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
 from ..circuit import CircuitState
 from ..exceptions import TransientError
 from ._sql import cursor
 
-__all__ = ["OdooCircuitRow", "change", "circuit_rows", "read"]
+__all__ = ["OdooCircuitRow", "PgOdooCircuits", "change", "circuit_rows", "read"]
 
 _READ = """
 SELECT state, failures, opened_at, probe_at FROM odoo_circuits WHERE instance = %(instance)s
@@ -109,3 +110,20 @@ async def circuit_rows(conn: AsyncConnection[Any]) -> list[OdooCircuitRow]:
     async with _translated("*"), cursor(conn) as cur:
         await cur.execute(_ROWS)
         return [OdooCircuitRow(**row) for row in await cur.fetchall()]
+
+
+class PgOdooCircuits:
+    """The Odoo circuits on a pool: what :class:`~amazon_odoo_sync.odoo.circuit.SharedOdooCircuit`
+    needs (its ``OdooCircuitStore``), each call on a connection of its own."""
+
+    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
+        self._pool = pool
+
+    async def read(self, instance: str) -> CircuitState:
+        async with _translated(instance), self._pool.connection() as conn:
+            return await read(conn, instance)
+
+    async def change(self, instance: str, now: datetime, transition: Callable[[CircuitState], CircuitState], *,
+                     error: str | None = None) -> tuple[CircuitState, CircuitState]:
+        async with _translated(instance), self._pool.connection() as conn:
+            return await change(conn, instance, now, transition, error=error)

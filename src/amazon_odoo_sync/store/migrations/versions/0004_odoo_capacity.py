@@ -4,7 +4,7 @@
 limit shared by all workers and the number of calls in flight. ``odoo_capacity_lease``: one row
 per call in flight, with an expiry, so a worker that dies mid-call does not leak its slot (expired
 leases are reaped and ``in_flight`` corrected in the same statement). The SQL that uses them is
-``amazon_odoo_sync.odoo.governor.SQL``.
+``amazon_odoo_sync.store.odoo_capacity.SQL``.
 
 Revision ID: 0004_odoo_capacity
 Revises: 0003_spapi_access
