@@ -418,3 +418,18 @@ async def test_reconciling_in_a_foreign_currency_books_the_exchange_difference(
                                                                     ["credit_move_id", "=", second[0]]],
                                       ["exchange_move_id"])
     assert len(partials) == 1 and partials[0]["exchange_move_id"]
+
+
+async def test_one_reconcile_call_is_one_full_reconcile(odoo: OdooClient, unique: Callable[[str], str]) -> None:
+    """Pairs that would match one by one still get one number when reconciled in one call."""
+    clearing = await _account(odoo, unique, "ONE")
+    income = await _income(odoo)
+    ids = []
+    for n, amount in enumerate((10.0, 20.0, -10.0, -20.0)):
+        entry = await _entry(odoo, unique(f"O{n}"), [
+            {"account_id": clearing, "debit": max(amount, 0.0), "credit": max(-amount, 0.0)},
+            {"account_id": income, "debit": max(-amount, 0.0), "credit": max(amount, 0.0)}])
+        ids.append(entry[0])
+    await odoo.call_method("account.move.line", "reconcile", ids)
+    rows = await _lines(odoo, ids)
+    assert all(r["reconciled"] for r in rows) and len({r["matching_number"] for r in rows}) == 1

@@ -789,7 +789,8 @@ def reconcile_lines(env: Env, ids: list[int], *, marked: bool = False) -> None:
             if abs(residual[line["id"]]) < 0.005 and abs(rest) >= 0.005:
                 _exchange_difference(env, line, rest, created[0])
     if created:
-        _refresh(env, {line["id"] for line in lines})
+        # one call is one plan: one full reconcile (or one partial number) for all its lines
+        _refresh(env, {line["id"] for line in lines}, together=True)
 
 
 def _exchange_difference(env: Env, line: Record, rest: float, partial_id: int) -> None:
@@ -842,17 +843,20 @@ def _partials_of(env: Env, line_id: int) -> list[int]:
                   | (env.db.lookup("account.partial.reconcile", "credit_move_id", line_id) or set()))
 
 
-def _refresh(env: Env, line_ids: set[int]) -> None:
+def _refresh(env: Env, line_ids: set[int], *, together: bool = False) -> None:
     """Residuals, ``reconciled``, full reconciles and matching numbers of the lines and of every
-    line linked to them by partials, recomputed from the partials."""
+    line linked to them by partials, recomputed from the partials (``together``: the lines are
+    one set, as the lines of one reconcile() call are)."""
     table = env.db.table("account.move.line")
     partials = env.db.table("account.partial.reconcile")
     company_currency = env.row("res.company", env.company_id)["currency_id"]
     seen: set[int] = set()
-    for start in sorted(line_ids):
-        if start in seen or start not in table:
+    starts = [sorted(line_ids)] if together else [[i] for i in sorted(line_ids)]
+    for start_set in starts:
+        start_set = [i for i in start_set if i not in seen and i in table]
+        if not start_set:
             continue
-        group, todo, links = {start}, [start], set()
+        group, todo, links = set(start_set), list(start_set), set()
         while todo:
             for pid in _partials_of(env, todo.pop()):
                 links.add(pid)
@@ -891,7 +895,9 @@ def _refresh(env: Env, line_ids: set[int]) -> None:
             env.db.update("account.partial.reconcile", pid, {"full_reconcile_id": full_id})
         number: Any = str(full_id) if full_id else (f"P{min(links)}" if links else False)
         for lid in group:
-            if not links and str(table[lid].get("matching_number") or "").startswith("I"):
+            if not _partials_of(env, lid):
+                if not str(table[lid].get("matching_number") or "").startswith("I"):
+                    env.db.update("account.move.line", lid, {"matching_number": False, "full_reconcile_id": False})
                 continue  # an import marker waits for its post
             env.db.update("account.move.line", lid, {"matching_number": number, "full_reconcile_id": full_id})
 
