@@ -96,7 +96,7 @@ class SettlementsConfig(BaseModel):
     #: Lines per journal entry, the clearing line included (Odoo's reconcile slows down with the
     #: size of the entries it touches: 100–200 lines keep a pair under ~0.2 s).
     chunk_lines: int = Field(default=150, ge=3, le=1000)
-    #: Orders whose tax Amazon withholds as marketplace facilitator: their seller-tax components
-    #: are booked with the withheld tax (netting to zero) instead of on the customer's receivable,
-    #: as their Odoo invoices carry no tax (the orders flow leaves it off).
+    #: Tax Amazon withholds as marketplace facilitator is taken from its order's receivable, where
+    #: it cancels the tax collected (the pair is not booked): their Odoo invoices carry no tax (the
+    #: orders flow leaves it off). False: the receivable keeps the tax, the withheld tax is a line.
     pair_facilitator_tax: bool = True

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from amazon_odoo_sync.mapping.finances import EVENT_LISTS, money_events, parse_e
 from amazon_odoo_sync.mapping.settlement_accounts import SettlementMapping
 from amazon_odoo_sync.mapping.settlement_posting import SettlementPlan, plan_settlement
 from amazon_odoo_sync.settlement_config import AccountRole
+from tests.contract.spapi.schema import MODELS_DIR
 
 D = Decimal
 R = AccountRole
@@ -102,8 +102,10 @@ def _events() -> list[Any]:
     return list(money_events(json.loads(json.dumps(PAGE))))
 
 
-def test_every_money_list_of_the_model_is_read(spapi_models_dir: Path) -> None:
-    model = json.loads((spapi_models_dir / "models" / "financesV0.json").read_text())
+def test_every_money_list_of_the_model_is_read() -> None:
+    if not MODELS_DIR.is_dir():
+        pytest.skip(f"Amazon's SP-API models are not at {MODELS_DIR}")
+    model = json.loads((MODELS_DIR / "financesV0.json").read_text())
     assert set(EVENT_LISTS) == set(model["definitions"]["FinancialEvents"]["properties"])
 
 

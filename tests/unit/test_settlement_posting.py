@@ -96,11 +96,14 @@ def test_without_pairing_the_facilitator_tax_stays_on_the_receivable() -> None:
     assert [line.balance for line in lines(result) if line.role is R.MF_TAX] == [D("4.13")]
 
 
-def test_facilitator_tax_not_netting_to_zero_stays_visible() -> None:
+def test_withheld_tax_is_taken_from_its_orders_receivable_whatever_the_tax_is_called() -> None:
+    # v0 calls a promotion on tax like any promotion; the withheld amount says what Amazon kept.
     events = [ev("Order", "ItemPrice", "Principal", "50.00", "O-2"), ev("Order", "ItemPrice", "Tax", "4.13", "O-2"),
-              ev("Order", "ItemWithheldTax", "MarketplaceFacilitatorTax-Principal", "-4.00", "O-2")]
+              ev("Order", "Promotion", "PromotionMetaDataDefinitionValue", "-0.41", "O-2"),
+              ev("Order", "ItemWithheldTax", "MarketplaceFacilitatorTax-Principal", "-3.72", "O-2"),
+              ev("other-transaction", "ItemWithheldTax", "MarketplaceFacilitatorTax-Other", "-0.10")]
     assert [(line.role, line.balance) for line in lines(plan(events))] == [
-        (R.RECEIVABLE, D("-50.00")), (R.MF_TAX, D("-0.13")), (R.CLEARING, D("50.13"))]
+        (R.RECEIVABLE, D("-50.00")), (R.MF_TAX, D("0.10")), (R.CLEARING, D("49.90"))]
 
 
 def test_refund_of_a_facilitator_order_nets_its_tax_too() -> None:

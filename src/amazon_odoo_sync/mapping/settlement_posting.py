@@ -15,10 +15,14 @@ Lines:
   posting date stands for it), marker ``AMZ-<order>-R<adjustment>``;
 * every other role one line per kind (transaction type, amount type, description): fees by
   type, ads, reimbursements, reserve, unmapped kinds;
-* marketplace-facilitator tax one line (omitted when it nets to zero, as it should): with
-  ``pair_facilitator_tax``, an order with withheld tax has its seller-tax components (Tax,
-  ShippingTax, GiftWrapTax...) moved from its receivable to this line, since its Odoo invoice
-  carries no tax (the orders flow leaves facilitator tax off).
+* marketplace-facilitator tax: with ``pair_facilitator_tax`` (the default) what Amazon
+  withheld of an order (or refund) is taken from that order's (refund's) receivable line, where
+  it cancels the tax Amazon collected: the receivable is then the order's untaxed money, as its
+  Odoo invoice (the orders flow leaves facilitator tax off), and the pair is not booked. Not by
+  the tax components' names: Finances v0 calls a promotion on tax like any other promotion
+  (PromotionMetaDataDefinitionValue), the report calls it TaxDiscount; the withheld amount is
+  the same in both. Facilitator tax without an order, and withheld tax when not paired, is one
+  line of its own (omitted when it nets to zero).
 
 Before any of that the events must add up to Amazon's total to the cent and be in the
 settlement's currency; otherwise the result is :class:`Held` with the difference, and nothing is
@@ -35,7 +39,7 @@ from decimal import Decimal
 
 from ..settlement_config import AccountRole, SettlementsConfig
 from .money_events import MoneyEvent, SettlementHead
-from .settlement_accounts import SettlementMapping, normalize_kind
+from .settlement_accounts import SettlementMapping
 
 __all__ = [
     "Held",
@@ -52,11 +56,6 @@ __all__ = [
 ZERO = Decimal(0)
 R = AccountRole
 
-#: Seller-collected tax components of an order (normalized): booked with the withheld tax when
-#: Amazon collects it as marketplace facilitator.
-_TAX_KINDS = frozenset(normalize_kind(k) for k in (
-    "Tax", "ShippingTax", "GiftWrapTax", "TaxDiscount", "ShippingTaxDiscount", "GiftWrapTaxDiscount",
-    "ItemTax", "OtherTax"))
 _PER_ORDER = (R.RECEIVABLE, R.REFUND)
 #: Order of the aggregated lines after the per-order ones (stable, readable entries).
 _ROLE_ORDER = {role: position for position, role in enumerate(AccountRole)}
@@ -186,13 +185,12 @@ def plan_settlement(head: SettlementHead, events: Iterable[MoneyEvent], mapping:
     classify = mapping.classify
     total = ZERO
     count = 0
-    # order → [customer money, seller tax, withheld facilitator tax]
+    # order → [customer money, facilitator tax withheld]
     orders: dict[str, list[Decimal]] = {}
     refunds: dict[tuple[str, str], list[Decimal]] = {}
     kinds: dict[tuple[AccountRole, str | None, str, str, str], _Kind] = {}
     unmapped: dict[tuple[str, str, str, str], _Kind] = {}
     facilitator: dict[str | None, Decimal] = {}
-    tax_kinds: dict[str, bool] = {}
 
     for event in events:
         count += 1
@@ -210,17 +208,13 @@ def plan_settlement(head: SettlementHead, events: Iterable[MoneyEvent], mapping:
                 facilitator[found.account] = facilitator.get(found.account, ZERO) + amount
                 continue
             # Withheld on the document whose customer money the transaction carries (an order's
-            # sale or one of its refunds): the seller tax paired with it is that document's.
+            # sale or one of its refunds): the tax it cancels is on that document's line.
             role = classify(event.transaction_type, "ItemPrice", "Principal").role
             if role is not R.REFUND:
                 role = R.RECEIVABLE
-            slot = 2
+            slot = 1
         elif (role is R.RECEIVABLE or role is R.REFUND) and order_id is not None:
-            description = event.amount_description
-            is_tax = tax_kinds.get(description)
-            if is_tax is None:
-                is_tax = tax_kinds[description] = normalize_kind(description) in _TAX_KINDS
-            slot = 1 if is_tax else 0
+            slot = 0
         else:
             slot = -1
         if slot >= 0:
@@ -228,12 +222,12 @@ def plan_settlement(head: SettlementHead, events: Iterable[MoneyEvent], mapping:
             if role is R.RECEIVABLE:
                 bucket = orders.get(order_id)
                 if bucket is None:
-                    bucket = orders[order_id] = [ZERO, ZERO, ZERO]
+                    bucket = orders[order_id] = [ZERO, ZERO]
             else:
                 adjustment = event.adjustment_id or (event.posted.strftime("%Y%m%d%H%M%S") if event.posted else "")
                 bucket = refunds.get((order_id, adjustment))
                 if bucket is None:
-                    bucket = refunds[(order_id, adjustment)] = [ZERO, ZERO, ZERO]
+                    bucket = refunds[(order_id, adjustment)] = [ZERO, ZERO]
             bucket[slot] += amount
         else:
             if not found.mapped:
@@ -270,15 +264,11 @@ def plan_settlement(head: SettlementHead, events: Iterable[MoneyEvent], mapping:
     lines: list[PlanLine] = []
     missing_partner: list[str] = []
     pair = config.pair_facilitator_tax
-    mf_paired = ZERO
+    unpaired = ZERO
     for order_id in sorted(orders):
-        customer, tax, withheld = orders[order_id]
-        if pair and withheld:
-            mf_paired += tax
-            money = customer
-        else:
-            money = customer + tax
-        mf_paired += withheld
+        customer, withheld = orders[order_id]
+        money = customer + withheld if pair else customer
+        unpaired += ZERO if pair else withheld
         if not money:
             continue
         partner = partners.get(order_id)
@@ -287,23 +277,19 @@ def plan_settlement(head: SettlementHead, events: Iterable[MoneyEvent], mapping:
         lines.append(PlanLine(role=R.RECEIVABLE, account=None, balance=-money, label=f"Amazon order {order_id}",
                               partner=partner, order_id=order_id, marker=f"AMZ-{order_id}"))
     for order_id, adjustment in sorted(refunds):
-        customer, tax, withheld = refunds[(order_id, adjustment)]
-        if pair and withheld:
-            mf_paired += tax
-            money = customer
-        else:
-            money = customer + tax
-        mf_paired += withheld
+        customer, withheld = refunds[(order_id, adjustment)]
+        money = customer + withheld if pair else customer
+        unpaired += ZERO if pair else withheld
         if not money:
             continue
         partner = partners.get(order_id)
-        if partner is None and order_id not in orders:
+        if partner is None:
             missing_partner.append(order_id)
         lines.append(PlanLine(role=R.REFUND, account=None, balance=-money,
                               label=f"Amazon refund {order_id} {adjustment}".rstrip(), partner=partner,
                               order_id=order_id, adjustment_id=adjustment or None,
                               marker=f"AMZ-{order_id}-R{adjustment}"))
-    facilitator[None] = facilitator.get(None, ZERO) + mf_paired
+    facilitator[None] = facilitator.get(None, ZERO) + unpaired
     aggregated: list[tuple[tuple[int, str, str, str, str], PlanLine]] = []
     for (role, account, tt, at, ad), kind in kinds.items():
         if kind.amount:
