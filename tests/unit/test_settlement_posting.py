@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from amazon_odoo_sync.mapping.money_events import MoneyEvent
 from amazon_odoo_sync.mapping.settlement_accounts import SettlementMapping
-from amazon_odoo_sync.mapping.settlement_posting import Held, PlanLine, SettlementPlan, plan_settlement
+from amazon_odoo_sync.mapping.settlement_posting import Held, PlanLine, SettlementPlan, plan_report, plan_settlement
 from amazon_odoo_sync.mapping.settlement_report import SettlementReportReader
 from amazon_odoo_sync.settlement_config import AccountRole, SettlementMappingRule, SettlementsConfig
 from tests.factories.settlements import LOCALES, head_for, report_lines, settlement_events
@@ -256,3 +256,25 @@ def test_same_plan_from_a_generator_and_a_list(chunk_lines: int) -> None:
     head = head_for(EXAMPLE)
     assert plan_settlement(head, (e for e in EXAMPLE), SettlementMapping(), {}, config) == \
         plan_settlement(head, EXAMPLE, SettlementMapping(), {}, config)
+
+
+def test_a_report_with_a_malformed_row_is_held_with_its_row_and_raw_text_and_once_fixed_planned() -> None:
+    head = head_for(EXAMPLE)
+    text = "".join(report_lines(head, EXAMPLE, LOCALES["DE"]))
+    lines_in = text.splitlines(keepends=True)
+    broken = lines_in[6].replace("\t-3,10\t", "\t-3,1O\t")  # a letter O for a zero
+    assert broken != lines_in[6]
+    held = plan_report([*lines_in[:6], broken, *lines_in[7:]], report_key="report-1", mapping=SettlementMapping(),
+                       partners={})
+    assert isinstance(held, Held)
+    assert (held.key, held.row, held.raw, held.events) == (head.key, 7, broken.rstrip("\n"), 4)
+    assert held.expected == head.total and held.actual is None and "-3,1O" in held.reason
+    fixed = plan_report(lines_in, report_key="report-1", mapping=SettlementMapping(), partners={})
+    assert isinstance(fixed, SettlementPlan) and fixed.total == head.total
+
+
+def test_a_report_whose_summary_cannot_be_read_is_held_under_the_report_key() -> None:
+    held = plan_report(["settlement-id\tamount\n"], report_key="report-2", mapping=SettlementMapping(), partners={})
+    assert isinstance(held, Held)
+    assert (held.key, held.expected, held.row, held.events) == ("report-2", None, 1, 0)
+    assert "columns missing" in held.reason

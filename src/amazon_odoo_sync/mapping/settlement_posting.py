@@ -32,14 +32,16 @@ the same settlement always gives the same plan whatever the order of its events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from ..exceptions import DataError
 from ..settlement_config import AccountRole, SettlementsConfig
 from .money_events import MoneyEvent, SettlementHead
 from .settlement_accounts import SettlementMapping
+from .settlement_report import DateOrder, SettlementReportReader
 
 __all__ = [
     "Held",
@@ -50,6 +52,7 @@ __all__ = [
     "UnmappedKind",
     "chunk_ref",
     "payout_ref",
+    "plan_report",
     "plan_settlement",
 ]
 
@@ -70,7 +73,7 @@ def payout_ref(key: str) -> str:
     return f"AMZ-PAYOUT:{key}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PlanLine:
     role: AccountRole
     #: An explicit account code (a mapping rule's); None: the role's account.
@@ -157,14 +160,18 @@ class Held:
 
     key: str
     reason: str
-    #: Amazon's total.
-    expected: Decimal
-    #: What the events add up to (None when they could not be added: another currency).
+    #: Amazon's total (None when its summary could not be read).
+    expected: Decimal | None
+    #: What the events add up to (None when they could not be added: another currency, a row
+    #: that could not be read).
     actual: Decimal | None
     #: expected − actual (None likewise).
     difference: Decimal | None
     unmapped: tuple[UnmappedKind, ...]
     events: int
+    #: The report row that could not be read (the header is row 1) and its raw text.
+    row: int | None = None
+    raw: str | None = None
 
 
 class _Kind:
@@ -182,7 +189,6 @@ def plan_settlement(head: SettlementHead, events: Iterable[MoneyEvent], mapping:
     memory grows with the settlement's orders and kinds, not its rows."""
     config = config or SettlementsConfig()
     currency = head.currency
-    classify = mapping.classify
     total = ZERO
     count = 0
     # order → [customer money, facilitator tax withheld]
@@ -192,59 +198,48 @@ def plan_settlement(head: SettlementHead, events: Iterable[MoneyEvent], mapping:
     unmapped: dict[tuple[str, str, str, str], _Kind] = {}
     facilitator: dict[str | None, Decimal] = {}
 
+    # (transaction type, amount type, description) → what to do with its amounts (see _action).
+    actions: dict[tuple[str, str, str], tuple[int, AccountRole, str | None, bool]] = {}
     for event in events:
+        tt, at, ad, amount, event_currency, posted, order_id, adjustment_id = event[:8]
         count += 1
-        amount = event.amount
-        if event.currency != currency:
+        if event_currency != currency:
             return Held(key=head.key, events=count, expected=head.total, actual=None, difference=None,
-                        unmapped=(), reason=f"{event.source or 'an event'} is in {event.currency}, "
+                        unmapped=(), reason=f"{event.source or 'an event'} is in {event_currency}, "
                                             f"the settlement in {currency}")
         total += amount
-        found = classify(event.transaction_type, event.amount_type, event.amount_description)
-        role = found.role
-        order_id = event.order_id
-        if role is R.MF_TAX:
-            if order_id is None:
-                facilitator[found.account] = facilitator.get(found.account, ZERO) + amount
+        kind_key = (tt, at, ad)
+        action = actions.get(kind_key)
+        if action is None:
+            action = actions[kind_key] = _action(mapping, tt, at, ad)
+        code, role, account, mapped = action
+        if code < _KIND:
+            if order_id is not None:
+                if code & _REFUND:
+                    adjustment = adjustment_id or (posted.strftime("%Y%m%d%H%M%S") if posted else "")
+                    bucket = refunds.get((order_id, adjustment))
+                    if bucket is None:
+                        bucket = refunds[(order_id, adjustment)] = [ZERO, ZERO]
+                else:
+                    bucket = orders.get(order_id)
+                    if bucket is None:
+                        bucket = orders[order_id] = [ZERO, ZERO]
+                bucket[1 if code & _WITHHELD else 0] += amount
                 continue
-            # Withheld on the document whose customer money the transaction carries (an order's
-            # sale or one of its refunds): the tax it cancels is on that document's line.
-            role = classify(event.transaction_type, "ItemPrice", "Principal").role
-            if role is not R.REFUND:
-                role = R.RECEIVABLE
-            slot = 1
-        elif (role is R.RECEIVABLE or role is R.REFUND) and order_id is not None:
-            slot = 0
-        else:
-            slot = -1
-        if slot >= 0:
-            assert order_id is not None
-            if role is R.RECEIVABLE:
-                bucket = orders.get(order_id)
-                if bucket is None:
-                    bucket = orders[order_id] = [ZERO, ZERO]
-            else:
-                adjustment = event.adjustment_id or (event.posted.strftime("%Y%m%d%H%M%S") if event.posted else "")
-                bucket = refunds.get((order_id, adjustment))
-                if bucket is None:
-                    bucket = refunds[(order_id, adjustment)] = [ZERO, ZERO]
-            bucket[slot] += amount
-        else:
-            if not found.mapped:
-                _count(unmapped, (event.transaction_type, event.amount_type, event.amount_description,
-                                  "no mapping rule"), event)
-            elif role is R.RECEIVABLE or role is R.REFUND:
-                # A customer's money without an order cannot meet an invoice: booked as unmapped.
-                _count(unmapped, (event.transaction_type, event.amount_type, event.amount_description,
-                                  "customer money without an order id"), event)
-                role = R.UNMAPPED
-            account = found.account if role is found.role else None
-            key = (role, account, event.transaction_type, event.amount_type, event.amount_description)
-            kind = kinds.get(key)
-            if kind is None:
-                kind = kinds[key] = _Kind(event.source)
-            kind.amount += amount
-            kind.count += 1
+            if code & _WITHHELD:
+                facilitator[account] = facilitator.get(account, ZERO) + amount
+                continue
+            # A customer's money without an order cannot meet an invoice: booked as unmapped.
+            _count(unmapped, (tt, at, ad, "customer money without an order id"), event)
+            role, account = R.UNMAPPED, None
+        elif not mapped:
+            _count(unmapped, (tt, at, ad, "no mapping rule"), event)
+        key = (role, account, tt, at, ad)
+        kind = kinds.get(key)
+        if kind is None:
+            kind = kinds[key] = _Kind(event.source)
+        kind.amount += amount
+        kind.count += 1
 
     unmapped_kinds = tuple(
         UnmappedKind(transaction_type=tt, amount_type=at, amount_description=ad, amount=k.amount, count=k.count,
@@ -265,8 +260,10 @@ def plan_settlement(head: SettlementHead, events: Iterable[MoneyEvent], mapping:
     missing_partner: list[str] = []
     pair = config.pair_facilitator_tax
     unpaired = ZERO
+    order_count, refund_count = len(orders), len(refunds)
+    # Popped as they become lines: a settlement of many orders is not held twice.
     for order_id in sorted(orders):
-        customer, withheld = orders[order_id]
+        customer, withheld = orders.pop(order_id)
         money = customer + withheld if pair else customer
         unpaired += ZERO if pair else withheld
         if not money:
@@ -277,7 +274,7 @@ def plan_settlement(head: SettlementHead, events: Iterable[MoneyEvent], mapping:
         lines.append(PlanLine(role=R.RECEIVABLE, account=None, balance=-money, label=f"Amazon order {order_id}",
                               partner=partner, order_id=order_id, marker=f"AMZ-{order_id}"))
     for order_id, adjustment in sorted(refunds):
-        customer, withheld = refunds[(order_id, adjustment)]
+        customer, withheld = refunds.pop((order_id, adjustment))
         money = customer + withheld if pair else customer
         unpaired += ZERO if pair else withheld
         if not money:
@@ -309,8 +306,54 @@ def plan_settlement(head: SettlementHead, events: Iterable[MoneyEvent], mapping:
         payout = Payout(ref=payout_ref(head.key), date=head.deposit_date.date(), amount=head.payout_amount,
                         currency=head.payout_currency, settlement_amount=head.total, settlement_currency=currency)
     return SettlementPlan(key=head.key, currency=currency, total=head.total, chunks=chunks, payout=payout,
-                          unmapped=unmapped_kinds, events=count, orders=len(orders),
-                          refunds=len(refunds), orders_without_partner=tuple(sorted(set(missing_partner))))
+                          unmapped=unmapped_kinds, events=count, orders=order_count,
+                          refunds=refund_count, orders_without_partner=tuple(sorted(set(missing_partner))))
+
+
+def plan_report(lines: Iterable[str], *, report_key: str, mapping: SettlementMapping, partners: Mapping[str, str],
+                config: SettlementsConfig | None = None, date_order: DateOrder | None = None,
+                ) -> SettlementPlan | Held:
+    """A settlement report V2 (its lines, streamed) planned, or held: also when a row cannot be
+    read, with its row number and raw text (nothing of the settlement is then to be written).
+    ``report_key`` names the settlement while its summary row is not read (the report id)."""
+    key = report_key
+    expected: Decimal | None = None
+    read = 0
+
+    def counted(events: Iterable[MoneyEvent]) -> Iterator[MoneyEvent]:
+        nonlocal read
+        for event in events:
+            read += 1
+            yield event
+
+    try:
+        reader = SettlementReportReader(lines, date_order=date_order)
+        key, expected = reader.summary.settlement_id, reader.summary.total
+        return plan_settlement(reader.summary.head(), counted(reader), mapping, partners, config)
+    except DataError as exc:
+        row, raw = exc.details.get("row"), exc.details.get("raw")
+        return Held(key=key, reason=exc.message, expected=expected, actual=None, difference=None, unmapped=(),
+                    events=read, row=row if isinstance(row, int) else None, raw=raw if isinstance(raw, str) else None)
+
+
+#: Action codes: bits of the per-order cases, then the aggregated kinds.
+_REFUND, _WITHHELD, _KIND = 1, 2, 4
+
+
+def _action(mapping: SettlementMapping, tt: str, at: str, ad: str) -> tuple[int, AccountRole, str | None, bool]:
+    """(code, role, account, mapped) of a kind. Codes below _KIND go to an order's (``_REFUND``:
+    a refund's) line, as customer money or (``_WITHHELD``) as facilitator tax withheld on it."""
+    found = mapping.classify(tt, at, ad)
+    if found.role is R.MF_TAX:
+        # Withheld on the document whose customer money the transaction carries (an order's sale
+        # or one of its refunds): the tax it cancels is on that document's line.
+        given_back = mapping.classify(tt, "ItemPrice", "Principal").role is R.REFUND
+        return _WITHHELD | (_REFUND if given_back else 0), found.role, found.account, found.mapped
+    if found.role is R.RECEIVABLE:
+        return 0, found.role, found.account, found.mapped
+    if found.role is R.REFUND:
+        return _REFUND, found.role, found.account, found.mapped
+    return _KIND, found.role, found.account, found.mapped
 
 
 def _count(unmapped: dict[tuple[str, str, str, str], _Kind], key: tuple[str, str, str, str],

@@ -51,7 +51,7 @@ _MONTH_FIRST = frozenset({"US", "CA", "PH"})
 _MAX_DIGITS = 15
 _MAX_DECIMALS = 9
 #: Values cached per reader (amounts and dates repeat across rows); cleared when full.
-_CACHE_SIZE = 65_536
+_CACHE_SIZE = 16_384
 
 _GROUPING = str.maketrans("", "", " \u00a0\u202f'\u2019")
 _ZONES: dict[str, timezone] = {
@@ -315,40 +315,44 @@ class SettlementReportReader:
         index = self._index
         i_id, i_tt, i_at = index["settlement-id"], index["transaction-type"], index["amount-type"]
         i_ad, i_amount = index["amount-description"], index["amount"]
-        i_order, i_adj = index.get("order-id"), index.get("adjustment-id")
-        i_ship, i_sku = index.get("shipment-id"), index.get("sku")
-        i_qty, i_market = index.get("quantity-purchased"), index.get("marketplace-name")
-        i_posted = index.get("posted-date-time", index.get("posted-date"))
-        i_posted_date = index.get("posted-date")
-        settlement_id, currency = self.summary.settlement_id, self.summary.currency
+        # Optional columns missing from a file read as the padding column (always empty).
         width = self._width
-
-        def opt(fields: list[str], i: int | None) -> str | None:
-            return (fields[i].strip() or None) if i is not None else None
+        i_order, i_adj = index.get("order-id", width), index.get("adjustment-id", width)
+        i_ship, i_sku = index.get("shipment-id", width), index.get("sku", width)
+        i_qty, i_market = index.get("quantity-purchased", width), index.get("marketplace-name", width)
+        i_posted = index.get("posted-date-time", index.get("posted-date", width))
+        i_posted_date = index.get("posted-date", width)
+        settlement_id, currency = self.summary.settlement_id, self.summary.currency
+        amounts, dates = self._amounts, self._dates
+        padding = [""]
 
         for line in self._lines:
             self._row += 1
             fields = line.rstrip("\r\n").split("\t")
-            if len(fields) != width:
+            if len(fields) != width or '"' in line:
                 if not line.strip():
                     continue
-                fields = self._fields(line)  # raises: wrong number of columns
-            if '"' in line:
-                fields = self._fields(line)
-            if fields[i_id].strip() != settlement_id:
+                fields = self._fields(line)  # raises on a wrong number of columns
+            fields += padding
+            if fields[i_id] != settlement_id and fields[i_id].strip() != settlement_id:
                 raise self._error(f"settlement id {fields[i_id]!r} in settlement {settlement_id}", line)
-            amount_text = fields[i_amount]
             try:
-                amount = self._amount(amount_text)
-                posted_text = fields[i_posted].strip() if i_posted is not None else ""
-                if not posted_text and i_posted_date is not None:
-                    posted_text = fields[i_posted_date].strip()
-                posted = self._date(posted_text) if posted_text else None
-                qty_text = opt(fields, i_qty)
-                quantity = int(qty_text) if qty_text is not None else None
+                text = fields[i_amount]
+                amount = amounts.get(text)
+                if amount is None:
+                    amount = self._amount(text)
+                text = (fields[i_posted] or fields[i_posted_date]).strip()
+                if text:
+                    posted = dates.get(text)
+                    if posted is None:
+                        posted = self._date(text)
+                else:
+                    posted = None
+                text = fields[i_qty]
+                quantity = int(text) if text else None
             except ValueError as exc:
                 raise self._error(str(exc), line) from None
             yield MoneyEvent(
                 fields[i_tt].strip(), fields[i_at].strip(), fields[i_ad].strip(), amount, currency, posted,
-                opt(fields, i_order), opt(fields, i_adj), opt(fields, i_ship), opt(fields, i_sku), quantity,
-                opt(fields, i_market), f"row {self._row}")
+                fields[i_order].strip() or None, fields[i_adj].strip() or None, fields[i_ship].strip() or None,
+                fields[i_sku].strip() or None, quantity, fields[i_market].strip() or None, f"row {self._row}")
