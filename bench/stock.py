@@ -66,11 +66,10 @@ from amazon_odoo_sync.demo.wiring import (  # noqa: E402
     store_odoo_key,
 )
 from amazon_odoo_sync.flows.runtime import FlowRuntime, install_runtime  # noqa: E402
-from amazon_odoo_sync.flows.stock import FbmStockPush, autocommit, stock_push_for  # noqa: E402
+from amazon_odoo_sync.flows.stock import FbmStockPush, stock_push_for  # noqa: E402
 from amazon_odoo_sync.mapping.stock import QuantityUpdate  # noqa: E402
 from amazon_odoo_sync.sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN  # noqa: E402
 from amazon_odoo_sync.sandbox.spapi.scenario import Scenario, load_scenario  # noqa: E402
-from amazon_odoo_sync.store import offers  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("_sandbox_procs", _BENCH / "_sandbox_procs.py")
 assert _spec and _spec.loader
@@ -332,9 +331,8 @@ class Bench:
             push = await stock_push_for(rt, account)
             push.source = TimedSource(push.source, self.timings)
             push.sink = TimedSink(push.sink, self.timings)
-            async with autocommit(pool) as conn:
-                await self.full_resync(push, conn, sim, emu)
-                await self.stream(push, conn, user, settings.schedules.stock_poll)
+            await self.full_resync(push, sim, emu)
+            await self.stream(push, user, settings.schedules.stock_poll)
         finally:
             await user.aclose()
             await rt.aclose()
@@ -366,12 +364,12 @@ class Bench:
 
     # -- 1. full resync ------------------------------------------------------------------------
 
-    async def full_resync(self, push: FbmStockPush, conn: Any, sim: Any, emu: Any) -> None:
+    async def full_resync(self, push: FbmStockPush, sim: Any, emu: Any) -> None:
         self.timings.reset()
         self.spapi_t.calls.clear()
         cpu0, emu_cpu0 = time.process_time(), emu.cpu_seconds()
         started = time.perf_counter()
-        full = await push.run_cycle(conn, full=True)
+        full = await push.run_cycle(full=True)
         elapsed = time.perf_counter() - started
         cpu, emu_cpu = time.process_time() - cpu0, emu.cpu_seconds() - emu_cpu0
         calls, throttled = dict(self.spapi_t.calls), dict(self.spapi_t.throttled)
@@ -396,8 +394,8 @@ class Bench:
             started = time.perf_counter()
             self.timings.reset()
             closed = 0
-            while await offers.open_feeds(conn, push.account):
-                closed += await push.collect_results(conn)
+            while await push.waiting_feeds():
+                closed += await push.collect_results()
                 if time.perf_counter() - started > 600:
                     break
                 await asyncio.sleep(1)
@@ -414,14 +412,14 @@ class Bench:
         # `sync stock --full` again, as on a running system: the cursor is set, Amazon is up to date.
         self.timings.reset()
         started = time.perf_counter()
-        again = await push.run_cycle(conn, full=True)
+        again = await push.run_cycle(full=True)
         print(f"full resync again (cursor set, nothing changed): {again.computed:,} computed, "
               f"{again.fed + again.patched} sent, {time.perf_counter() - started:.1f} s ({self.timings.describe()})",
               flush=True)
 
     # -- 2. latency under a steady stream of changes -------------------------------------------------
 
-    async def stream(self, push: FbmStockPush, conn: Any, user: OdooUser, poll: float) -> None:
+    async def stream(self, push: FbmStockPush, user: OdooUser, poll: float) -> None:
         args = self.args
         changed_at: dict[str, float] = {}
         latencies: list[float] = []
@@ -466,7 +464,7 @@ class Bench:
             while time.monotonic() < stop + 2 * poll or (changed_at and time.monotonic() < stop + 120):
                 started = time.monotonic()
                 before = Counter(self.timings.seconds)
-                result = await push.run_cycle(conn)
+                result = await push.run_cycle()
                 took = time.monotonic() - started
                 cycle_seconds.append(took)
                 sent.update(patched=result.patched, urgent=result.urgent, fed=result.fed, feeds=len(result.feeds))
@@ -486,7 +484,7 @@ class Bench:
         # before the cursor, i.e. the tail of the bulk seeding; one change moves the cursor past it.
         await change(self.rng.choice(self.catalog.skus))
         started = time.monotonic()
-        warm = await push.run_cycle(conn)
+        warm = await push.run_cycle()
         print(f"\nwarm-up cycle: {warm.computed:,} computed (the overlap window still held the end of the seeding), "
               f"{warm.patched} patched, {time.monotonic() - started:.1f} s")
         changed_at.clear()

@@ -15,6 +15,7 @@ from typing import Any, Literal
 __all__ = [
     "FBA_MANAGED_ACTION",
     "FBA_MANAGED_CODE",
+    "Computation",
     "DriftLine",
     "Fulfillment",
     "MessageOutcome",
@@ -55,6 +56,16 @@ class OfferState:
     def amazon_believed(self) -> int | None:
         """What Amazon has, or will have once the submission in flight is applied."""
         return self.submitted_qty if self.in_flight else self.accepted_qty
+
+
+@dataclass(frozen=True, kw_only=True)
+class Computation:
+    """The quantity computed for one SKU (0 closes the merchant offer of a SKU now FBA)."""
+
+    sku: str
+    quantity: int
+    fulfillment: Fulfillment = "FBM"
+    odoo_product_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

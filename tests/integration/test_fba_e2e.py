@@ -53,7 +53,7 @@ async def test_fba_pull_per_network_writes_locations_with_differences_only(db_ur
         rt = env.runtime
         assert sorted(by_id(m).code for m in account.marketplaces) == ["DE", "FR", "UK"]
         async with env.pool.connection() as conn:
-            await map_products_for(rt, account.name, conn, force=True)
+            await map_products_for(rt, account.name, force=True)
             first = await pull_account(rt, account.name, conn)
         assert sorted((r.network, by_id(r.marketplace_id).code) for r in first) == [("EU", "DE"), ("UK", "UK")]
         for result in first:
@@ -93,7 +93,7 @@ async def test_fba_sales_imported_take_units_from_the_fulfillable_location(db_ur
         rt = env.runtime
         seller = account.seller_id
         async with env.pool.connection() as conn:
-            await map_products_for(rt, account.name, conn, force=True)
+            await map_products_for(rt, account.name, force=True)
             await pull_account(rt, account.name, conn)
         before = await _in_odoo(env, account.name, "EU")
         fr = next(m for m in account.marketplaces if by_id(m).code == "FR")

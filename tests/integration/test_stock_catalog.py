@@ -8,10 +8,12 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg_pool import AsyncConnectionPool
 
 from amazon_odoo_sync.exceptions import ThrottledError
 from amazon_odoo_sync.flows.stock_catalog import map_listed_products, refresh_due
 from amazon_odoo_sync.store import product_map
+from amazon_odoo_sync.store.unit import PgStore
 
 pytestmark = pytest.mark.db
 
@@ -43,18 +45,20 @@ class Odoo:
         return [{"id": 100 + i, "default_code": sku} for i, sku in enumerate(domain[0][2])]
 
 
-async def test_a_refresh_that_fails_half_way_is_due_again_and_completes(db_url: str) -> None:
+async def test_a_refresh_that_fails_half_way_is_due_again_and_completes(
+        db_url: str, pool: AsyncConnectionPool[Any]) -> None:
+    store = PgStore(pool)
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
         spapi = SpApi(fail_once={UK})
         with pytest.raises(ThrottledError):
-            await map_listed_products(conn, account="acme", marketplace_ids=[DE, UK], spapi=spapi, odoo=Odoo(),
+            await map_listed_products(store, account="acme", marketplace_ids=[DE, UK], spapi=spapi, odoo=Odoo(),
                                       now=NOW)
         assert await product_map.count(conn, "acme") == 1  # DE is kept
-        assert await refresh_due(conn, "acme", NOW + timedelta(minutes=1), timedelta(hours=6))
+        assert await refresh_due(store, "acme", NOW + timedelta(minutes=1), timedelta(hours=6))
         # The retry reads only what the failed attempt did not reach (fresh since the last full refresh).
-        result = await map_listed_products(conn, account="acme", marketplace_ids=[DE, UK], spapi=spapi,
+        result = await map_listed_products(store, account="acme", marketplace_ids=[DE, UK], spapi=spapi,
                                            odoo=Odoo(), now=NOW + timedelta(minutes=1),
                                            fresh_since=NOW - timedelta(hours=6))
         assert result.mapped == 1 and result.listings == 1
         assert set(await product_map.lookup(conn, "acme", UK, [f"SKU-{UK[:4]}"])) == {f"SKU-{UK[:4]}"}
-        assert not await refresh_due(conn, "acme", NOW + timedelta(minutes=2), timedelta(hours=6))
+        assert not await refresh_due(store, "acme", NOW + timedelta(minutes=2), timedelta(hours=6))

@@ -91,17 +91,17 @@ async def test_full_sync_offers_odoo_free_minus_safety_minus_reserved(db_url: st
         push = await stock_push_for(rt, account.name)
         push.config = push.config.model_copy(update={"safety": SafetyStockRule(fixed=1), "feed_min_messages": 5})
         async with env.pool.connection() as conn:
-            catalog = await map_products_for(rt, account.name, conn, force=True)
+            catalog = await map_products_for(rt, account.name, force=True)
             assert catalog is not None and catalog.mapped >= len({o.sku for o in offers})
             assert catalog.unmatched == [] and catalog.ambiguous == []
             mapped = await product_map.lookup(conn, account.name, mids[0], [o.sku for o in offers])
             assert {s: mapped[s] for s in odoo_units if s in mapped} == {s: products[s] for s in odoo_units
                                                                          if s in mapped}
-            result = await push.run_cycle(conn, full=True)
+            result = await push.run_cycle(full=True)
             assert result.fed + result.patched > 0
-            await wait_for_feeds(push, conn, sleep=_sim_sleep(env), poll_seconds=30)
+            await wait_for_feeds(push, sleep=_sim_sleep(env), poll_seconds=30)
             # Amazon applied everything: a second full sync sends nothing.
-            again = await push.run_cycle(conn, full=True)
+            again = await push.run_cycle(full=True)
             assert again.fed == 0 and again.patched == 0, again
         free = {m: await _qty(env, sorted(products.values()), warehouses[m], "free_qty") for m in mids}
         for offer in offers:
@@ -139,8 +139,8 @@ async def test_orders_faster_than_imports_and_odoo_changes_never_oversell(db_url
 
         push = await stock_push_for(rt, account.name)
         async with env.pool.connection() as conn:
-            await map_products_for(rt, account.name, conn, force=True)
-            await push.run_cycle(conn, full=True)
+            await map_products_for(rt, account.name, force=True)
+            await push.run_cycle(full=True)
         assert env.world.offer(account.seller_id, mid, sku).quantity == 10
 
         rng = random.Random(17)
@@ -166,7 +166,7 @@ async def test_orders_faster_than_imports_and_odoo_changes_never_oversell(db_url
                 await fetch_notified_orders(rt, account.name)
                 await import_pending(rt, account.name)
             async with env.pool.connection() as conn:
-                await push.run_cycle(conn)
+                await push.run_cycle()
             # Ground truth: on hand in Odoo minus every open order Amazon took (imported or not).
             open_units = sum(i.quantity_ordered - i.quantity_shipped for o in env.world.orders(account.seller_id)
                              if o.fulfillment_channel == "MFN" and o.status not in ("Canceled", "Shipped")
@@ -193,7 +193,7 @@ async def test_orders_faster_than_imports_and_odoo_changes_never_oversell(db_url
         await import_pending(rt, account.name)
         async with env.pool.connection() as conn:
             assert (await reservations.reserved_units(conn, account.name)).get(sku, 0) == 0
-            await push.run_cycle(conn)
+            await push.run_cycle()
         [free] = (await _qty(env, [product], warehouse, "free_qty")).values()
         assert env.world.offer(account.seller_id, mid, sku).quantity == max(0, int(free))
 
@@ -249,8 +249,8 @@ async def test_notifications_arriving_after_the_import_leave_the_offer_at_odoo_f
         push = await stock_push_for(rt, account.name)
         push.config = push.config.model_copy(update={"safety": SafetyStockRule(fixed=1)})
         async with env.pool.connection() as conn:
-            await map_products_for(rt, account.name, conn, force=True)
-            await push.run_cycle(conn, full=True)
+            await map_products_for(rt, account.name, force=True)
+            await push.run_cycle(full=True)
         assert env.world.offer(account.seller_id, mid, sku).quantity == 19
 
         await _import_one_order(env, mid, sku, 3)
@@ -260,7 +260,7 @@ async def test_notifications_arriving_after_the_import_leave_the_offer_at_odoo_f
         assert (await import_pending(rt, account.name)).created == 0
         async with env.pool.connection() as conn:
             assert await reservations.reserved_units(conn, account.name) == {}
-            await push.run_cycle(conn)
+            await push.run_cycle()
         [free] = (await _qty(env, [product], warehouse, "free_qty")).values()
         assert free == 17
         assert env.world.offer(account.seller_id, mid, sku).quantity == int(free) - 1
@@ -283,11 +283,11 @@ async def test_full_resync_releases_what_orders_in_odoo_still_hold(db_url: str) 
         [free] = (await _qty(env, [product], warehouse, "free_qty")).values()
         assert free == 17
         async with env.pool.connection() as conn:
-            await map_products_for(rt, account.name, conn, force=True)
+            await map_products_for(rt, account.name, force=True)
             await mark_dirty(conn, account.name, [sku])
-            await push.run_cycle(conn)
+            await push.run_cycle()
             assert env.world.offer(account.seller_id, mid, sku).quantity == 17 - 1 - 3  # the leak
-            result = await push.run_cycle(conn, full=True)
+            result = await push.run_cycle(full=True)
             assert result.released == 1
             assert await reservations.reserved_units(conn, account.name) == {}
             [entry] = [e for e in await audit.recent(conn, object_type="sale.order")
@@ -310,10 +310,9 @@ async def test_split_between_marketplaces_sharing_a_warehouse(db_url: str) -> No
         push = await stock_push_for(rt, account.name)
         push.config = push.config.model_copy(update={"shared_warehouse": "split", "feed_min_messages": 5,
                                                      "split_weights": {by_id(mids[0]).code: Decimal(2)}})
-        async with env.pool.connection() as conn:
-            await map_products_for(rt, account.name, conn, force=True)
-            await push.run_cycle(conn, full=True)
-            await wait_for_feeds(push, conn, sleep=_sim_sleep(env), poll_seconds=30)
+        await map_products_for(rt, account.name, force=True)
+        await push.run_cycle(full=True)
+        await wait_for_feeds(push, sleep=_sim_sleep(env), poll_seconds=30)
         free = await _qty(env, sorted(products.values()), warehouses[mids[0]], "free_qty")
         by_sku: dict[str, dict[str, int]] = {}
         for offer in offers:
@@ -338,9 +337,9 @@ async def test_switch_to_fba_when_amazon_already_manages_the_sku(db_url: str) ->
                                       stock_warehouse_id=warehouse)
         push = await stock_push_for(rt, account.name)
         async with env.pool.connection() as conn:
-            await map_products_for(rt, account.name, conn, force=True)
-            await push.run_cycle(conn, full=True)
-            await wait_for_feeds(push, conn, sleep=_sim_sleep(env), poll_seconds=30)
+            await map_products_for(rt, account.name, force=True)
+            await push.run_cycle(full=True)
+            await wait_for_feeds(push, sleep=_sim_sleep(env), poll_seconds=30)
             assert env.world.offer(account.seller_id, mid, offer.sku).quantity == 7
             # The seller sends the SKU to FBA: Amazon manages it now, our mapping says FBA.
             offer.channel = "AFN"
@@ -348,9 +347,9 @@ async def test_switch_to_fba_when_amazon_already_manages_the_sku(db_url: str) ->
                 account=account.name, marketplace_id=mid, sku=offer.sku, asin=offer.asin, fulfillment="FBA",
                 odoo_product_id=products[offer.sku]))
             await mark_dirty(conn, account.name, [offer.sku])
-            result = await push.run_cycle(conn)
+            result = await push.run_cycle()
             assert result.urgent == 1 and result.accepted == 1 and result.rejected == 0
-            assert (await push.run_cycle(conn, full=True)).patched == 0
+            assert (await push.run_cycle(full=True)).patched == 0
             key = f"{account.name}:{mid}:{offer.sku}"
             assert not await quarantine.is_open(conn, "stock", key)
             [closed] = [e for e in await audit.recent(conn, 50, object_type="offer") if e.object_key == key]

@@ -5,18 +5,26 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
 import psycopg
 import pytest
+from psycopg_pool import AsyncConnectionPool
 
 from amazon_odoo_sync.config import SafetyStockRule, StockConfig
 from amazon_odoo_sync.flows.stock import FbmStockPush, SpApiOfferSink, mark_dirty
 from amazon_odoo_sync.sandbox.spapi.world import Address, Buyer, OrderLine
 from amazon_odoo_sync.store import offers, product_map, quarantine, reservations
+from amazon_odoo_sync.store.unit import PgStore, Store
 
 from .stock_sim import DE, SELLER, FakeOdooStock, SimAmazon, make_amazon, make_world
 
 pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def store(pool: AsyncConnectionPool[Any]) -> Store:
+    return PgStore(pool)
 
 
 @pytest.fixture
@@ -32,8 +40,8 @@ async def _map(conn: psycopg.AsyncConnection, skus: dict[str, int], fulfillment:
             odoo_product_id=product_id))
 
 
-def _push(amazon: SimAmazon, odoo: FakeOdooStock, config: StockConfig) -> FbmStockPush:
-    return FbmStockPush(account="acme", marketplace_ids=[DE], source=odoo,
+def _push(store: Store, amazon: SimAmazon, odoo: FakeOdooStock, config: StockConfig) -> FbmStockPush:
+    return FbmStockPush(store=store, account="acme", marketplace_ids=[DE], source=odoo,
                         sink=SpApiOfferSink(amazon.client), warehouses={DE: [1]}, config=config)
 
 
@@ -44,30 +52,30 @@ def _buy(amazon: SimAmazon, sku: str, qty: int) -> str:
     return order.amazon_order_id
 
 
-async def test_small_changes_are_patched_and_deltas_only(conn: psycopg.AsyncConnection) -> None:
+async def test_small_changes_are_patched_and_deltas_only(conn: psycopg.AsyncConnection, store: Store) -> None:
     amazon = make_amazon(make_world(["A", "B"], quantity=3))
     odoo = FakeOdooStock()
     odoo.set(1, 10)
     odoo.set(2, 3)
     await _map(conn, {"A": 1, "B": 2})
-    push = _push(amazon, odoo, StockConfig(safety=SafetyStockRule(fixed=1)))
+    push = _push(store, amazon, odoo, StockConfig(safety=SafetyStockRule(fixed=1)))
     async with amazon.client:
-        first = await push.run_cycle(conn, full=True)
+        first = await push.run_cycle(full=True)
         assert amazon.world.offer(SELLER, DE, "A").quantity == 9
         assert amazon.world.offer(SELLER, DE, "B").quantity == 2
         assert first.patched == 2 and first.accepted == 2
         # Nothing changed: nothing sent, even on a full resync.
-        again = await push.run_cycle(conn, full=True)
+        again = await push.run_cycle(full=True)
         assert again.patched == 0 and again.fed == 0
         odoo.add(1, -9)  # A goes to 0 offered: urgent
-        third = await push.run_cycle(conn)
+        third = await push.run_cycle()
         assert third.urgent == 1 and third.patched == 1
         assert amazon.world.offer(SELLER, DE, "A").quantity == 0
     state = (await offers.load(conn, "acme", DE))["A"]
     assert state.accepted_qty == 0 and state.accepted_seq == state.computed_seq
 
 
-async def test_feed_with_good_and_bad_messages(conn: psycopg.AsyncConnection) -> None:
+async def test_feed_with_good_and_bad_messages(conn: psycopg.AsyncConnection, store: Store) -> None:
     skus = [f"S{i:02d}" for i in range(8)]
     world = make_world(skus, quantity=0)
     amazon = make_amazon(world)
@@ -78,13 +86,13 @@ async def test_feed_with_good_and_bad_messages(conn: psycopg.AsyncConnection) ->
     for n, _ in enumerate(skus, start=1):
         odoo.set(n, 5 + n)
     await _map(conn, {sku: n for n, sku in enumerate(skus, start=1)})
-    push = _push(amazon, odoo, StockConfig(feed_min_messages=3))
+    push = _push(store, amazon, odoo, StockConfig(feed_min_messages=3))
     async with amazon.client:
-        sent = await push.run_cycle(conn, full=True)
+        sent = await push.run_cycle(full=True)
         assert sent.fed == 8 and len(sent.feeds) == 1 and sent.patched == 0
-        assert await push.collect_results(conn) == 0  # still IN_QUEUE
+        assert await push.collect_results() == 0  # still IN_QUEUE
         world.clock.advance(120)
-        assert await push.collect_results(conn) == 1
+        assert await push.collect_results() == 1
     good = [s for s in skus if s not in ("S03", "S06")]
     for n, sku in enumerate(skus, start=1):
         if sku in good:
@@ -99,7 +107,7 @@ async def test_feed_with_good_and_bad_messages(conn: psycopg.AsyncConnection) ->
     assert await offers.pending(conn, "acme", DE) == []
 
 
-async def test_stale_feed_result_never_wins_over_a_newer_patch(conn: psycopg.AsyncConnection) -> None:
+async def test_stale_feed_result_never_wins_over_a_newer_patch(conn: psycopg.AsyncConnection, store: Store) -> None:
     skus = [f"S{i:02d}" for i in range(4)]
     world = make_world(skus)
     amazon = make_amazon(world)
@@ -107,40 +115,41 @@ async def test_stale_feed_result_never_wins_over_a_newer_patch(conn: psycopg.Asy
     for n, _ in enumerate(skus, start=1):
         odoo.set(n, 10)
     await _map(conn, {sku: n for n, sku in enumerate(skus, start=1)})
-    push = _push(amazon, odoo, StockConfig(feed_min_messages=3))
+    push = _push(store, amazon, odoo, StockConfig(feed_min_messages=3))
     async with amazon.client:
-        await push.run_cycle(conn, full=True)  # feed with 10 each, still queued
+        await push.run_cycle(full=True)  # feed with 10 each, still queued
         odoo.set(1, 0)
-        urgent = await push.run_cycle(conn)  # S00 → 0 by patch, applied at once
+        urgent = await push.run_cycle()  # S00 → 0 by patch, applied at once
         assert urgent.urgent == 1 and world.offer(SELLER, DE, "S00").quantity == 0
         world.clock.advance(120)  # now the feed applies its stale 10
-        await push.collect_results(conn)
+        await push.collect_results()
         assert world.offer(SELLER, DE, "S00").quantity == 10
-        fix = await push.run_cycle(conn)  # the stale result made S00 pending again
+        fix = await push.run_cycle()  # the stale result made S00 pending again
         assert fix.patched == 1
     assert world.offer(SELLER, DE, "S00").quantity == 0
     assert (await offers.load(conn, "acme", DE))["S00"].accepted_qty == 0
 
 
-async def test_switch_to_fba_sends_zero_first(conn: psycopg.AsyncConnection) -> None:
+async def test_switch_to_fba_sends_zero_first(conn: psycopg.AsyncConnection, store: Store) -> None:
     world = make_world(["A"])
     amazon = make_amazon(world)
     odoo = FakeOdooStock()
     odoo.set(1, 4)
     await _map(conn, {"A": 1})
-    push = _push(amazon, odoo, StockConfig())
+    push = _push(store, amazon, odoo, StockConfig())
     async with amazon.client:
-        await push.run_cycle(conn, full=True)
+        await push.run_cycle(full=True)
         assert world.offer(SELLER, DE, "A").quantity == 4
         await _map(conn, {"A": 1}, fulfillment="FBA")
-        result = await push.run_cycle(conn, full=True)
+        result = await push.run_cycle(full=True)
         assert result.urgent == 1
         assert world.offer(SELLER, DE, "A").quantity == 0
-        assert (await push.run_cycle(conn, full=True)).patched == 0
+        assert (await push.run_cycle(full=True)).patched == 0
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_no_oversell_when_orders_outrun_the_odoo_import(conn: psycopg.AsyncConnection, seed: int) -> None:
+async def test_no_oversell_when_orders_outrun_the_odoo_import(conn: psycopg.AsyncConnection, store: Store,
+                                                             seed: int) -> None:
     """10 units; buyers order on Amazon every tick; our order poll sees them (reservations) at
     once, Odoo imports them several ticks later; Odoo stock changes meanwhile (receipts,
     breakage). Amazon must never sell more than Odoo has."""
@@ -151,11 +160,11 @@ async def test_no_oversell_when_orders_outrun_the_odoo_import(conn: psycopg.Asyn
     odoo.set(1, 10)
     physical = 10
     await _map(conn, {"MUG": 1})
-    push = _push(amazon, odoo, StockConfig())
+    push = _push(store, amazon, odoo, StockConfig())
     queued: list[tuple[str, int]] = []  # known to us, not yet in Odoo
     sold = 0
     async with amazon.client:
-        await push.run_cycle(conn, full=True)
+        await push.run_cycle(full=True)
         for tick in range(60):
             # Buyers: Amazon lets them buy what it offers (one order may take several units).
             for _ in range(rng.randint(0, 3)):
@@ -187,7 +196,7 @@ async def test_no_oversell_when_orders_outrun_the_odoo_import(conn: psycopg.Asyn
             if rng.random() < 0.1 and physical - sum(q for _, q in queued) > 0:
                 odoo.add(1, -1)
                 physical -= 1
-            await push.run_cycle(conn)
+            await push.run_cycle()
             world.clock.advance(5)
             backlog = sum(q for _, q in queued)
             assert physical - backlog >= 0, f"tick {tick}: oversold"
@@ -196,18 +205,18 @@ async def test_no_oversell_when_orders_outrun_the_odoo_import(conn: psycopg.Asyn
     assert sold > 10  # the scenario really ran the stock down and up again
 
 
-async def test_order_reservations_lower_the_offer(conn: psycopg.AsyncConnection) -> None:
+async def test_order_reservations_lower_the_offer(conn: psycopg.AsyncConnection, store: Store) -> None:
     world = make_world(["A"])
     amazon = make_amazon(world)
     odoo = FakeOdooStock()
     odoo.set(1, Decimal(6))
     await _map(conn, {"A": 1})
-    push = _push(amazon, odoo, StockConfig())
+    push = _push(store, amazon, odoo, StockConfig())
     async with amazon.client:
-        await push.run_cycle(conn, full=True)
+        await push.run_cycle(full=True)
         async with conn.transaction():
             await reservations.reserve(conn, account="acme", order_id="X", marketplace_id=DE,
                                        status="Pending", units={"A": 4})
             await mark_dirty(conn, "acme", ["A"])
-        await push.run_cycle(conn)
+        await push.run_cycle()
     assert world.offer(SELLER, DE, "A").quantity == 2

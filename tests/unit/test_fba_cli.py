@@ -43,7 +43,7 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Any:
             yield "conn"
         yield SimpleNamespace(pool=SimpleNamespace(connection=connection))
 
-    async def map_products_for(rt: Any, account: str, conn: Any, **_: Any) -> None:
+    async def map_products_for(rt: Any, account: str, **_: Any) -> None:
         calls["mapped"] = account
 
     async def pull_account(rt: Any, account: str, conn: Any, *, progress: Any = None) -> list[FbaResult]:

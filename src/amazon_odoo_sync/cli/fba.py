@@ -74,7 +74,7 @@ def sync_fba(
             with progress_bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as bar:
                 if map_products:
                     listing = bar.add_task(f"Listings of {account} → Odoo products by default_code", total=None)
-                    await retry.run("sync fba", lambda: map_products_for(rt, account, conn))
+                    await retry.run("sync fba", lambda: map_products_for(rt, account))
                     bar.update(listing, total=1, completed=1)
                 task = bar.add_task(f"FBA inventory of {account}", total=None)
 

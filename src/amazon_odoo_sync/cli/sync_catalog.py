@@ -40,7 +40,7 @@ def sync_catalog(
         from ..flows.runtime import open_runtime
         from ..flows.stock_catalog import map_listed_products
 
-        async with open_runtime(settings, call_retry=retry) as rt, rt.pool.connection() as conn:
+        async with open_runtime(settings, call_retry=retry) as rt:
             started = rt.clock.now()
             with progress_bar(SpinnerColumn(), TextColumn("{task.description}"),
                               TextColumn("{task.completed} listings"), TimeElapsedColumn()) as bar:
@@ -49,7 +49,7 @@ def sync_catalog(
                 async def read() -> CatalogResult:
                     spapi = await rt.spapi(account, priority=rt.settings.priorities.reports)
                     return await map_listed_products(
-                        conn, account=account, marketplace_ids=config.marketplaces, spapi=spapi,
+                        rt.store, account=account, marketplace_ids=config.marketplaces, spapi=spapi,
                         odoo=await rt.odoo(), now=rt.clock.now(), fresh_since=started,
                         progress=lambda n: bar.advance(reading, n))
 

@@ -41,28 +41,27 @@ def sync_stock(
 
         async with open_runtime(settings, call_retry=retry) as rt:
             push = await retry.run("sync stock", lambda: stock_push_for(rt, account))
-            async with rt.pool.connection() as conn:
-                with progress_bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                  MofNCompleteColumn(), TimeElapsedColumn()) as bar:
-                    listing = bar.add_task(f"Listings of {account} → Odoo products by default_code", total=None)
-                    # A refresh resumes: a retry reads only the marketplaces not read yet.
-                    catalog = await retry.run("sync stock", lambda: map_products_for(
-                        rt, account, conn, force=full, progress=lambda n: bar.advance(listing, n)))
-                    bar.update(listing, total=1, completed=1)
-                    task = bar.add_task(f"Stock {account}{' (full)' if full else ''}", total=None)
+            with progress_bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                              MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+                listing = bar.add_task(f"Listings of {account} → Odoo products by default_code", total=None)
+                # A refresh resumes: a retry reads only the marketplaces not read yet.
+                catalog = await retry.run("sync stock", lambda: map_products_for(
+                    rt, account, force=full, progress=lambda n: bar.advance(listing, n)))
+                bar.update(listing, total=1, completed=1)
+                task = bar.add_task(f"Stock {account}{' (full)' if full else ''}", total=None)
 
-                    def progress(marketplace_id: str, done: int, total: int) -> None:
-                        bar.update(task, description=f"Feeds {marketplace_id}", completed=done, total=total)
+                def progress(marketplace_id: str, done: int, total: int) -> None:
+                    bar.update(task, description=f"Feeds {marketplace_id}", completed=done, total=total)
 
-                    # A cycle run again sends only what Amazon does not have yet.
-                    result = await retry.run("sync stock", lambda: push.run_cycle(conn, full=full, progress=progress))
-                    await push.record_audit(conn, result, full=full)
-                    bar.update(task, completed=result.fed + result.patched,
-                               total=max(1, result.fed + result.patched))
-                    if wait and result.feeds:
-                        waiting = bar.add_task("Waiting for Amazon's processing reports", total=None)
-                        await retry.run("sync stock", lambda: wait_for_feeds(push, conn, sleep=asyncio.sleep))
-                        bar.update(waiting, total=1, completed=1)
+                # A cycle run again sends only what Amazon does not have yet.
+                result = await retry.run("sync stock", lambda: push.run_cycle(full=full, progress=progress))
+                await push.record_audit(result, full=full)
+                bar.update(task, completed=result.fed + result.patched,
+                           total=max(1, result.fed + result.patched))
+                if wait and result.feeds:
+                    waiting = bar.add_task("Waiting for Amazon's processing reports", total=None)
+                    await retry.run("sync stock", lambda: wait_for_feeds(push, sleep=asyncio.sleep))
+                    bar.update(waiting, total=1, completed=1)
         if catalog is not None:
             console.print(f"{catalog.listings} listings: {catalog.mapped} mapped to Odoo products by "
                           f"default_code ({len(catalog.changed)} new or changed channel), "

@@ -461,8 +461,8 @@ def _known_marketplace(marketplace_id: Any) -> bool:
 def _declare_tasks() -> tuple[Any, Any]:
     from ..jobs.schedule import register_schedule
     from ..jobs.tasks import current_job, task
+    from ..store.database import autocommit
     from .runtime import job_runtime
-    from .stock import autocommit
     from .stock_catalog import map_products_for
 
     @task(queue="reports", name="fba_inventory.pull", queueing_lock_from="fba_inventory.pull:{account}",
@@ -472,7 +472,7 @@ def _declare_tasks() -> tuple[Any, Any]:
         job = current_job()
         rt = job_runtime()
         async with autocommit(job.pool) as conn:
-            await map_products_for(rt, account, conn)  # FBA SKUs mapped by default_code too
+            await map_products_for(rt, account)  # FBA SKUs mapped by default_code too
             results = await pull_account(rt, account, conn)
         return {"skus": sum(r.skus for r in results), "adjustments": sum(len(r.adjustments) for r in results),
                 "quarantined": sum(r.quarantined for r in results), "drift": sum(len(r.drift) for r in results)}

@@ -446,9 +446,8 @@ async def sweep_reservations(rt: FlowRuntime, account: str) -> int:
     """Release what is still reserved for orders of ``account`` that are in Odoo or cancelled
     (audited, SKUs marked dirty): the backstop for the one race the writes cannot see (see
     store.reservations). Returns the orders released."""
-    async with rt.pool.connection() as conn:
-        async with conn.transaction():
-            return len(await release_closed_reservations(conn, account, actor="flow:orders"))
+    async with rt.store.transaction() as tx:
+        return len(await release_closed_reservations(tx, account, actor="flow:orders"))
 
 
 @task(queue="orders", name="orders.sweep_reservations", queueing_lock_from="orders.sweep_reservations:{account}",

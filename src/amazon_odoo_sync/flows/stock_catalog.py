@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from psycopg import AsyncConnection
-
+from ..amazon.client import SpApiClient
 from ..logs import get_logger
-from ..store import cursors, product_map
+from ..odoo.client import OdooClient
+from ..store import product_map
+from ..store.unit import Store
+from .runtime import FlowRuntime
 
 __all__ = ["CURSOR_FLOW", "CatalogResult", "map_listed_products", "map_products_for", "refresh_due"]
 
@@ -57,7 +59,7 @@ def _asin(item: dict[str, Any], marketplace_id: str) -> str | None:
     return None
 
 
-async def _odoo_products(odoo: Any, skus: Sequence[str]) -> dict[str, list[int]]:
+async def _odoo_products(odoo: OdooClient, skus: Sequence[str]) -> dict[str, list[int]]:
     found: dict[str, list[int]] = {}
     for start in range(0, len(skus), ODOO_CHUNK):
         chunk = list(skus[start:start + ODOO_CHUNK])
@@ -66,20 +68,18 @@ async def _odoo_products(odoo: Any, skus: Sequence[str]) -> dict[str, list[int]]
     return found
 
 
-async def map_listed_products(conn: AsyncConnection[Any], *, account: str, marketplace_ids: Sequence[str],
-                              spapi: Any, odoo: Any, now: datetime | None = None,
+async def map_listed_products(store: Store, *, account: str, marketplace_ids: Sequence[str],
+                              spapi: SpApiClient, odoo: OdooClient, now: datetime | None = None,
                               fresh_since: datetime | None = None,
                               progress: Callable[[int], None] | None = None) -> CatalogResult:
     """Fill ``product_map`` of ``account`` from its listings (see the module docstring).
-    ``conn`` in autocommit mode; each marketplace commits on its own (with its own refresh time:
-    marketplaces refreshed after ``fresh_since`` are skipped), the account's refresh time once
-    all of them are done."""
-    from .stock import mark_dirty
-
+    Each marketplace commits on its own (with its own refresh time: marketplaces refreshed after
+    ``fresh_since`` are skipped), the account's refresh time once all of them are done."""
     result = CatalogResult()
     for marketplace_id in marketplace_ids:
         if fresh_since is not None:
-            done = await cursors.get(conn, account, CURSOR_FLOW, marketplace=marketplace_id)
+            async with store.session() as tx:
+                done = await tx.cursors.get(account, CURSOR_FLOW, marketplace=marketplace_id)
             if done is not None and done.cursor is not None and done.cursor > fresh_since:
                 continue  # read by an attempt that failed later, on another marketplace
         listed: dict[str, tuple[str | None, Literal["FBM", "FBA"]]] = {}
@@ -104,18 +104,18 @@ async def map_listed_products(conn: AsyncConnection[Any], *, account: str, marke
                 continue
             rows.append(product_map.ProductMapping(account=account, marketplace_id=marketplace_id, sku=sku,
                                                    asin=asin, fulfillment=channel, odoo_product_id=ids[0]))
-        async with conn.transaction():
-            changed = await product_map.fill_from_listings(conn, rows)
-            await mark_dirty(conn, account, changed)
+        async with store.transaction() as tx:
+            changed = await tx.product_map.fill_from_listings(rows)
+            await tx.offers.mark_dirty(account, changed)
             if now is not None:
-                await cursors.reset(conn, account, CURSOR_FLOW, now, marketplace=marketplace_id)
+                await tx.cursors.reset(account, CURSOR_FLOW, now, marketplace=marketplace_id)
         result.mapped += len(rows)
         result.changed.extend(changed)
     if now is not None:
         # Only once every marketplace is read: a refresh that failed half-way (a 429, a 500)
         # stays due, and its retry reads only the marketplaces it did not reach.
-        async with conn.transaction():
-            await cursors.reset(conn, account, CURSOR_FLOW, now)
+        async with store.transaction() as tx:
+            await tx.cursors.reset(account, CURSOR_FLOW, now)
     if result.ambiguous:
         _log.warning("stock.catalog.ambiguous_default_code", account=account, skus=result.ambiguous[:50],
                      count=len(result.ambiguous))
@@ -124,25 +124,27 @@ async def map_listed_products(conn: AsyncConnection[Any], *, account: str, marke
     return result
 
 
-async def refresh_due(conn: AsyncConnection[Any], account: str, now: datetime, every: timedelta) -> bool:
+async def refresh_due(store: Store, account: str, now: datetime, every: timedelta) -> bool:
     """True when the account has no mapping at all, or its last refresh is older than ``every``."""
-    if await product_map.count(conn, account) == 0:
-        return True
-    state = await cursors.get(conn, account, CURSOR_FLOW)
+    async with store.session() as tx:
+        if await tx.product_map.count(account) == 0:
+            return True
+        state = await tx.cursors.get(account, CURSOR_FLOW)
     return state is None or state.cursor is None or state.cursor <= now - every
 
 
-async def map_products_for(rt: Any, account: str, conn: AsyncConnection[Any], *, force: bool = False,
+async def map_products_for(rt: FlowRuntime, account: str, *, force: bool = False,
                            progress: Callable[[int], None] | None = None) -> CatalogResult | None:
-    """On a ``flows.runtime.FlowRuntime``: refill the account's map when forced or due
-    (``stock.catalog_refresh_minutes``); None when not due."""
+    """Refill the account's map when forced or due (``stock.catalog_refresh_minutes``); None
+    when not due."""
     minutes = rt.settings.stock.catalog_refresh_minutes
     now = rt.clock.now()
-    if not force and (minutes <= 0 or not await refresh_due(conn, account, now, timedelta(minutes=minutes))):
+    if not force and (minutes <= 0 or not await refresh_due(rt.store, account, now, timedelta(minutes=minutes))):
         return None
     spapi = await rt.spapi(account, priority=rt.settings.priorities.reports)
     # A marketplace read within the refresh interval (by an attempt that failed on a later one)
     # is not read again.
-    return await map_listed_products(conn, account=account, marketplace_ids=rt.settings.account(account).marketplaces,
-                                     spapi=spapi, odoo=await rt.odoo(), now=now, progress=progress,
+    return await map_listed_products(rt.store, account=account,
+                                     marketplace_ids=rt.settings.account(account).marketplaces, spapi=spapi,
+                                     odoo=await rt.odoo(), now=now, progress=progress,
                                      fresh_since=None if force else now - timedelta(minutes=minutes))

@@ -46,6 +46,7 @@ from ..config import SafetyStockRule, StockConfig
 from ..inventory import (
     FBA_MANAGED_ACTION,
     FBA_MANAGED_CODE,
+    Computation,
     Fulfillment,
     MessageOutcome,
     OfferState,
@@ -60,6 +61,7 @@ __all__ = [
     "FBM_CHANNEL_CODE",
     "MAX_FEED_MESSAGES",
     "Claim",
+    "Computation",
     "FeedDocument",
     "MessageOutcome",
     "OfferState",

@@ -20,12 +20,13 @@ from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine
 
 from ..config import Settings
 from ..exceptions import ConflictError, ContentionError, PermanentError, SyncError, TransientError
 
-__all__ = ["connect", "database_url", "engine", "sqlalchemy_url", "translate_driver_error"]
+__all__ = ["autocommit", "connect", "database_url", "engine", "sqlalchemy_url", "translate_driver_error"]
 
 
 def database_url(settings: Settings) -> str:
@@ -85,3 +86,18 @@ async def connect(url: str, *, autocommit: bool = False) -> AsyncIterator[AsyncC
                              operation="connect") from exc
     async with conn:
         yield conn
+
+
+@asynccontextmanager
+async def autocommit(pool: AsyncConnectionPool[Any]) -> AsyncIterator[AsyncConnection[Any]]:
+    """A connection of ``pool`` in autocommit mode (each statement commits on its own), given
+    back to the pool in the mode it had (the jobs pool is not in autocommit)."""
+    async with pool.connection() as conn:
+        before = conn.autocommit
+        if not before:
+            await conn.set_autocommit(True)
+        try:
+            yield conn
+        finally:
+            if not before and not conn.closed:
+                await conn.set_autocommit(False)

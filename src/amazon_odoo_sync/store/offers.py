@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol
 
 from psycopg import AsyncConnection
 
-from ..inventory import MessageOutcome, OfferState, Outcome, QuantityUpdate
+from ..inventory import Computation, MessageOutcome, OfferState, Outcome, QuantityUpdate
 from ._sql import cursor, jsonb
 
 __all__ = [
@@ -157,14 +157,6 @@ SET quantities = EXCLUDED.quantities, source = EXCLUDED.source, reported_at = no
 
 def _state(row: Mapping[str, Any]) -> OfferState:
     return OfferState(**row)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Computation:
-    sku: str
-    quantity: int
-    fulfillment: Literal["FBM", "FBA"] = "FBM"
-    odoo_product_id: int | None = None
 
 
 async def record_computed(conn: AsyncConnection[Any], account: str, marketplace_id: str,

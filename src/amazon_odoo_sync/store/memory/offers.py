@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from ...exceptions import ConflictError, PermanentError
-from ...inventory import MessageOutcome, OfferState, Outcome, QuantityUpdate
-from ..offers import Computation, FbaSnapshot, FeedRow
+from ...inventory import Computation, MessageOutcome, OfferState, Outcome, QuantityUpdate
+from ..offers import FbaSnapshot, FeedRow
 
 if TYPE_CHECKING:
     from . import MemoryState
