@@ -52,9 +52,8 @@ async def test_fba_pull_per_network_writes_locations_with_differences_only(db_ur
         account = env.settings.accounts[0]  # the EU seller: DE and FR (pan-EU pool) and the UK
         rt = env.runtime
         assert sorted(by_id(m).code for m in account.marketplaces) == ["DE", "FR", "UK"]
-        async with env.pool.connection() as conn:
-            await map_products_for(rt, account.name, force=True)
-            first = await pull_account(rt, account.name, conn)
+        await map_products_for(rt, account.name, force=True)
+        first = await pull_account(rt, account.name)
         assert sorted((r.network, by_id(r.marketplace_id).code) for r in first) == [("EU", "DE"), ("UK", "UK")]
         for result in first:
             truth = _truth(env, account.seller_id, result.network)
@@ -68,19 +67,16 @@ async def test_fba_pull_per_network_writes_locations_with_differences_only(db_ur
                                                  ["name"]))[0]["name"] for m in account.marketplaces}
         assert names == {"DE": "Amazon FBA EU", "FR": "Amazon FBA EU", "UK": "Amazon FBA UK"}
 
-        async with env.pool.connection() as conn:
-            second = await pull_account(rt, account.name, conn)
+        second = await pull_account(rt, account.name)
         assert [r.adjustments for r in second] == [[], []] and [r.drift for r in second] == [[], []]
 
         # Stock in transit moves on at Amazon (UK pool): exactly those two figures change in Odoo.
         uk = next(m for m in account.marketplaces if by_id(m).code == "UK")
         inv = next(i for i in env.world.fba_inventories(account.seller_id, uk))
         env.world.adjust_fba_inventory(account.seller_id, uk, inv.sku, inbound_shipped=4)
-        async with env.pool.connection() as conn:
-            await pull_account(rt, account.name, conn)
+        await pull_account(rt, account.name)
         env.world.adjust_fba_inventory(account.seller_id, uk, inv.sku, inbound_shipped=-1, inbound_receiving=1)
-        async with env.pool.connection() as conn:
-            third = {r.network: r for r in await pull_account(rt, account.name, conn)}
+        third = {r.network: r for r in await pull_account(rt, account.name)}
         assert third["EU"].adjustments == []
         assert sorted((a.sku, a.kind) for a in third["UK"].adjustments) == [(inv.sku, "inbound_receiving"),
                                                                            (inv.sku, "inbound_shipped")]
@@ -92,9 +88,8 @@ async def test_fba_sales_imported_take_units_from_the_fulfillable_location(db_ur
         account = env.settings.accounts[0]
         rt = env.runtime
         seller = account.seller_id
-        async with env.pool.connection() as conn:
-            await map_products_for(rt, account.name, force=True)
-            await pull_account(rt, account.name, conn)
+        await map_products_for(rt, account.name, force=True)
+        await pull_account(rt, account.name)
         before = await _in_odoo(env, account.name, "EU")
         fr = next(m for m in account.marketplaces if by_id(m).code == "FR")
         offer = next(o for o in env.world.offers(seller, fr) if o.channel == "AFN")
@@ -152,7 +147,7 @@ async def test_fba_sales_imported_take_units_from_the_fulfillable_location(db_ur
 
         # The next pull finds Odoo where Amazon is (sales imported, nothing lost): no drift.
         async with env.pool.connection() as conn:
-            results = {r.network: r for r in await pull_account(rt, account.name, conn)}
+            results = {r.network: r for r in await pull_account(rt, account.name)}
             assert results["EU"].drift_checked and results["EU"].drift == []
             assert await fba_drift.latest(conn, account=account.name) == []
         changed = {a.sku for a in results["EU"].adjustments}

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from psycopg_pool import AsyncConnectionPool
 
 from amazon_odoo_sync.amazon.client import SpApiClient
 from amazon_odoo_sync.amazon.governor import InMemoryRateGovernor
@@ -33,6 +34,7 @@ from amazon_odoo_sync.sandbox.spapi.ratelimit import RateLimiter
 from amazon_odoo_sync.sandbox.spapi.selling import SellingSettings, attach
 from amazon_odoo_sync.sandbox.spapi.world import FbaInventory, Seller, World
 from amazon_odoo_sync.store import fba_drift, product_map, reservations
+from amazon_odoo_sync.store.unit import PgStore
 
 pytestmark = pytest.mark.db
 
@@ -95,7 +97,7 @@ async def conn(db_url: str) -> AsyncIterator[psycopg.AsyncConnection]:
 
 
 @pytest.fixture
-async def env() -> AsyncIterator[Env]:
+async def env(pool: AsyncConnectionPool[Any]) -> AsyncIterator[Env]:
     world = World(SimClock(datetime(2026, 3, 1, tzinfo=UTC)), seed=7)
     for account, (seller_id, _, mids) in ACCOUNTS.items():
         world.add_seller(Seller(seller_id=seller_id, name=account, refresh_token=f"Atzr|{account}",
@@ -134,7 +136,8 @@ async def env() -> AsyncIterator[Env]:
     async def get_refs() -> Any:
         return refs
 
-    rt = SimpleNamespace(settings=settings, clock=FakeClock(), refs=get_refs, odoo=get_odoo, spapi=spapi)
+    rt = SimpleNamespace(settings=settings, clock=FakeClock(), refs=get_refs, odoo=get_odoo, spapi=spapi,
+                         store=PgStore(pool))
     try:
         yield Env(world=world, odoo=odoo, rt=rt, products=products, warehouses=warehouses)
     finally:
@@ -169,7 +172,7 @@ async def test_an_account_is_pulled_once_per_fulfilment_network(conn: psycopg.As
                                                                                   "CA": (CA, [CA])}
     results: list[FbaResult] = []
     for sync in [*acme.values(), *nacme.values()]:
-        results.append(await sync.pull(conn))
+        results.append(await sync.pull())
     assert [(r.account, r.network, r.skus, r.quarantined) for r in results] == [
         ("acme", "UK", 1, 0), ("acme", "EU", 3, 0), ("nacme", "US", 1, 0), ("nacme", "CA", 2, 0)]
     assert results[1].pages == 2  # page size 2: three SKUs on two pages
@@ -205,18 +208,18 @@ async def test_two_accounts_in_one_network_keep_separate_figures(conn: psycopg.A
     env.add("beta", DE, "SHARED", fulfillable=4)
     env.add("beta", DE, "BETA-ONLY", fulfillable=6, unfulfillable_expired=1)
     acme, beta = (await env.syncs("acme"))["EU"], (await env.syncs("beta"))["EU"]
-    await acme.pull(conn)
-    await beta.pull(conn)
-    again = await acme.pull(conn)  # complete: zeroes what acme's Amazon no longer has, only of acme
+    await acme.pull()
+    await beta.pull()
+    again = await acme.pull()  # complete: zeroes what acme's Amazon no longer has, only of acme
     assert again.adjustments == [] and again.drift == []
     assert await env.in_odoo("acme", "EU") == {("SHARED", "fulfillable"): 10, ("SHARED", "inbound_receiving"): 2,
                                                ("A", "fulfillable"): 3}
     assert await env.in_odoo("beta", "EU") == {("SHARED", "fulfillable"): 4, ("BETA-ONLY", "fulfillable"): 6,
                                                ("BETA-ONLY", "unfulfillable"): 1}
-    assert (await beta.pull(conn)).adjustments == []
+    assert (await beta.pull()).adjustments == []
     # acme sells out of A at Amazon (no longer reported): only acme's A goes to 0.
     env.world._fba.pop((ACCOUNTS["acme"][0], "EU", "A"))
-    gone = await acme.pull(conn)
+    gone = await acme.pull()
     assert [(a.sku, a.kind, a.amazon_quantity) for a in gone.adjustments] == [("A", "fulfillable", 0)]
     assert ("A", "fulfillable") not in await env.in_odoo("acme", "EU")
     assert await env.in_odoo("beta", "EU") == truth(env, "beta", "EU")
@@ -232,7 +235,7 @@ async def test_shipped_orders_not_in_odoo_stay_in_fulfillable(conn: psycopg.Asyn
     env.add("acme", DE, "B", fulfillable=5)
     env.add("acme", UK, "A", fulfillable=9)
     eu = (await env.syncs("acme"))["EU"]
-    await eu.pull(conn)
+    await eu.pull()
     # Amazon ships 2 A from FR (same pan-EU pool) and 1 from the UK (other pool); an order of 4 B
     # is still Pending (its units are in Amazon's reserved, not shipped). None is in Odoo yet.
     env.world.adjust_fba_inventory(ACCOUNTS["acme"][0], FR, "A", fulfillable=-2)
@@ -243,7 +246,7 @@ async def test_shipped_orders_not_in_odoo_stay_in_fulfillable(conn: psycopg.Asyn
                                units={"A": 1})
     await reservations.reserve(conn, account="acme", order_id="302-3", marketplace_id=DE, status="PENDING",
                                units={"B": 4})
-    result = await eu.pull(conn)
+    result = await eu.pull()
     assert result.unimported_shipped == {"A": 2}
     # Odoo keeps the 2 shipped A (its import takes them off); B follows Amazon at once.
     assert await env.in_odoo("acme", "EU") == {("A", "fulfillable"): 10, ("B", "fulfillable"): 1,
@@ -253,7 +256,7 @@ async def test_shipped_orders_not_in_odoo_stay_in_fulfillable(conn: psycopg.Asyn
     # 2 from Fulfillable and the reservation is released.
     await eu.target.set_quantities("acme", "EU", {(env.products["A"], "fulfillable"): Decimal(8)})
     await reservations.release(conn, "acme", ["302-1"])
-    after = await eu.pull(conn)
+    after = await eu.pull()
     assert after.adjustments == [] and after.drift == [] and after.unimported_shipped == {}
     assert await env.in_odoo("acme", "EU") == truth(env, "acme", "EU")
 
@@ -268,7 +271,7 @@ async def test_drift_beyond_tolerance_from_the_second_pull(conn: psycopg.AsyncCo
     # Odoo had other figures before the first pull: not drift (it expected nothing yet).
     eu = (await env.syncs("acme"))["EU"]
     await eu.target.set_quantities("acme", "EU", {(env.products["A"], "fulfillable"): Decimal(50)})
-    first = await eu.pull(conn)
+    first = await eu.pull()
     assert not first.drift_checked and first.drift == [] and await fba_drift.latest(conn) == []
     assert await fba_drift.last_pull(conn, "acme", "EU") is not None
     assert await fba_drift.last_pull(conn, "acme", "UK") is None
@@ -279,7 +282,7 @@ async def test_drift_beyond_tolerance_from_the_second_pull(conn: psycopg.AsyncCo
     await eu.target.set_quantities("acme", "EU", {(env.products["C"], "inbound_shipped"): Decimal(5)})
     env.world.adjust_fba_inventory(seller, DE, "C", inbound_shipped=5)
     env.add("acme", DE, "D", inbound_receiving=4)  # sent to Amazon without an Odoo transfer
-    second = await eu.pull(conn)
+    second = await eu.pull()
     assert second.drift_checked
     assert [(x.sku, x.expected, x.reported, x.difference) for x in second.drift] == [
         ("B", Decimal(10), 8, Decimal(-2)), ("D", Decimal(0), 4, Decimal(4))]
@@ -290,5 +293,5 @@ async def test_drift_beyond_tolerance_from_the_second_pull(conn: psycopg.AsyncCo
     assert await fba_drift.totals(conn) == [("acme", "EU", 2, Decimal(6))]
 
     # The next pull finds Odoo equal to Amazon: its (account, network) rows are replaced by none.
-    third = await eu.pull(conn)
+    third = await eu.pull()
     assert third.drift == [] and await fba_drift.latest(conn) == []

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import psycopg
 import pytest
+from psycopg_pool import AsyncConnectionPool
 
 from amazon_odoo_sync.flows.fba_inventory import FbaInventorySync
 from amazon_odoo_sync.mapping.fba_inventory import Kind
 from amazon_odoo_sync.sandbox.spapi.world import FbaInventory, Offer, Product
 from amazon_odoo_sync.store import audit, product_map, quarantine
+from amazon_odoo_sync.store.unit import PgStore
 
 from .stock_sim import DE, SELLER, make_amazon, make_world
 
@@ -45,7 +48,8 @@ async def conn(db_url: str) -> AsyncIterator[psycopg.AsyncConnection]:
         yield connection
 
 
-async def test_pull_with_pages_and_an_expired_token(conn: psycopg.AsyncConnection) -> None:
+async def test_pull_with_pages_and_an_expired_token(conn: psycopg.AsyncConnection,
+                                                    pool: AsyncConnectionPool[Any]) -> None:
     world = make_world([])
     clock = [0.0]
     for i in range(7):
@@ -65,7 +69,8 @@ async def test_pull_with_pages_and_an_expired_token(conn: psycopg.AsyncConnectio
     odoo.stock[(100, "fulfillable")] = Decimal(10)  # already right: no adjustment
     odoo.stock[(101, "fulfillable")] = Decimal(3)
     odoo.stock[(999, "fulfillable")] = Decimal(4)  # Amazon has none of it any more
-    sync = FbaInventorySync(account="acme", marketplace_id=DE, network="EU", client=amazon.client, target=odoo)
+    sync = FbaInventorySync(store=PgStore(pool), account="acme", marketplace_id=DE, network="EU",
+                            client=amazon.client, target=odoo)
 
     # Expire the token handed out with the second page once.
     original = amazon.client.fba_inventory.get_inventory_summaries_pages
@@ -84,7 +89,7 @@ async def test_pull_with_pages_and_an_expired_token(conn: psycopg.AsyncConnectio
 
     amazon.client.fba_inventory.get_inventory_summaries_pages = pages  # type: ignore[method-assign]
     seen: list[tuple[str, int, int]] = []
-    result = await sync.pull(conn, progress=lambda *p: seen.append(p))
+    result = await sync.pull(progress=lambda *p: seen.append(p))
     assert result.restarts == 1 and result.skus == 7 and result.pages >= 4 + 2
     assert seen[-1] == ("EU", result.pages, 7) and len(seen) == result.pages
     for i in range(6):
@@ -103,27 +108,27 @@ async def test_pull_with_pages_and_an_expired_token(conn: psycopg.AsyncConnectio
     # A second pull changes nothing, and finds no drift: Odoo holds Amazon's figures. An expired
     # token again (now on the first follow-up page) still gives a complete pull.
     calls[0] = 0
-    again = await sync.pull(conn)
+    again = await sync.pull()
     await amazon.client.aclose()
     assert again.restarts == 1 and again.skus == 7
     assert again.adjustments == [] and again.drift_checked and again.drift == []
 
 
-async def test_notification_updates_one_sku(conn: psycopg.AsyncConnection) -> None:
+async def test_notification_updates_one_sku(conn: psycopg.AsyncConnection, pool: AsyncConnectionPool[Any]) -> None:
     amazon = make_amazon(make_world([]))
     await product_map.upsert(conn, product_map.ProductMapping(
         account="acme", marketplace_id="", sku="F1", asin=None, fulfillment="FBA", odoo_product_id=7))
     odoo = FakeFbaWarehouse()
-    sync = FbaInventorySync(account="acme", marketplace_id=DE, marketplace_ids=[DE, FR], network="EU",
-                            client=amazon.client, target=odoo)
+    sync = FbaInventorySync(store=PgStore(pool), account="acme", marketplace_id=DE, marketplace_ids=[DE, FR],
+                            network="EU", client=amazon.client, target=odoo)
     # Amazon names the marketplace the change came from: FR is in the pan-EU pool pulled via DE.
     payload = {"SKU": "F1", "FNSKU": "X", "ASIN": "B", "FulfillmentInventoryByMarketplace": [
         {"MarketplaceId": FR, "FulfillmentInventory": {
             "InboundQuantityBreakdown": {"Working": 0, "Shipped": 5, "Receiving": 0}, "Fulfillable": 8,
             "Unfulfillable": 0, "Researching": 0, "ReservedQuantityBreakdown": {"PendingCustomerOrder": 1}}}]}
-    result = await sync.apply_notification(conn, payload)
+    result = await sync.apply_notification(payload)
     await amazon.client.aclose()
     assert odoo.stock == {(7, "fulfillable"): 8, (7, "inbound_shipped"): 5, (7, "reserved"): 1}
     assert len(result.adjustments) == 3
-    bad = await sync.apply_notification(conn, {"SKU": "F1"})
+    bad = await sync.apply_notification({"SKU": "F1"})
     assert bad.quarantined == 1

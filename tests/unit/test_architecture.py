@@ -161,8 +161,6 @@ KNOWN: dict[str, set[str]] = {
     },
     "drivers": {
         "amazon_odoo_sync.demo.run imports psycopg",
-        "amazon_odoo_sync.flows.fba_inventory imports psycopg",
-        "amazon_odoo_sync.flows.fba_inventory imports psycopg.AsyncConnection",
         "amazon_odoo_sync.flows.naive imports psycopg",
         "amazon_odoo_sync.flows.naive imports psycopg.AsyncConnection",
         "amazon_odoo_sync.flows.order_import imports psycopg",

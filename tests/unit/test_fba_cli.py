@@ -46,7 +46,7 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Any:
     async def map_products_for(rt: Any, account: str, **_: Any) -> None:
         calls["mapped"] = account
 
-    async def pull_account(rt: Any, account: str, conn: Any, *, progress: Any = None) -> list[FbaResult]:
+    async def pull_account(rt: Any, account: str, *, progress: Any = None) -> list[FbaResult]:
         progress("EU", 1, 50)
         calls["pulled"] = account
         return calls["results"]  # type: ignore[no-any-return]

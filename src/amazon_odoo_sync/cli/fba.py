@@ -70,7 +70,7 @@ def sync_fba(
         from ..flows.runtime import open_runtime
         from ..flows.stock_catalog import map_products_for
 
-        async with open_runtime(settings, call_retry=retry) as rt, rt.pool.connection() as conn:
+        async with open_runtime(settings, call_retry=retry) as rt:
             with progress_bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as bar:
                 if map_products:
                     listing = bar.add_task(f"Listings of {account} → Odoo products by default_code", total=None)
@@ -83,7 +83,7 @@ def sync_fba(
                                                  f"{pages} page(s), {skus} SKUs")
 
                 # Every adjustment sets an absolute quantity: a pull run again is safe.
-                results = await retry.run("sync fba", lambda: pull_account(rt, account, conn, progress=progress))
+                results = await retry.run("sync fba", lambda: pull_account(rt, account, progress=progress))
                 bar.update(task, total=1, completed=1)
         return results
 
