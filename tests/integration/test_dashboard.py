@@ -278,6 +278,16 @@ async def test_retry_button_requeues_a_failed_job_through_jobs_admin(
     assert "no failed job with this id" in missing.text
 
 
+@pytest.mark.parametrize(("path", "headers"), [("/jobs", {}), ("/partials/jobs", HTMX), ("/", {})])
+async def test_a_page_the_database_cannot_read_says_so(client: httpx.AsyncClient, conn: psycopg.AsyncConnection[Any],
+                                                       path: str, headers: dict[str, str]) -> None:
+    await conn.execute("ALTER TABLE procrastinate_jobs RENAME TO procrastinate_jobs_away")
+    response = await client.get(path, headers=headers)
+    assert response.status_code == 503
+    assert "the database could not be read (UndefinedTable)" in response.text
+    assert ("<html" in response.text) is (path != "/partials/jobs")
+
+
 # -- fragments, secrets, volume ------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", PARTIALS)

@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 from procrastinate import App
+from psycopg_pool import AsyncConnectionPool
 
 from amazon_odoo_sync.clock import SystemClock
 from amazon_odoo_sync.config import DatabaseConfig, JobsConfig, Settings
@@ -22,6 +23,9 @@ from amazon_odoo_sync.jobs.schedule import Schedule, run_due_schedules, sync_sch
 from amazon_odoo_sync.jobs.stalled import recover_stalled_jobs
 from amazon_odoo_sync.jobs.tasks import task
 from amazon_odoo_sync.jobs.worker import run_worker
+from amazon_odoo_sync.store.job_admin import PgJobAdmin
+from amazon_odoo_sync.store.pool import open_pool
+from amazon_odoo_sync.store.unit import PgStore
 
 pytestmark = pytest.mark.db
 
@@ -132,8 +136,8 @@ async def test_queueing_lock_duplicate_is_a_no_op_in_app_and_outbox(app: App, db
 
 
 async def list_jobs_of(url: str) -> list[Any]:
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        return sorted(await list_jobs(conn), key=lambda j: j.id)
+    async with open_pool(url) as pool:
+        return sorted(await list_jobs(PgJobAdmin(pool)), key=lambda j: j.id)
 
 
 async def test_single_worker_runs_higher_priority_first(app: App, db_url: str) -> None:
@@ -146,20 +150,20 @@ async def test_single_worker_runs_higher_priority_first(app: App, db_url: str) -
     assert [key for (key,) in started] == ["stock", "orders", "housekeeping"]
 
 
-async def test_permanent_error_fails_at_once_with_cause_and_replays(app: App, db_url: str) -> None:
+async def test_permanent_error_fails_at_once_with_cause_and_replays(app: App, db_url: str,
+                                                                    pool: AsyncConnectionPool[Any]) -> None:
     job_id = await permanent_failure.defer(app, sku="X-1")
     await drain(app, db_url)
     assert CALLS == ["permanent:X-1"]
-    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
-        [failed] = await failed_jobs(conn)
-        assert failed.job.id == job_id and failed.job.state == "failed"
-        assert failed.error_type == "DataError"
-        assert failed.context["details"] == {"sku": "X-1"} and failed.context["system"] == "odoo"
-        outcome = await retry_failed_jobs(conn, actor="test", task="tests.jobs.permanent")
-        assert outcome.retried == [job_id]
-        assert (await list_jobs(conn, state="todo"))[0].attempts == 0
-        audit = await conn.execute("SELECT action, object_key FROM audit_log")
-        assert await audit.fetchall() == [("job.retry", str(job_id))]
+    admin = PgJobAdmin(pool)
+    [failed] = await failed_jobs(admin)
+    assert failed.job.id == job_id and failed.job.state == "failed"
+    assert failed.error_type == "DataError"
+    assert failed.context["details"] == {"sku": "X-1"} and failed.context["system"] == "odoo"
+    outcome = await retry_failed_jobs(admin, actor="test", task="tests.jobs.permanent")
+    assert outcome.retried == [job_id]
+    assert (await list_jobs(admin, state="todo"))[0].attempts == 0
+    assert await rows(db_url, "SELECT action, object_key FROM audit_log") == [("job.retry", str(job_id))]
     await drain(app, db_url)
     assert CALLS == ["permanent:X-1", "permanent:X-1"]
 
@@ -188,7 +192,7 @@ async def test_a_driver_error_from_a_database_restart_is_retried_not_dead_letter
     assert await rows(db_url, "SELECT status::text FROM procrastinate_jobs") == [("succeeded",)]
 
 
-async def test_jobs_of_dead_workers_are_requeued_once(app: App, db_url: str) -> None:
+async def test_jobs_of_dead_workers_are_requeued_once(app: App, db_url: str, pool: AsyncConnectionPool[Any]) -> None:
     dead_job = await builtin.probe.defer(app, key="dead")
     live_job = await builtin.probe.defer(app, key="live")
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
@@ -201,8 +205,8 @@ async def test_jobs_of_dead_workers_are_requeued_once(app: App, db_url: str) -> 
         for job_id, worker_id in ((dead_job, dead[0]), (live_job, live[0])):
             await conn.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s "
                                "WHERE id = %s", (worker_id, job_id))
-        first = await recover_stalled_jobs(conn, 30)
-        again = await recover_stalled_jobs(conn, 30)
+        first = await recover_stalled_jobs(PgJobAdmin(pool), 30)
+        again = await recover_stalled_jobs(PgJobAdmin(pool), 30)
     assert first.requeued == [dead_job] and first.pruned_workers == [dead[0]]
     assert again.requeued == [] and again.aborted == []
     states = await rows(db_url, "SELECT id, status::text, attempts FROM procrastinate_jobs ORDER BY id")
@@ -210,7 +214,8 @@ async def test_jobs_of_dead_workers_are_requeued_once(app: App, db_url: str) -> 
     assert await rows(db_url, "SELECT job_id, error_type FROM job_failures") == [(dead_job, "WorkerLost")]
 
 
-async def test_twins_of_dead_workers_are_requeued_once_per_queueing_lock(app: App, db_url: str) -> None:
+async def test_twins_of_dead_workers_are_requeued_once_per_queueing_lock(app: App, db_url: str,
+                                                                         pool: AsyncConnectionPool[Any]) -> None:
     """Two running jobs with the same queueing lock (the second deferred while the first ran),
     each on a worker killed since: only the newest goes back to the queue; requeueing both broke
     the lock's unique index and every worker's startup recovery with it."""
@@ -224,23 +229,24 @@ async def test_twins_of_dead_workers_are_requeued_once_per_queueing_lock(app: Ap
         newer = await builtin.housekeeping.defer(app)
         await conn.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s",
                            (dead[1][0], newer))  # type: ignore[index]
-        result = await recover_stalled_jobs(conn, 30)
+        result = await recover_stalled_jobs(PgJobAdmin(pool), 30)
     assert result.requeued == [newer] and result.aborted == [older]
     states = await rows(db_url, "SELECT id, status::text FROM procrastinate_jobs ORDER BY id")
     assert states == [(older, "aborted"), (newer, "todo")]
 
 
-async def test_schedules_defer_each_due_run_once(app: App, db_url: str) -> None:
+async def test_schedules_defer_each_due_run_once(app: App, db_url: str, pool: AsyncConnectionPool[Any]) -> None:
     settings = settings_for(db_url)
     schedules = {"probe.every": Schedule(name="probe.every", task=builtin.probe, every=3600,
                                          kwargs={"key": "scheduled"})}
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
-        current = await sync_schedules(conn, settings, schedules)
-        first = await run_due_schedules(conn, current)
-        second = await run_due_schedules(conn, current)  # not due again for an hour
+        store = PgStore(pool)
+        current = await sync_schedules(store, settings, schedules)
+        first = await run_due_schedules(store, current)
+        second = await run_due_schedules(store, current)  # not due again for an hour
         await conn.execute("UPDATE job_schedules SET next_run_at = now() - interval '1 second'")
-        third = await run_due_schedules(conn, current)  # due, but the first run still waits
-        depths = await queue_depths(conn)
+        third = await run_due_schedules(store, current)  # due, but the first run still waits
+        depths = await queue_depths(PgJobAdmin(pool))
     assert list(first) == ["probe.every"] and first["probe.every"] is not None
     assert second == {}
     assert third == {"probe.every": None}

@@ -18,7 +18,9 @@ from rich.table import Table
 from ..jobs.queues import QUEUES
 from ..logs import configure_logging, get_logger
 from ..store import audit
-from ..store.database import connect, database_url
+from ..store.database import database_url
+from ..store.job_admin import PgJobAdmin
+from ..store.pool import open_pool
 from .common import console, err_console, settings_from, settings_with_accounts
 
 __all__ = ["register"]
@@ -112,8 +114,8 @@ def list_command(
     from ..jobs.admin import list_jobs
 
     async def run() -> None:
-        async with connect(database_url(settings_from(ctx)), autocommit=True) as conn:
-            rows = await list_jobs(conn, queue=queue, state=state, task=task, limit=limit)
+        async with open_pool(database_url(settings_from(ctx))) as pool:
+            rows = await list_jobs(PgJobAdmin(pool), queue=queue, state=state, task=task, limit=limit)
         table = Table("id", "queue", "state", "prio", "runs", "updated", box=None)
         table.add_column("task / args", overflow="fold")
         for row in rows:
@@ -136,8 +138,8 @@ def failed_command(
     from ..jobs.admin import failed_jobs
 
     async def run() -> None:
-        async with connect(database_url(settings_from(ctx)), autocommit=True) as conn:
-            rows = await failed_jobs(conn, queue=queue, task=task, limit=limit)
+        async with open_pool(database_url(settings_from(ctx))) as pool:
+            rows = await failed_jobs(PgJobAdmin(pool), queue=queue, task=task, limit=limit)
         if as_json:
             for row in rows:
                 console.print_json(json.dumps({
@@ -182,8 +184,8 @@ def retry_command(
         raise typer.BadParameter("give a job id, --task, --queue or --all")
 
     async def run() -> int:
-        async with connect(database_url(settings_from(ctx)), autocommit=True) as conn:
-            outcome = await retry_failed_jobs(conn, actor=audit.cli_actor(), job_id=job_id,
+        async with open_pool(database_url(settings_from(ctx))) as pool:
+            outcome = await retry_failed_jobs(PgJobAdmin(pool), actor=audit.cli_actor(), job_id=job_id,
                                               task=task, queue=queue, all_failed=all_failed)
         for skipped_id, reason in outcome.skipped:
             err_console.print(f"job {skipped_id}: not retried: {reason}")
@@ -205,8 +207,8 @@ def cancel_command(
     from ..jobs.admin import cancel_job
 
     async def run() -> str:
-        async with connect(database_url(settings_from(ctx)), autocommit=True) as conn:
-            return await cancel_job(conn, job_id, actor=audit.cli_actor())
+        async with open_pool(database_url(settings_from(ctx))) as pool:
+            return await cancel_job(PgJobAdmin(pool), job_id, actor=audit.cli_actor())
 
     outcome = asyncio.run(run())
     messages = {"cancelled": f"Job {job_id} cancelled.",

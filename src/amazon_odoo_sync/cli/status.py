@@ -9,9 +9,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from ..store import odoo_circuit, spapi_status
-from ..store.database import connect, database_url
+from ..store.dashboard import PgDashboard
+from ..store.database import database_url
 from ..store.odoo_circuit import OdooCircuitRow
+from ..store.pool import open_pool
 from .common import console, settings_from
 
 __all__ = ["register"]
@@ -57,21 +58,20 @@ def _odoo_lines(rows: list[OdooCircuitRow]) -> list[str]:
 def status(ctx: typer.Context) -> None:
     """Queue depth by queue and state, oldest waiting job, Odoo circuit, SP-API quota and circuits."""
     from ..exceptions import SyncError
-    from ..jobs.admin import STATES, queue_depths
+    from ..jobs.admin import STATES
     from ..jobs.queues import QUEUES
 
     async def run() -> None:
-        async with connect(database_url(settings_from(ctx)), autocommit=True) as conn:
-            depths = await queue_depths(conn)
+        async with open_pool(database_url(settings_from(ctx))) as pool, PgDashboard(pool).reading() as reads:
+            depths = await reads.queue_depths()
             try:
-                odoo_lines = _odoo_lines(await odoo_circuit.circuit_rows(conn))
+                odoo_lines = _odoo_lines(await reads.odoo_circuits())
             except SyncError as exc:
                 odoo_lines = [f"Odoo circuit: unavailable ({exc.message})."]
             extra: dict[str, list[dict[str, Any]] | str] = {}
-            for name, reader in (("quota_rows", spapi_status.quota_rows),
-                                 ("circuit_rows", spapi_status.circuit_rows)):
+            for name, reader in (("quota_rows", reads.quota_rows), ("circuit_rows", reads.spapi_circuits)):
                 try:
-                    extra[name] = await reader(conn)
+                    extra[name] = await reader()
                 except SyncError as exc:
                     extra[name] = f"unavailable ({exc.message})"
         queues = list(QUEUES) + sorted({d.queue for d in depths} - set(QUEUES))

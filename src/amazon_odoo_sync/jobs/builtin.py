@@ -20,6 +20,8 @@ from ..exceptions import ThrottledError
 from ..logs import get_logger
 from ..odoo.governor import AdaptiveGovernor
 from ..store import inbox
+from ..store.job_admin import PgJobAdmin
+from ..store.job_probes import PgJobProbes
 from ..waits import wait
 from .schedule import register_schedule
 from .stalled import recover_stalled_jobs
@@ -28,10 +30,6 @@ from .tasks import current_job, task
 __all__ = ["housekeeping", "noop", "probe", "prune_inbox"]
 
 log = get_logger(__name__)
-
-PROBE_STARTED = "INSERT INTO job_probes (key, event, job_id) VALUES (%s, 'started', %s)"
-PROBE_STARTS = "SELECT count(*) FROM job_probes WHERE key = %s AND event = 'started'"
-PROBE_DONE = "INSERT INTO job_probe_results (key, job_id) VALUES (%s, %s)"
 
 
 @task(queue="housekeeping", name="jobs.noop")
@@ -44,22 +42,17 @@ async def probe(*, key: str, sleep_seconds: float = 0.0, record_start: bool = Tr
                 wait_for: Literal["quota", "odoo"] | None = None, wait_once: bool = False) -> None:
     """One DB write (``record_start=False``, no sleep) or start row, sleep, completion row."""
     job = current_job()
-    async with job.pool.connection() as conn:
-        if record_start:
-            await conn.execute(PROBE_STARTED, (key, job.job_id))
-            await conn.commit()
-        if wait_once:
-            row = await (await conn.execute(PROBE_STARTS, (key,))).fetchone()
-            if row is not None and row[0] > 1:
-                sleep_seconds = 0.0
-        await conn.commit()  # hold no transaction while waiting
+    probes = PgJobProbes(job.pool)  # every call its own transaction: none held while waiting
+    if record_start:
+        await probes.started(key, job.job_id)
+    if wait_once and await probes.starts(key) > 1:
+        sleep_seconds = 0.0
     if sleep_seconds > 0:
         if wait_for is None:
             await asyncio.sleep(sleep_seconds)
         else:
             await _probe_wait(wait_for, sleep_seconds)
-    async with job.pool.connection() as conn:
-        await conn.execute(PROBE_DONE, (key, job.job_id))
+    await probes.done(key, job.job_id)
 
 
 async def _probe_wait(what: Literal["quota", "odoo"], seconds: float) -> None:
@@ -81,8 +74,7 @@ async def housekeeping() -> None:
     """Requeue the jobs of dead workers; delete succeeded jobs past their retention."""
     job = current_job()
     config = job.settings.jobs
-    async with job.pool.connection() as conn:
-        await recover_stalled_jobs(conn, config.stalled_after_seconds)
+    await recover_stalled_jobs(PgJobAdmin(job.pool), config.stalled_after_seconds)
     await job.app.job_manager.delete_old_jobs(nb_hours=config.keep_succeeded_hours)
 
 

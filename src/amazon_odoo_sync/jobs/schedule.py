@@ -4,8 +4,9 @@ procrastinate's own periodic tasks are cron-based; our polls want plain interval
 few seconds, taken from ``[schedules]``. So flows register a schedule here, and every running
 worker ticks (``[jobs] scheduler_tick_seconds``) through :func:`run_due_schedules`:
 
-* ``job_schedules`` keeps each schedule's ``next_run_at``; one UPDATE claims every due row and
-  moves it to ``now() + interval``, so with several workers each run is deferred once;
+* ``job_schedules`` keeps each schedule's ``next_run_at`` (``tx.schedules``, see
+  :mod:`amazon_odoo_sync.store.schedules`): every due row is claimed and moved to ``now() +
+  interval`` at once, so with several workers each run is deferred once;
 * the job is deferred in the same transaction (outbox) with the queueing lock
   ``schedule:<name>``: if the previous run still waits, nothing piles up.
 
@@ -24,11 +25,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from psycopg import AsyncConnection
-from psycopg.rows import dict_row
-
 from ..config import Settings
 from ..logs import get_logger
+from ..store.unit import Store
 from .tasks import JobTask
 
 __all__ = [
@@ -45,28 +44,6 @@ __all__ = [
 log = get_logger(__name__)
 
 Every = str | float | int | Callable[[Settings], float]
-
-UPSERT = """
-INSERT INTO job_schedules (name, task_name, interval_seconds, next_run_at)
-VALUES (%(name)s, %(task_name)s, %(interval)s, now())
-ON CONFLICT (name) DO UPDATE
-SET task_name = EXCLUDED.task_name,
-    interval_seconds = EXCLUDED.interval_seconds,
-    -- a shorter interval takes effect now, not after the old, longer wait
-    next_run_at = LEAST(job_schedules.next_run_at, now() + make_interval(secs => EXCLUDED.interval_seconds))
-WHERE job_schedules.task_name IS DISTINCT FROM EXCLUDED.task_name
-   OR job_schedules.interval_seconds IS DISTINCT FROM EXCLUDED.interval_seconds
-"""
-
-CLAIM_DUE = """
-UPDATE job_schedules
-SET next_run_at = now() + make_interval(secs => interval_seconds), last_run_at = now()
-WHERE name = ANY(%(names)s) AND next_run_at <= now()
-RETURNING name
-"""
-
-SET_LAST_JOB = "UPDATE job_schedules SET last_job_id = %(job_id)s WHERE name = %(name)s"
-
 
 @dataclass(frozen=True, kw_only=True)
 class Schedule:
@@ -138,33 +115,29 @@ def entries(settings: Settings,
     return result
 
 
-async def sync_schedules(conn: AsyncConnection[Any], settings: Settings,
+async def sync_schedules(store: Store, settings: Settings,
                          schedules: Mapping[str, Schedule] | None = None) -> list[ScheduleEntry]:
     """Create or update the rows of the current schedules (new ones are due at once)."""
     current = entries(settings, schedules)
-    async with conn.transaction(), conn.cursor() as cur:
+    async with store.transaction() as tx:
         for entry in current:
-            await cur.execute(UPSERT, {"name": entry.name, "task_name": entry.task.name,
-                                       "interval": entry.interval})
+            await tx.schedules.upsert(name=entry.name, task_name=entry.task.name, interval_seconds=entry.interval)
     return current
 
 
-async def run_due_schedules(conn: AsyncConnection[Any],
-                            current: list[ScheduleEntry]) -> dict[str, int | None]:
+async def run_due_schedules(store: Store, current: list[ScheduleEntry]) -> dict[str, int | None]:
     """Defer the due ones; returns schedule name → job id (None: the previous run still waits)."""
     if not current:
         return {}
     by_name = {entry.name: entry for entry in current}
     deferred: dict[str, int | None] = {}
-    async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(CLAIM_DUE, {"names": list(by_name)})
-        for row in await cur.fetchall():
-            entry = by_name[row["name"]]
-            job_id = await entry.task.defer_in_transaction(
-                conn, queueing_lock=f"schedule:{entry.name}", **entry.kwargs)
+    async with store.transaction() as tx:
+        for name in await tx.schedules.claim_due(list(by_name)):
+            entry = by_name[name]
+            job_id = await entry.task.defer_in(tx, queueing_lock=f"schedule:{entry.name}", **entry.kwargs)
             deferred[entry.name] = job_id
             if job_id is not None:
-                await cur.execute(SET_LAST_JOB, {"job_id": job_id, "name": entry.name})
+                await tx.schedules.set_last_job(entry.name, job_id)
     if deferred:
         log.debug("schedules deferred", schedules=deferred)
     return deferred

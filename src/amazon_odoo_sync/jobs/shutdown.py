@@ -8,7 +8,8 @@ that starts such a wait during the grace period. Jobs still running when the gra
 are cancelled too (procrastinate's shutdown abort).
 
 A job cancelled this way goes back to the queue as it was: ``todo``, due now, its attempts
-unchanged, no failure recorded (:func:`give_back`); the next worker runs it from the start.
+unchanged, no failure recorded (:func:`give_back`, its SQL in
+:mod:`amazon_odoo_sync.store.job_admin`); the next worker runs it from the start.
 Tasks are idempotent, so work it had done before the cancellation is found, not repeated. When
 an identical job already waits under its queueing lock, the cancelled one ends ``aborted`` and
 the waiting twin does the work (requeuing it would break the lock's uniqueness).
@@ -26,22 +27,12 @@ from typing import Any
 from procrastinate import App
 
 from ..logs import get_logger
+from ..store import job_admin
 from ..waits import watching_waits
 
 __all__ = ["RunningJob", "WorkerStop", "current_worker_stop", "give_back", "stopping_worker"]
 
 log = get_logger(__name__)
-
-#: Attempts - 1 now, + 1 by procrastinate's retry of the WorkerStopping the runner raises: the
-#: job is back to todo with the attempts it had. Not when a twin waits under the queueing lock.
-GIVE_BACK = """
-UPDATE procrastinate_jobs j SET attempts = j.attempts - 1
-WHERE j.id = %(job_id)s AND j.status = 'doing'
-  AND NOT (j.queueing_lock IS NOT NULL AND EXISTS (
-      SELECT 1 FROM procrastinate_jobs o
-      WHERE o.queueing_lock = j.queueing_lock AND o.status = 'todo' AND o.id <> j.id))
-RETURNING j.id
-"""
 
 
 @dataclass(eq=False)
@@ -127,5 +118,4 @@ def stopping_worker() -> Iterator[WorkerStop]:
 async def give_back(app: App, job_id: int) -> bool:
     """Prepare the cancelled job ``job_id`` to go back to the queue untouched. False when an
     identical job waits under its queueing lock (this one then ends aborted)."""
-    rows = await app.connector.execute_query_all_async(query=GIVE_BACK, job_id=job_id)
-    return bool(rows)
+    return await job_admin.give_back(app.connector, job_id)

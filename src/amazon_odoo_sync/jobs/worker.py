@@ -18,10 +18,11 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any
 
 from procrastinate import App
-from psycopg_pool import AsyncConnectionPool
 
 from ..config import JobsConfig, Settings
 from ..logs import get_logger
+from ..store.job_admin import PgJobAdmin
+from ..store.unit import PgStore
 from .queues import check_queue
 from .schedule import ScheduleEntry, run_due_schedules, sync_schedules
 from .shutdown import WorkerStop, stopping_worker
@@ -42,19 +43,6 @@ async def _every(seconds: float, name: str, step: Callable[[], Awaitable[Any]]) 
         except Exception as exc:  # a database hiccup must not stop the worker; try next tick
             log.error("worker side loop failed", loop=name, error=repr(exc))
         await asyncio.sleep(seconds)
-
-
-READY = """
-SELECT count(*) FROM procrastinate_jobs
-WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())
-  AND (%(queues)s::text[] IS NULL OR queue_name = ANY(%(queues)s))
-"""
-
-
-async def _ready_jobs(pool: AsyncConnectionPool[Any], queues: list[str] | None) -> int:
-    async with pool.connection() as conn:
-        row = await (await conn.execute(READY, {"queues": queues})).fetchone()
-    return int(row[0]) if row else 0
 
 
 async def _run_procrastinate(app: App, stop: WorkerStop, options: dict[str, Any], *,
@@ -106,18 +94,15 @@ async def run_worker(app: App, settings: Settings, *, queues: Iterable[str] | No
     queue_list = [check_queue(q) for q in queues] if queues else None
     async with app.open_async():
         pool = app_pool(app)
-
-        async with pool.connection() as conn:
-            await recover_stalled_jobs(conn, config.stalled_after_seconds)
+        admin, store = PgJobAdmin(pool), PgStore(pool)
+        await recover_stalled_jobs(admin, config.stalled_after_seconds)
 
         side: list[asyncio.Task[None]] = []
         if wait:
-            async with pool.connection() as conn:
-                current: list[ScheduleEntry] = await sync_schedules(conn, settings)
+            current: list[ScheduleEntry] = await sync_schedules(store, settings)
 
             async def tick() -> None:
-                async with pool.connection() as conn:
-                    await run_due_schedules(conn, current)
+                await run_due_schedules(store, current)
 
             side.append(asyncio.create_task(_every(config.scheduler_tick_seconds, "scheduler", tick)))
         try:
@@ -129,7 +114,7 @@ async def run_worker(app: App, settings: Settings, *, queues: Iterable[str] | No
                                              config=config)
                     # procrastinate's wait=False stops when a fetch finds nothing, even while a
                     # running job is about to be retried: go on until nothing is ready at all.
-                    if wait or not await _ready_jobs(pool, queue_list):
+                    if wait or not await admin.ready_jobs(queue_list):
                         break
         finally:
             for loop_task in side:

@@ -43,6 +43,7 @@ from .personal_data import PersonalDataRepository, PgPersonalData
 from .product_map import PgProductMap, ProductMapRepository
 from .quarantine import PgQuarantine, QuarantineRepository
 from .reservations import PgReservations, ReservationsRepository
+from .schedules import PgSchedules, SchedulesRepository
 from .shipments import PgShipments, ShipmentsRepository
 
 __all__ = ["PgStore", "PgUnitOfWork", "Store", "UnitOfWork"]
@@ -90,6 +91,9 @@ class UnitOfWork(Protocol):
     @property
     def shipments(self) -> ShipmentsRepository: ...
 
+    @property
+    def schedules(self) -> SchedulesRepository: ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -119,6 +123,7 @@ class PgUnitOfWork:
         self.personal_data = PgPersonalData(conn)
         self.accounts = PgAccounts(conn)
         self.shipments = PgShipments(conn)
+        self.schedules = PgSchedules(conn)
 
 
 class PgStore:

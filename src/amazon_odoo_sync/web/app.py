@@ -4,8 +4,9 @@
 open (monitoring polls it; it tells only whether the database answers). ``/metrics`` asks for
 ``Authorization: Bearer <metrics_token>`` when a token is given (``serve`` passes
 ``$AOS_METRICS_TOKEN``), and is open otherwise. Route handlers
-reach the database through ``request.app.state.db`` (:class:`Database`: a small psycopg pool,
-opened on first use and closed when the app shuts down).
+reach the database through ``request.app.state.db`` (:class:`Database`: a small pool, opened on
+first use and closed when the app shuts down); what they read is the store's
+(:mod:`amazon_odoo_sync.store.dashboard`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client.core import Metric
-from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from ..config import Settings
+from ..store.dashboard import PgDashboard
 from .metrics import CONTENT_TYPE_LATEST, database_metrics, render_metrics
 
 __all__ = ["Database", "create_app"]
@@ -33,11 +34,11 @@ class Database:
     def __init__(self, url: str, max_size: int = 4) -> None:
         self.url = url
         self.max_size = max_size
-        self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
+        self._pool: AsyncConnectionPool[Any] | None = None
 
-    async def pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
+    async def pool(self) -> AsyncConnectionPool[Any]:
         if self._pool is None:
-            pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+            pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
                 self.url, min_size=1, max_size=self.max_size, open=False, name="aos-web",
                 kwargs={"autocommit": True})
             await pool.open(wait=True, timeout=10)
@@ -52,7 +53,7 @@ class Database:
 
 def create_app(settings: Settings, extra_routers: Iterable[APIRouter] = (), *,
                url: str | None = None,
-               pools: Iterable[AsyncConnectionPool[AsyncConnection[Any]]] = (),
+               pools: Iterable[AsyncConnectionPool[Any]] = (),
                metrics_token: str | None = None) -> FastAPI:
     """``pools``: pools the extra routers use, opened at start-up and closed at shutdown.
     ``metrics_token``: the bearer token ``/metrics`` asks for (None: open)."""
@@ -82,13 +83,13 @@ def create_app(settings: Settings, extra_routers: Iterable[APIRouter] = (), *,
     @app.get("/healthz")
     async def healthz(request: Request) -> JSONResponse:
         try:
-            pool = await database.pool()
-            async with pool.connection() as conn:
-                cursor = await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")
-                row = await cursor.fetchone()
+            async with PgDashboard(await database.pool()).reading() as reads:
+                ready = await reads.schema_ready()
         except Exception as exc:  # report, never raise: this is what monitoring polls
-            return JSONResponse({"status": "error", "database": type(exc).__name__}, status_code=503)
-        if not row or not row[0]:
+            # The driver's name (OperationalError, PoolTimeout) when the store translated one.
+            return JSONResponse({"status": "error", "database": type(exc.__cause__ or exc).__name__},
+                                status_code=503)
+        if not ready:
             return JSONResponse({"status": "error", "database": "schema missing: run db upgrade"},
                                 status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
@@ -103,9 +104,8 @@ def create_app(settings: Settings, extra_routers: Iterable[APIRouter] = (), *,
                                          headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
         families: list[Metric] = []
         try:
-            pool = await database.pool()
-            async with pool.connection() as conn:
-                families = await database_metrics(conn)
+            async with PgDashboard(await database.pool()).reading() as reads:
+                families = await database_metrics(reads)
         except Exception:  # still export process metrics when the database is away
             pass
         return Response(render_metrics(families), media_type=CONTENT_TYPE_LATEST)

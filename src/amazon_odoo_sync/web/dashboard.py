@@ -11,10 +11,10 @@ actions for operators and admins, both audited under the user's name: resolving 
 item and retrying a failed job (the latter through
 :func:`amazon_odoo_sync.jobs.admin.retry_failed_jobs`). Viewers see no buttons.
 
-Secrets never reach a template: accounts are read through :mod:`amazon_odoo_sync.store.accounts`
-(which returns whether credentials are set, never their values), and nothing reads the Odoo
-credentials or LWA tokens. Jinja2 autoescaping is on for every template: payloads are shown as
-text, never as markup.
+Secrets never reach a template: everything shown is read through
+:mod:`amazon_odoo_sync.store.dashboard` (accounts say whether credentials are set, never their
+values), and nothing reads the Odoo credentials or LWA tokens. Jinja2 autoescaping is on for
+every template: payloads are shown as text, never as markup.
 
 htmx is served from this package (``static/htmx.min.js``) by the router itself (``/static/<name>``,
 a fixed list of files): no CDN, the demo runs offline, and no separate mount step is needed.
@@ -30,20 +30,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import jinja2
-import psycopg
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool
 
 from ..clock import utcnow
 from ..config import Settings
 from ..exceptions import SyncError
-from ..jobs.admin import STATES, failed_jobs, list_jobs, queue_depths, retry_failed_jobs
+from ..jobs.admin import STATES, PgJobAdmin, retry_failed_jobs
 from ..jobs.queues import QUEUES
-from ..store import accounts, audit, quarantine, users
-from ..store.spapi_status import circuit_rows, quota_rows
-from . import queries
+from ..store.dashboard import DashboardReads, PgDashboard
+from ..store.unit import PgStore, UnitOfWork
 from .auth import Auth, Principal, signed_in
 
 __all__ = ["RESOLUTION", "STATIC_DIR", "TEMPLATES_DIR", "dashboard_router",
@@ -65,7 +62,7 @@ JOBS_LIMIT = 200
 ORDERS_LIMIT = 200
 AUDIT_LIMIT = 200
 
-Conn = AsyncConnection[Any]
+Reads = DashboardReads
 #: The user of a request that passed the router's sign-in dependency.
 SignedIn = Annotated[Principal, Depends(signed_in)]
 
@@ -126,14 +123,14 @@ def template_environment() -> jinja2.Environment:
 
 # -- what each page shows ------------------------------------------------------------------------
 
-async def _overview(conn: Conn, settings: Settings) -> dict[str, Any]:
-    account_list = await accounts.list_accounts(conn)
+async def _overview(reads: Reads, settings: Settings) -> dict[str, Any]:
+    account_list = await reads.accounts()
     added = {a.name for a in account_list}
     not_added = [a.name for a in settings.accounts if a.name not in added]
 
     # Orders: one row per account and marketplace (every known marketplace, even without
     # orders), one column per external-id state seen.
-    counts = await queries.order_counts(conn)
+    counts = await reads.order_counts()
     order_states = sorted({c.state for c in counts})
     keys: dict[tuple[str, str], dict[str, int]] = {}
     for account in account_list:
@@ -145,7 +142,7 @@ async def _overview(conn: Conn, settings: Settings) -> dict[str, Any]:
                    "total": sum(by_state.values())}
                   for (account, marketplace), by_state in sorted(keys.items())]
 
-    depths = await queue_depths(conn)
+    depths = await reads.queue_depths()
     by_queue: dict[str, dict[str, int]] = {queue: {} for queue in QUEUES}
     oldest: dict[str, float | None] = {}
     for depth in depths:
@@ -154,49 +151,73 @@ async def _overview(conn: Conn, settings: Settings) -> dict[str, Any]:
             oldest[depth.queue] = depth.oldest_ready_seconds
     ready_ages = [age for age in oldest.values() if age is not None]
 
-    circuits = await circuit_rows(conn)
+    circuits = await reads.spapi_circuits()
     return {
         "accounts": account_list,
         "not_added": not_added,
         "order_states": order_states,
         "order_rows": order_rows,
-        "inbox": await queries.inbox_backlog(conn),
-        "quarantine": await queries.open_quarantine_counts(conn),
+        "inbox": await reads.inbox_backlog(),
+        "quarantine": await reads.open_quarantine_counts(),
         "job_states": STATES,
         "job_rows": [{"queue": queue, "states": states, "oldest_ready": oldest.get(queue)}
                      for queue, states in by_queue.items()],
         "failed_jobs": sum(d.jobs for d in depths if d.state == "failed"),
         "waiting_jobs": sum(d.jobs for d in depths if d.state == "todo"),
         "oldest_waiting": max(ready_ages) if ready_ages else None,
-        "quota": await quota_rows(conn),
+        "quota": await reads.quota_rows(),
         "open_circuits": [c for c in circuits if c["state"] != "closed"],
         "circuits": len(circuits),
-        "odoo_circuits": await queries.odoo_circuits(conn),
+        "odoo_circuits": await reads.odoo_circuits(),
     }
 
 
-async def _quarantine(conn: Conn) -> dict[str, Any]:
-    return {"items": await quarantine.open_items(conn, limit=QUARANTINE_LIMIT),
-            "total": await queries.open_quarantine_total(conn), "limit": QUARANTINE_LIMIT}
+async def _quarantine(reads: Reads) -> dict[str, Any]:
+    return {"items": await reads.open_quarantine(QUARANTINE_LIMIT),
+            "total": await reads.open_quarantine_total(), "limit": QUARANTINE_LIMIT}
 
 
-async def _jobs(conn: Conn) -> dict[str, Any]:
-    return {"doing": await list_jobs(conn, state="doing", limit=JOBS_LIMIT),
-            "todo": await list_jobs(conn, state="todo", limit=JOBS_LIMIT),
-            "failed": await failed_jobs(conn, limit=JOBS_LIMIT), "limit": JOBS_LIMIT}
+async def _jobs(reads: Reads) -> dict[str, Any]:
+    return {"doing": await reads.list_jobs(state="doing", limit=JOBS_LIMIT),
+            "todo": await reads.list_jobs(state="todo", limit=JOBS_LIMIT),
+            "failed": await reads.failed_jobs(limit=JOBS_LIMIT), "limit": JOBS_LIMIT}
 
 
-async def _orders(conn: Conn, search: str) -> dict[str, Any]:
-    return {"orders": await queries.latest_orders(conn, search=search, limit=ORDERS_LIMIT),
+async def _orders(reads: Reads, search: str) -> dict[str, Any]:
+    return {"orders": await reads.latest_orders(search=search, limit=ORDERS_LIMIT),
             "q": search, "limit": ORDERS_LIMIT}
 
 
-async def _users(conn: Conn) -> dict[str, Any]:
-    return {"users": await users.list_users(conn)}
+async def _users(reads: Reads) -> dict[str, Any]:
+    return {"users": await reads.users()}
 
 
-async def _audit(conn: Conn) -> dict[str, Any]:
-    return {"entries": await audit.recent(conn, AUDIT_LIMIT), "limit": AUDIT_LIMIT}
+async def _audit(reads: Reads) -> dict[str, Any]:
+    return {"entries": await reads.audit(AUDIT_LIMIT), "limit": AUDIT_LIMIT}
+
+
+async def _resolve(tx: UnitOfWork, item_id: int, actor: str) -> tuple[str, bool]:
+    """Resolve quarantine item ``item_id`` and audit it, in ``tx``."""
+    item = await tx.quarantine.get(item_id)
+    if item is None:
+        return f"quarantine item {item_id} does not exist", False
+    if item.resolved_at is not None:
+        return f"quarantine item {item_id} was already resolved", False
+    done = await tx.quarantine.resolve(item.flow, item.key, RESOLUTION)
+    if done is None or done.id != item.id:
+        # Resolved (and maybe re-opened) in between: leave the new item alone.
+        raise _Rollback
+    await tx.audit.record(actor=actor, action="quarantine.resolve", object_type="quarantine",
+                          object_key=f"{item.flow}:{item.key}",
+                          details={"id": item.id, "flow": item.flow, "key": item.key, "account": item.account,
+                                   "reason": item.reason, "attempts": item.attempts, "resolution": RESOLUTION})
+    return f"resolved {item.flow} {item.key}", True
+
+
+def _cause(exc: BaseException) -> str:
+    """The name shown for a failure: the driver's (OperationalError, PoolTimeout...) when the
+    store translated one, as operators know them."""
+    return type(exc.__cause__ or exc).__name__
 
 
 # -- the router ------------------------------------------------------------------------------------
@@ -211,9 +232,11 @@ def _safe_next(target: str) -> str:
 def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIRouter:
     """The dashboard's routes (login, pages, fragments, actions, ``/static/*``), to mount at the root.
 
-    ``pool``: an open psycopg pool (autocommit or not: writes run in their own transaction)."""
+    ``pool``: an open pool (autocommit or not: writes run in their own transaction); the pages
+    read it through :class:`~amazon_odoo_sync.store.dashboard.PgDashboard`."""
     env = template_environment()
     auth = Auth(pool, settings.web)
+    dashboard, store, jobs_admin = PgDashboard(pool), PgStore(pool), PgJobAdmin(pool)
     public = APIRouter(include_in_schema=False)
     # Every route of this router needs a signed-in user (and a CSRF token unless GET); actions
     # need the operator role on top.
@@ -231,14 +254,14 @@ def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIR
             auth.set_cookie(response, principal.new_token)
         return response
 
-    async def load(loader: Callable[[Conn], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    async def load(loader: Callable[[Reads], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
         try:
-            async with pool.connection() as conn:
-                return await loader(conn)
-        except (psycopg.Error, PoolTimeout, SyncError) as exc:
-            raise _Unavailable(f"the database could not be read ({type(exc).__name__})") from exc
+            async with dashboard.reading() as reads:
+                return await loader(reads)
+        except SyncError as exc:
+            raise _Unavailable(f"the database could not be read ({_cause(exc)})") from exc
 
-    async def page(name: str, loader: Callable[[Conn], Awaitable[dict[str, Any]]], principal: Principal,
+    async def page(name: str, loader: Callable[[Reads], Awaitable[dict[str, Any]]], principal: Principal,
                    *, partial: bool) -> HTMLResponse:
         try:
             context = await load(loader)
@@ -274,9 +297,9 @@ def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIR
                               message="Enter your user name and password.")
         try:
             outcome = await auth.login(request, name, password)
-        except (psycopg.Error, PoolTimeout, SyncError) as exc:
+        except SyncError as exc:
             return login_page(request, next_path=next_path, name=name, status_code=503,
-                              message=f"the database could not be read ({type(exc).__name__})")
+                              message=f"the database could not be read ({_cause(exc)})")
         if outcome.throttled is not None:
             minutes = max(1, math.ceil(outcome.throttled / 60))
             return login_page(request, next_path=next_path, name=name, status_code=429,
@@ -300,11 +323,11 @@ def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIR
 
     @router.get("/", response_class=HTMLResponse)
     async def overview_page(principal: SignedIn) -> HTMLResponse:
-        return await page("overview", lambda conn: _overview(conn, settings), principal, partial=False)
+        return await page("overview", lambda reads: _overview(reads, settings), principal, partial=False)
 
     @router.get("/partials/overview", response_class=HTMLResponse)
     async def overview_partial(principal: SignedIn) -> HTMLResponse:
-        return await page("overview", lambda conn: _overview(conn, settings), principal, partial=True)
+        return await page("overview", lambda reads: _overview(reads, settings), principal, partial=True)
 
     @router.get("/quarantine", response_class=HTMLResponse)
     async def quarantine_page(principal: SignedIn) -> HTMLResponse:
@@ -324,11 +347,11 @@ def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIR
 
     @router.get("/orders", response_class=HTMLResponse)
     async def orders_page(principal: SignedIn, q: str = "") -> HTMLResponse:
-        return await page("orders", lambda conn: _orders(conn, q[:100]), principal, partial=False)
+        return await page("orders", lambda reads: _orders(reads, q[:100]), principal, partial=False)
 
     @router.get("/partials/orders", response_class=HTMLResponse)
     async def orders_partial(principal: SignedIn, q: str = "") -> HTMLResponse:
-        return await page("orders", lambda conn: _orders(conn, q[:100]), principal, partial=True)
+        return await page("orders", lambda reads: _orders(reads, q[:100]), principal, partial=True)
 
     @router.get("/audit", response_class=HTMLResponse)
     async def audit_page(principal: SignedIn) -> HTMLResponse:
@@ -344,39 +367,24 @@ def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIR
 
     # Actions (operators): answer with the refreshed fragment plus an out-of-band notice.
 
-    async def action(name: str, act: Callable[[Conn], Awaitable[tuple[str, bool]]],
-                     loader: Callable[[Conn], Awaitable[dict[str, Any]]], principal: Principal) -> HTMLResponse:
+    async def action(name: str, act: Callable[[], Awaitable[tuple[str, bool]]],
+                     loader: Callable[[Reads], Awaitable[dict[str, Any]]], principal: Principal) -> HTMLResponse:
         try:
-            async with pool.connection() as conn:
-                notice, ok = await act(conn)
-                context = await loader(conn)
-        except (psycopg.Error, PoolTimeout, SyncError) as exc:
-            return render("_error.html", {"page": name,
-                                          "message": f"the action failed ({type(exc).__name__})"},
+            notice, ok = await act()
+            async with dashboard.reading() as reads:
+                context = await loader(reads)
+        except SyncError as exc:
+            return render("_error.html", {"page": name, "message": f"the action failed ({_cause(exc)})"},
                           principal, status_code=503)
         return render(f"_{name}.html", {**context, "page": name, "notice": notice, "notice_ok": ok}, principal)
 
     @router.post("/quarantine/{item_id}/resolve", response_class=HTMLResponse, dependencies=operator)
     async def resolve(item_id: int, principal: SignedIn) -> HTMLResponse:
 
-        async def act(conn: Conn) -> tuple[str, bool]:
+        async def act() -> tuple[str, bool]:
             try:
-                async with conn.transaction():
-                    item = await quarantine.get(conn, item_id)
-                    if item is None:
-                        return f"quarantine item {item_id} does not exist", False
-                    if item.resolved_at is not None:
-                        return f"quarantine item {item_id} was already resolved", False
-                    done = await quarantine.resolve(conn, item.flow, item.key, RESOLUTION)
-                    if done is None or done.id != item.id:
-                        # Resolved (and maybe re-opened) in between: leave the new item alone.
-                        raise _Rollback
-                    await audit.record(conn, actor=principal.actor, action="quarantine.resolve",
-                                       object_type="quarantine", object_key=f"{item.flow}:{item.key}",
-                                       details={"id": item.id, "flow": item.flow, "key": item.key,
-                                                "account": item.account, "reason": item.reason,
-                                                "attempts": item.attempts, "resolution": RESOLUTION})
-                    return f"resolved {item.flow} {item.key}", True
+                async with store.transaction() as tx:
+                    return await _resolve(tx, item_id, principal.actor)
             except _Rollback:
                 return f"quarantine item {item_id} changed meanwhile; nothing resolved", False
 
@@ -385,8 +393,8 @@ def dashboard_router(pool: AsyncConnectionPool[Any], settings: Settings) -> APIR
     @router.post("/jobs/{job_id}/retry", response_class=HTMLResponse, dependencies=operator)
     async def retry(job_id: int, principal: SignedIn) -> HTMLResponse:
 
-        async def act(conn: Conn) -> tuple[str, bool]:
-            outcome = await retry_failed_jobs(conn, actor=principal.actor, job_id=job_id)
+        async def act() -> tuple[str, bool]:
+            outcome = await retry_failed_jobs(jobs_admin, actor=principal.actor, job_id=job_id)
             if job_id in outcome.retried:
                 return f"job {job_id} is queued again", True
             reasons = "; ".join(reason for _, reason in outcome.skipped) or "not retried"

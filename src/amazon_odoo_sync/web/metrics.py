@@ -11,25 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
-from psycopg import AsyncConnection
 
-from ..jobs.admin import STATES, queue_depths
+from ..jobs.admin import STATES
 from ..jobs.queues import QUEUES
 from ..metrics import multiprocess_dir
-from ..store import fba_drift
+from ..store.dashboard import DashboardReads
 
 __all__ = ["CONTENT_TYPE_LATEST", "database_metrics", "render_metrics"]
 
 
-async def database_metrics(conn: AsyncConnection[Any]) -> list[Metric]:
+async def database_metrics(reads: DashboardReads) -> list[Metric]:
     """``aos_jobs{queue,state}`` (known pairs without jobs read 0), ``aos_job_oldest_ready_seconds
     {queue}`` and the FBA drift of every pulled network, as read now."""
-    depths = await queue_depths(conn)
+    depths = await reads.queue_depths()
     counts = {(d.queue, d.state): d.jobs for d in depths}
     jobs = GaugeMetricFamily("aos_jobs", "Jobs by queue and state", labels=["queue", "state"])
     oldest = GaugeMetricFamily("aos_job_oldest_ready_seconds",
@@ -46,7 +44,7 @@ async def database_metrics(conn: AsyncConnection[Any]) -> list[Metric]:
                              labels=["account", "network"])
     units = GaugeMetricFamily("aos_fba_drift_units", "Sum of the absolute FBA drift of those SKUs",
                               labels=["account", "network"])
-    for account, network, lines, total in await fba_drift.totals(conn):
+    for account, network, lines, total in await reads.fba_drift_totals():
         skus.add_metric([account, network], lines)
         units.add_metric([account, network], float(total))
     return [jobs, oldest, skus, units]

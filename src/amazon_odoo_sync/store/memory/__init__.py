@@ -33,6 +33,7 @@ from .personal_data import MemoryPersonalData
 from .product_map import MemoryProductMap
 from .quarantine import MemoryQuarantine
 from .reservations import MemoryReservations
+from .schedules import MemorySchedules
 from .shipments import MemoryShipments
 
 __all__ = ["MemoryState", "MemoryStore", "MemoryUnitOfWork"]
@@ -85,6 +86,7 @@ class MemoryUnitOfWork:
         self.personal_data = MemoryPersonalData(state)
         self.accounts = MemoryAccounts(state)
         self.shipments = MemoryShipments(state)
+        self.schedules = MemorySchedules(state)
 
 
 class MemoryStore:

@@ -1,38 +1,56 @@
-"""The read-only SQL of the dashboard, named and kept together.
+"""What the operator sees: the read-only queries of the dashboard, ``status`` and ``/metrics``.
 
-Every query is bounded (``LIMIT`` or a ``GROUP BY`` over few groups) so pages stay fast with
-many rows; the columns they filter on are indexed (inbox state, quarantine open items,
-external ids by id). Jobs, quota buckets and circuits are read through their owners' helpers
-(:mod:`amazon_odoo_sync.jobs.admin`, :mod:`amazon_odoo_sync.store.spapi_status`,
-:mod:`amazon_odoo_sync.store.odoo_circuit`), not here.
+PostgreSQL only, read-only: these are views over many tables (procrastinate's jobs, the SP-API
+quota buckets and circuits, the inbox, external ids), for a person or a scraper, not state a flow
+decides on; the in-memory store has no twin of them. Every query is bounded (``LIMIT`` or a
+``GROUP BY`` over few groups) so pages stay fast with many rows; the columns they filter on are
+indexed (inbox state, quarantine open items, external ids by id). No query reads a secret column
+(account credentials, Odoo API key, LWA tokens): accounts come as
+:class:`~amazon_odoo_sync.store.accounts.Account` (whether credentials are set, never their values).
 
-No query reads a secret column (account credentials, Odoo API key, LWA tokens).
+:class:`PgDashboard` on a pool: ``async with dashboard.reading() as reads:`` gives
+:class:`DashboardReads` on one connection; driver errors come out translated into our tree (the
+database away: a ``TransientError``), so the web says "the database could not be read".
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
-from ..store import odoo_circuit
-from ..store._sql import cursor
-from ..store.odoo_circuit import OdooCircuitRow
+from . import accounts, audit, fba_drift, job_admin, odoo_circuit, quarantine, spapi_status, users
+from ._sql import cursor
+from .accounts import Account
+from .audit import AuditEntry
+from .job_admin import FailedJob, JobRow, QueueDepth
+from .odoo_circuit import OdooCircuitRow
+from .quarantine import QuarantineItem
+from .unit import PgStore
+from .users import User
 
 __all__ = [
+    "DashboardReads",
     "InboxBacklog",
     "OrderCount",
     "OrderRow",
+    "PgDashboard",
     "QuarantineCount",
     "inbox_backlog",
     "latest_orders",
-    "odoo_circuits",
     "open_quarantine_counts",
     "open_quarantine_total",
     "order_counts",
+    "schema_ready",
 ]
+
+SCHEMA_READY = "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS ready"
 
 #: ``external_ids.kind`` of Amazon orders imported as Odoo sale orders (flows.order_import).
 SALE_ORDER = "sale.order"
@@ -173,6 +191,81 @@ async def latest_orders(conn: AsyncConnection[Any], *, search: str | None = None
     return [OrderRow(**r) for r in rows]
 
 
-async def odoo_circuits(conn: AsyncConnection[Any]) -> list[OdooCircuitRow]:
-    """The Odoo circuit of each instance the workers called (none: Odoo never unreachable)."""
-    return await odoo_circuit.circuit_rows(conn)
+
+
+async def schema_ready(conn: AsyncConnection[Any]) -> bool:
+    """Whether the migrations ran (procrastinate's jobs table exists)."""
+    rows = await _fetch(conn, SCHEMA_READY)
+    return bool(rows and rows[0]["ready"])
+
+
+class DashboardReads:
+    """The read-only queries on one connection (see the module docstring)."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def schema_ready(self) -> bool:
+        return await schema_ready(self._conn)
+
+    async def accounts(self) -> list[Account]:
+        return await accounts.list_accounts(self._conn)
+
+    async def order_counts(self) -> list[OrderCount]:
+        return await order_counts(self._conn)
+
+    async def inbox_backlog(self) -> list[InboxBacklog]:
+        return await inbox_backlog(self._conn)
+
+    async def open_quarantine_counts(self) -> list[QuarantineCount]:
+        return await open_quarantine_counts(self._conn)
+
+    async def open_quarantine_total(self) -> int:
+        return await open_quarantine_total(self._conn)
+
+    async def open_quarantine(self, limit: int) -> list[QuarantineItem]:
+        return await quarantine.open_items(self._conn, limit=limit)
+
+    async def latest_orders(self, *, search: str | None = None, limit: int = 200) -> list[OrderRow]:
+        return await latest_orders(self._conn, search=search, limit=limit)
+
+    async def odoo_circuits(self) -> list[OdooCircuitRow]:
+        """The Odoo circuit of each instance the workers called (none: Odoo never unreachable)."""
+        return await odoo_circuit.circuit_rows(self._conn)
+
+    async def quota_rows(self) -> list[dict[str, Any]]:
+        return await spapi_status.quota_rows(self._conn)
+
+    async def spapi_circuits(self) -> list[dict[str, Any]]:
+        return await spapi_status.circuit_rows(self._conn)
+
+    async def queue_depths(self) -> list[QueueDepth]:
+        return await job_admin.queue_depths(self._conn)
+
+    async def list_jobs(self, *, queue: str | None = None, state: str | None = None, task: str | None = None,
+                        limit: int = 50) -> list[JobRow]:
+        return await job_admin.list_jobs(self._conn, queue=queue, state=state, task=task, limit=limit)
+
+    async def failed_jobs(self, *, limit: int = 1000) -> list[FailedJob]:
+        return await job_admin.failed_jobs(self._conn, limit=limit)
+
+    async def fba_drift_totals(self) -> list[tuple[str, str, int, Decimal]]:
+        return await fba_drift.totals(self._conn)
+
+    async def users(self) -> list[User]:
+        return await users.list_users(self._conn)
+
+    async def audit(self, limit: int) -> list[AuditEntry]:
+        return await audit.recent(self._conn, limit)
+
+
+class PgDashboard:
+    """:class:`DashboardReads` on a pool, driver errors translated."""
+
+    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
+        self._store = PgStore(pool)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[DashboardReads]:
+        async with self._store.session() as tx:
+            yield DashboardReads(tx.connection)
