@@ -312,3 +312,13 @@ def test_the_notification_endpoint_is_off_by_default_and_needs_a_secret_when_on(
     monkeypatch.setenv("AOS_NOTIFICATIONS_SECRET", "too-short")
     with pytest.raises(ConfigurationError, match="at least 16"):
         service_app(on)
+
+
+async def test_the_sign_in_page_says_when_the_database_cannot_be_read(
+        pool: AsyncConnectionPool[Any], db_url: str, conn: psycopg.AsyncConnection[Any]) -> None:
+    # A driver error comes out of the store as our SyncError: a readable page, not a 500.
+    await conn.execute("ALTER TABLE login_failures RENAME TO login_failures_away")
+    async with browser(dashboard(pool, db_url)) as client:
+        response = await client.post("/login", data={"username": "olga", "password": "x", "next": "/"})
+    assert response.status_code == 503
+    assert "the database could not be read (UndefinedTable)" in response.text

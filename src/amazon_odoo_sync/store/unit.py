@@ -45,6 +45,7 @@ from .quarantine import PgQuarantine, QuarantineRepository
 from .reservations import PgReservations, ReservationsRepository
 from .schedules import PgSchedules, SchedulesRepository
 from .shipments import PgShipments, ShipmentsRepository
+from .users import PgUsers
 
 __all__ = ["PgStore", "PgUnitOfWork", "Store", "UnitOfWork"]
 
@@ -124,6 +125,8 @@ class PgUnitOfWork:
         self.accounts = PgAccounts(conn)
         self.shipments = PgShipments(conn)
         self.schedules = PgSchedules(conn)
+        # PostgreSQL only (the web's sign-in), not in UnitOfWork until it has its in-memory twin.
+        self.users = PgUsers(conn)
 
 
 class PgStore:

@@ -19,9 +19,9 @@ from psycopg import AsyncConnection
 
 from ._sql import cursor
 
-__all__ = ["NAME_PATTERN", "ROLES", "Role", "User", "add", "clear_failures", "create_session", "delete_session",
-           "delete_sessions", "get", "list_users", "password_hash", "recent_failures", "record_failure",
-           "record_login", "remove", "role_at_least", "session_user", "set_password_hash"]
+__all__ = ["NAME_PATTERN", "ROLES", "PgUsers", "Role", "User", "add", "clear_failures", "create_session",
+           "delete_session", "delete_sessions", "get", "list_users", "password_hash", "recent_failures",
+           "record_failure", "record_login", "remove", "role_at_least", "session_user", "set_password_hash"]
 
 Role = Literal["viewer", "operator", "admin"]
 #: Lowest first: a role may do everything the roles before it may.
@@ -184,3 +184,39 @@ async def record_failure(conn: AsyncConnection[Any], name: str, client: str, win
 
 async def clear_failures(conn: AsyncConnection[Any], name: str, client: str) -> None:
     await conn.execute(CLEAR_FAILURES, {"name": name, "client": client})
+
+
+class PgUsers:
+    """The functions above bound to one connection: ``tx.users`` of a
+    :class:`~amazon_odoo_sync.store.unit.PgUnitOfWork` (PostgreSQL only for now: the web's
+    sign-in uses it through ``PgStore``, which translates driver errors; no in-memory twin yet)."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def get(self, name: str) -> User | None:
+        return await get(self._conn, name)
+
+    async def password_hash(self, name: str) -> str | None:
+        return await password_hash(self._conn, name)
+
+    async def record_login(self, user_id: int) -> None:
+        await record_login(self._conn, user_id)
+
+    async def create_session(self, *, digest: bytes, user_id: int, seconds: float, client: str) -> None:
+        await create_session(self._conn, digest=digest, user_id=user_id, seconds=seconds, client=client)
+
+    async def session_user(self, digest: bytes) -> User | None:
+        return await session_user(self._conn, digest)
+
+    async def delete_session(self, digest: bytes) -> None:
+        await delete_session(self._conn, digest)
+
+    async def recent_failures(self, name: str, client: str, window: float) -> tuple[int, float]:
+        return await recent_failures(self._conn, name, client, window)
+
+    async def record_failure(self, name: str, client: str, window: float) -> None:
+        await record_failure(self._conn, name, client, window)
+
+    async def clear_failures(self, name: str, client: str) -> None:
+        await clear_failures(self._conn, name, client)

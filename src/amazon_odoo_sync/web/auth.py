@@ -38,7 +38,7 @@ from psycopg_pool import AsyncConnectionPool
 from ..config import WebConfig
 from ..logs import get_logger
 from ..passwords import csrf_token, new_token, token_digest, verify_password
-from ..store import audit, users
+from ..store.unit import PgStore, PgUnitOfWork
 from ..store.users import Role, User
 
 __all__ = ["COOKIE", "CSRF_FIELD", "CSRF_HEADER", "Auth", "LoginOutcome", "Principal", "signed_in"]
@@ -95,6 +95,8 @@ class Auth:
 
     def __init__(self, pool: AsyncConnectionPool[Any], config: WebConfig) -> None:
         self.pool = pool
+        #: Every read and write goes through the store: driver errors come out as our SyncError.
+        self.store = PgStore(pool)
         self.config = config
         self._trusted = set(config.trusted_proxies)
 
@@ -120,8 +122,8 @@ class Auth:
         token = request.cookies.get(COOKIE)
         if not token or len(token) > 100:
             return None
-        async with self.pool.connection() as conn:
-            user = await users.session_user(conn, token_digest(token))
+        async with self.store.session() as tx:
+            user = await tx.users.session_user(token_digest(token))
         return None if user is None else Principal(user, csrf_token(token))
 
     async def _proxy_user(self, request: Request, current: Principal | None) -> Principal | None:
@@ -133,13 +135,13 @@ class Auth:
             return current
         if current is not None and current.user.name == name:
             return current
-        async with self.pool.connection() as conn:
-            user = await users.get(conn, name)
+        async with self.store.session() as tx:
+            user = await tx.users.get(name)
             if user is None:
                 _log.warning("proxy user unknown", user=name, client=self.client(request))
                 raise HTTPException(status_code=403, detail=f"user {name!r} is not a dashboard user "
                                     "(amazon-odoo-sync users add)")
-            token = await self._open_session(conn, user, request)
+            token = await self._open_session(tx, user, request)
         return Principal(user, csrf_token(token), new_token=token)
 
     async def principal(self, request: Request) -> Principal | None:
@@ -197,44 +199,44 @@ class Auth:
 
     # -- signing in and out --------------------------------------------------------------------
 
-    async def _open_session(self, conn: Any, user: User, request: Request) -> str:
+    async def _open_session(self, tx: PgUnitOfWork, user: User, request: Request) -> str:
         token = new_token()
-        await users.create_session(conn, digest=token_digest(token), user_id=user.id,
-                                   seconds=self.config.session_hours * 3600, client=self.client(request))
-        await users.record_login(conn, user.id)
-        await audit.record(conn, actor=f"web:{user.name}", action="user.login", object_type="user",
-                           object_key=user.name, details={"client": self.client(request)})
+        await tx.users.create_session(digest=token_digest(token), user_id=user.id,
+                                      seconds=self.config.session_hours * 3600, client=self.client(request))
+        await tx.users.record_login(user.id)
+        await tx.audit.record(actor=f"web:{user.name}", action="user.login", object_type="user",
+                              object_key=user.name, details={"client": self.client(request)})
         return token
 
     async def login(self, request: Request, name: str, password: str) -> LoginOutcome:
         name = name.strip().lower()[:100]
         client = self.client(request)
         window = self.config.login_window_minutes * 60
-        async with self.pool.connection() as conn:
-            failures, retry_after = await users.recent_failures(conn, name, client, window)
+        async with self.store.session() as tx:
+            failures, retry_after = await tx.users.recent_failures(name, client, window)
             if failures >= self.config.login_max_failures:
                 _log.warning("login throttled", user=name, client=client, failures=failures)
                 return LoginOutcome(throttled=retry_after)
-            stored = await users.password_hash(conn, name)
+            stored = await tx.users.password_hash(name)
         # scrypt takes tens of milliseconds: not on the event loop.
         if not await asyncio.to_thread(verify_password, password, stored):
-            async with self.pool.connection() as conn:
-                await users.record_failure(conn, name, client, window)
+            async with self.store.session() as tx:
+                await tx.users.record_failure(name, client, window)
             _log.warning("login failed", user=name, client=client, failures=failures + 1)
             return LoginOutcome()
-        async with self.pool.connection() as conn, conn.transaction():
-            user = await users.get(conn, name)
+        async with self.store.transaction() as tx:
+            user = await tx.users.get(name)
             if user is None:  # removed a moment ago
                 return LoginOutcome()
-            await users.clear_failures(conn, name, client)
-            token = await self._open_session(conn, user, request)
+            await tx.users.clear_failures(name, client)
+            token = await self._open_session(tx, user, request)
         return LoginOutcome(token=token, user=user)
 
     async def logout(self, request: Request) -> None:
         token = request.cookies.get(COOKIE)
         if token:
-            async with self.pool.connection() as conn:
-                await users.delete_session(conn, token_digest(token))
+            async with self.store.session() as tx:
+                await tx.users.delete_session(token_digest(token))
 
     def set_cookie(self, response: Response, token: str) -> None:
         response.set_cookie(COOKIE, token, max_age=int(self.config.session_hours * 3600), path="/",
