@@ -160,7 +160,6 @@ KNOWN: dict[str, set[str]] = {
         "amazon_odoo_sync.jobs.builtin (jobs) imports amazon_odoo_sync.odoo.governor (odoo)",
     },
     "drivers": {
-        "amazon_odoo_sync.demo.run imports psycopg",
         "amazon_odoo_sync.flows.naive imports psycopg",
         "amazon_odoo_sync.flows.naive imports psycopg.AsyncConnection",
         "amazon_odoo_sync.flows.order_import imports psycopg",

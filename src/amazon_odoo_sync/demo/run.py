@@ -28,7 +28,6 @@ from typing import Any
 
 import httpx
 import platformdirs
-import psycopg
 from cryptography.fernet import Fernet
 from rich.console import Console
 from rich.progress import (
@@ -47,6 +46,7 @@ from ..exceptions import SyncError, TransientError
 from ..odoo.client import OdooClient
 from ..sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN
 from ..sandbox.spapi.scenario import load_scenario
+from ..store.database import recreate_database
 from ..store.migrate import upgrade
 from ..store.observe import confirmed_orders, failed_jobs, job_states
 from .chaos import ChaosDriver, ChaosOptions, Warehouse, plan_chaos, shipment_problems, verdict
@@ -246,9 +246,7 @@ async def run_demo(base: Settings, options: DemoOptions, console: Console) -> bo
     console = _output(console)
     options.work_dir.mkdir(parents=True, exist_ok=True)
     with _embedded_or_given(base, console) as (server_url, _):
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DEMO_DATABASE_NAME}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{DEMO_DATABASE_NAME}"')
+        recreate_database(server_url, DEMO_DATABASE_NAME)
         database_url = _with_database(server_url, DEMO_DATABASE_NAME)
         upgrade(database_url)
         processes = Processes(options.work_dir)

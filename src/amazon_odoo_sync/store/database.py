@@ -19,14 +19,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine
 
 from ..config import Settings
 from ..exceptions import ConflictError, ContentionError, PermanentError, SyncError, TransientError
 
-__all__ = ["autocommit", "connect", "database_url", "engine", "sqlalchemy_url", "translate_driver_error"]
+__all__ = ["autocommit", "connect", "database_url", "engine", "recreate_database", "sqlalchemy_url",
+           "translate_driver_error"]
 
 
 def database_url(settings: Settings) -> str:
@@ -101,3 +102,14 @@ async def autocommit(pool: AsyncConnectionPool[Any]) -> AsyncIterator[AsyncConne
         finally:
             if not before and not conn.closed:
                 await conn.set_autocommit(False)
+
+
+def recreate_database(server_url: str, name: str) -> None:
+    """Drop the database ``name`` on the server of ``server_url`` (its sessions cut) and create it
+    empty (the demo's own database, made afresh each run). Driver errors come out as ours."""
+    try:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        raise (translate_driver_error(exc) or exc) from exc
