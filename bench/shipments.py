@@ -48,6 +48,7 @@ from amazon_odoo_sync.sandbox.spapi.orders_json import v2026_order
 from amazon_odoo_sync.sandbox.spapi.world import Address, Buyer, OrderLine
 from amazon_odoo_sync.store._sql import jsonb
 from amazon_odoo_sync.store.spapi_state import PgSpapiState
+from amazon_odoo_sync.store.unit import PgStore
 
 ACCOUNT = "eu"
 SELLER = "A2SIMDEMOEU01"
@@ -147,7 +148,7 @@ async def run(url: str, args: argparse.Namespace) -> None:
         t = time.perf_counter()
         await setup(pool, odoo, world, args.n)
         print(f"setup: {args.n} orders/deliveries in {time.perf_counter() - t:.1f} s (not measured)")
-        sync = ShipmentSync(pool=pool, odoo=odoo, spapi=spapi, account=ACCOUNT, clock=None,
+        sync = ShipmentSync(store=PgStore(pool), odoo=odoo, spapi=spapi, account=ACCOUNT, clock=None,
                             config=ShipmentsConfig(concurrency=args.concurrency, send_batch=args.n,
                                                    post_odoo_note=False))
         result = ShipmentResult()

@@ -32,6 +32,7 @@ from amazon_odoo_sync.sandbox.odoo.service import OdooEmulator
 from amazon_odoo_sync.sandbox.spapi.testing import BASE_URL, SimHandle, simulator_client
 from amazon_odoo_sync.store import external_ids, inbox, product_map, quarantine
 from amazon_odoo_sync.store import shipments as rows
+from amazon_odoo_sync.store.unit import PgStore
 
 pytestmark = pytest.mark.db
 
@@ -52,7 +53,7 @@ class Harness:
     carrier_id: int = 0
 
     def sync(self, **config: Any) -> ShipmentSync:
-        return ShipmentSync(pool=self.pool, odoo=self.odoo, spapi=self.spapi, account=ACCOUNT,
+        return ShipmentSync(store=PgStore(self.pool), odoo=self.odoo, spapi=self.spapi, account=ACCOUNT,
                             config=ShipmentsConfig(**config), clock=self.clock)
 
     def skus(self, n: int) -> list[str]:

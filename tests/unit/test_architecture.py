@@ -166,8 +166,6 @@ KNOWN: dict[str, set[str]] = {
         "amazon_odoo_sync.flows.order_import imports psycopg.AsyncConnection",
         "amazon_odoo_sync.flows.orders imports psycopg",
         "amazon_odoo_sync.flows.orders imports psycopg.AsyncConnection",
-        "amazon_odoo_sync.flows.shipments imports psycopg",
-        "amazon_odoo_sync.flows.shipments imports psycopg.AsyncConnection",
         "amazon_odoo_sync.jobs.outbox imports psycopg",
         "amazon_odoo_sync.jobs.tasks imports psycopg",
         "amazon_odoo_sync.jobs.tasks imports psycopg.AsyncConnection",
