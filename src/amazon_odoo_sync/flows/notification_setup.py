@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..amazon.client import SpApiClient
 from ..exceptions import DataError, NotFoundError
 from .notifications import INTAKES
 
@@ -97,7 +98,7 @@ def _destinations(answer: dict[str, Any]) -> list[DestinationState]:
     return found
 
 
-async def _subscription(spapi: Any, notification_type: str) -> dict[str, Any] | None:
+async def _subscription(spapi: SpApiClient, notification_type: str) -> dict[str, Any] | None:
     try:
         answer = await spapi.notifications.get_subscription(
             notification_type, payload_version=PAYLOAD_VERSIONS[notification_type])
@@ -107,7 +108,7 @@ async def _subscription(spapi: Any, notification_type: str) -> dict[str, Any] | 
     return payload if isinstance(payload, dict) and payload.get("subscriptionId") else None
 
 
-async def setup_notifications(spapi: Any, *, account: str, arn: str, types: Sequence[str] = USED_TYPES,
+async def setup_notifications(spapi: SpApiClient, *, account: str, arn: str, types: Sequence[str] = USED_TYPES,
                               name: str = DESTINATION_NAME) -> NotificationSetup:
     """Make ``arn`` a destination (unless it is one) and subscribe the account's seller to each
     of ``types`` there (unless subscribed). A type already subscribed to another destination is
@@ -140,7 +141,7 @@ async def setup_notifications(spapi: Any, *, account: str, arn: str, types: Sequ
     return result
 
 
-async def notification_status(spapi: Any, *, account: str, arn: str | None = None) -> NotificationSetup:
+async def notification_status(spapi: SpApiClient, *, account: str, arn: str | None = None) -> NotificationSetup:
     """What is set up, changing nothing: the application's destinations (the one of ``arn``, if
     given, as ``destination``) and, for every known type, the account's subscription."""
     destinations = _destinations(await spapi.notifications.get_destinations())
