@@ -62,11 +62,11 @@ class CliState:
 
 
 async def _read_accounts(settings: Settings) -> list[AccountConfig]:
-    from ..store import accounts as store_accounts
-    from ..store.database import connect, database_url
+    from ..store.database import database_url
+    from ..store.pool import open_store
 
-    async with connect(database_url(settings), autocommit=True) as conn:
-        stored = await store_accounts.list_accounts(conn, active_only=True)
+    async with open_store(database_url(settings)) as store, store.session() as tx:
+        stored = await tx.accounts.list_accounts(active_only=True)
     return [account.as_config() for account in stored]
 
 

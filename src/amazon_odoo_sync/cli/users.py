@@ -21,7 +21,8 @@ from rich.table import Table
 from ..passwords import hash_password, password_problem
 from ..store import audit
 from ..store import users as store_users
-from ..store.database import connect, database_url
+from ..store.database import database_url
+from ..store.pool import open_store
 from .common import console, settings_from
 
 __all__ = ["read_password", "register"]
@@ -71,11 +72,11 @@ def add(
     password_hash = hash_password(read_password(name))
 
     async def run() -> store_users.User | None:
-        async with connect(url) as conn, conn.transaction():
-            user = await store_users.add(conn, name=name, role=role, password_hash=password_hash)
+        async with open_store(url) as store, store.transaction() as tx:
+            user = await tx.users.add(name=name, role=role, password_hash=password_hash)
             if user is not None:
-                await audit.record(conn, actor=audit.cli_actor(), action="users.add", object_type="user",
-                                   object_key=name, details={"role": role})
+                await tx.audit.record(actor=audit.cli_actor(), action="users.add", object_type="user",
+                                      object_key=name, details={"role": role})
             return user
 
     if asyncio.run(run()) is None:
@@ -90,8 +91,8 @@ def list_(ctx: typer.Context) -> None:
     url = database_url(settings_from(ctx))
 
     async def run() -> list[store_users.User]:
-        async with connect(url, autocommit=True) as conn:
-            return await store_users.list_users(conn)
+        async with open_store(url) as store, store.session() as tx:
+            return await tx.users.list_users()
 
     found = asyncio.run(run())
     if not found:
@@ -118,11 +119,11 @@ def remove(
         raise typer.Abort()
 
     async def run() -> bool:
-        async with connect(url) as conn, conn.transaction():
-            removed = await store_users.remove(conn, name)
+        async with open_store(url) as store, store.transaction() as tx:
+            removed = await tx.users.remove(name)
             if removed:
-                await audit.record(conn, actor=audit.cli_actor(), action="users.remove", object_type="user",
-                                   object_key=name)
+                await tx.audit.record(actor=audit.cli_actor(), action="users.remove", object_type="user",
+                                      object_key=name)
             return removed
 
     if not asyncio.run(run()):
@@ -140,19 +141,19 @@ def set_password(
     url = database_url(settings_from(ctx))
 
     async def exists() -> bool:
-        async with connect(url, autocommit=True) as conn:
-            return await store_users.get(conn, name) is not None
+        async with open_store(url) as store, store.session() as tx:
+            return await tx.users.get(name) is not None
 
     if not asyncio.run(exists()):
         raise typer.BadParameter(f"no user named {name!r} (`amazon-odoo-sync users list`)", param_hint="NAME")
     password_hash = hash_password(read_password(name))
 
     async def run() -> store_users.User | None:
-        async with connect(url) as conn, conn.transaction():
-            user = await store_users.set_password_hash(conn, name, password_hash)
+        async with open_store(url) as store, store.transaction() as tx:
+            user = await tx.users.set_password_hash(name, password_hash)
             if user is not None:
-                await audit.record(conn, actor=audit.cli_actor(), action="users.set_password",
-                                   object_type="user", object_key=name)
+                await tx.audit.record(actor=audit.cli_actor(), action="users.set_password",
+                                      object_type="user", object_key=name)
             return user
 
     if asyncio.run(run()) is None:

@@ -12,8 +12,9 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from .database import connect, translate_driver_error
+from .unit import PgStore
 
-__all__ = ["open_pool"]
+__all__ = ["open_pool", "open_store"]
 
 
 @asynccontextmanager
@@ -34,3 +35,10 @@ async def open_pool(url: str, *, max_size: int = 2, name: str = "aos-command",
         yield pool
     finally:
         await pool.close()
+
+
+@asynccontextmanager
+async def open_store(url: str) -> AsyncIterator[PgStore]:
+    """A command's store: :class:`PgStore` on a one-connection pool (see :func:`open_pool`)."""
+    async with open_pool(url, max_size=1) as pool:
+        yield PgStore(pool)

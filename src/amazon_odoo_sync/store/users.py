@@ -189,13 +189,26 @@ async def clear_failures(conn: AsyncConnection[Any], name: str, client: str) -> 
 class PgUsers:
     """The functions above bound to one connection: ``tx.users`` of a
     :class:`~amazon_odoo_sync.store.unit.PgUnitOfWork` (PostgreSQL only for now: the web's
-    sign-in uses it through ``PgStore``, which translates driver errors; no in-memory twin yet)."""
+    sign-in and the ``users`` commands use it through ``PgStore``, which translates driver
+    errors; no in-memory twin yet)."""
 
     def __init__(self, conn: AsyncConnection[Any]) -> None:
         self._conn = conn
 
+    async def add(self, *, name: str, role: Role, password_hash: str) -> User | None:
+        return await add(self._conn, name=name, role=role, password_hash=password_hash)
+
     async def get(self, name: str) -> User | None:
         return await get(self._conn, name)
+
+    async def list_users(self) -> list[User]:
+        return await list_users(self._conn)
+
+    async def remove(self, name: str) -> bool:
+        return await remove(self._conn, name)
+
+    async def set_password_hash(self, name: str, password_hash: str) -> User | None:
+        return await set_password_hash(self._conn, name, password_hash)
 
     async def password_hash(self, name: str) -> str | None:
         return await password_hash(self._conn, name)
