@@ -73,12 +73,11 @@ from amazon_odoo_sync.demo.wiring import (  # noqa: E402
     store_odoo_key,
 )
 from amazon_odoo_sync.exceptions import RetryableError  # noqa: E402
-from amazon_odoo_sync.flows.naive import NaiveOrderImporter  # noqa: E402
-from amazon_odoo_sync.flows.order_import import OrderImporter  # noqa: E402
 from amazon_odoo_sync.flows.orders import (  # noqa: E402
     IMPORT_BATCH,
+    OrderImporter,
     fetch_notified_orders,
-    order_source,
+    import_batch,
     poll_orders,
     spread_import,
 )
@@ -87,7 +86,7 @@ from amazon_odoo_sync.flows.sqs_notifications import poll_sqs  # noqa: E402
 from amazon_odoo_sync.logs import configure_logging  # noqa: E402
 from amazon_odoo_sync.sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN  # noqa: E402
 from amazon_odoo_sync.sandbox.spapi.scenario import Scenario, load_scenario  # noqa: E402
-from amazon_odoo_sync.store import inbox, reservations  # noqa: E402
+from amazon_odoo_sync.store import reservations  # noqa: E402
 from amazon_odoo_sync.store.migrate import upgrade  # noqa: E402
 from amazon_odoo_sync.web.notifications import notifications_router  # noqa: E402
 
@@ -101,6 +100,11 @@ assert _spec and _spec.loader
 real_odoo = importlib.util.module_from_spec(_spec)
 sys.modules["_real_odoo"] = real_odoo
 _spec.loader.exec_module(real_odoo)
+_spec = importlib.util.spec_from_file_location("_naive_orders", _BENCH / "_naive_orders.py")
+assert _spec and _spec.loader
+naive_orders = importlib.util.module_from_spec(_spec)
+sys.modules["_naive_orders"] = naive_orders
+_spec.loader.exec_module(naive_orders)
 
 ARN = "arn:aws:sqs:eu-west-1:123456789012:aos-bench-orders"
 #: Signs the simulator's HTTP deliveries (--delivery http), as the endpoint requires.
@@ -231,7 +235,7 @@ class Bench:
         self.mode = mode
         self.scenario = scenario
         self.hours = hours
-        self.factory: ImporterFactory = NaiveOrderImporter if mode == "naive" else OrderImporter
+        self.factory: ImporterFactory = naive_orders.NaiveOrderImporter if mode == "naive" else OrderImporter
         self.speed: float = args.speed
         self.out = Outcome(mode=mode)
         self.stop = asyncio.Event()
@@ -261,20 +265,16 @@ class Bench:
     # -- the connector's loops -----------------------------------------------------------------
 
     async def drain(self, rt: FlowRuntime, account: str, importer: OrderImporter) -> int:
-        """What ``flows.orders.import_pending`` does, with this mode's importer."""
+        """What ``flows.orders.import_pending`` does, with this mode's importer; the batches drained."""
         done = 0
         while True:
-            async with rt.pool.connection() as conn:
-                async with conn.transaction():
-                    items = await inbox.pending(conn, IMPORT_BATCH, source=order_source(account), lock=True)
-                    if not items:
-                        break
-                    started = time.monotonic()
-                    result = await importer.import_documents(conn, [i.payload for i in items])
-                    await inbox.mark_processed_many(conn, (item.id for item in items))
+            started = time.monotonic()
+            result = await import_batch(rt.store, importer, batch=IMPORT_BATCH)
+            if result is None:
+                break
             self.batches.append((started, time.monotonic(), result.confirmed_ids))
             self.confirmed.update(result.confirmed_ids)
-            done += len(items)
+            done += 1
         return done
 
     async def worker(self, rt: FlowRuntime, accounts: list[str]) -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "OfferState",
     "Outcome",
     "QuantityUpdate",
+    "Reservation",
     "is_fba_managed",
 ]
 
@@ -135,3 +136,14 @@ class DriftLine:
     @property
     def difference(self) -> Decimal:
         return Decimal(self.reported) - self.expected
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reservation:
+    """Units of one Amazon order that Odoo does not have yet, per SKU: the stock flow does not
+    offer them again (the order flow decides them, the store keeps them)."""
+
+    order_id: str
+    marketplace_id: str
+    status: str
+    units: Mapping[str, int]

@@ -113,9 +113,8 @@ async def test_an_import_batch_mixing_good_and_malformed_order_documents(db_url:
             broken.append(doc)
         mixed = good + broken
         rng.shuffle(mixed)
-        async with env.pool.connection() as conn:
-            async with conn.transaction():
-                stored = await store_orders(conn, account.name, mixed)
+        async with env.runtime.store.transaction() as tx:
+            stored = await store_orders(tx, account.name, mixed)
         assert stored.stored + stored.duplicates == len(mixed)
 
         result = await import_pending(env.runtime, account.name, batch=25)

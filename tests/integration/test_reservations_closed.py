@@ -14,8 +14,7 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from amazon_odoo_sync.config import Schedules
-from amazon_odoo_sync.flows.order_import import SALE_ORDER
-from amazon_odoo_sync.flows.orders import sweep_reservations, sweep_reservations_task
+from amazon_odoo_sync.flows.orders import SALE_ORDER, sweep_reservations, sweep_reservations_task
 from amazon_odoo_sync.jobs.schedule import registered_schedules
 from amazon_odoo_sync.store import audit, external_ids, reservations
 from amazon_odoo_sync.store.unit import PgStore
@@ -134,7 +133,7 @@ async def test_the_sweep_releases_what_closed_orders_hold_audits_and_marks_dirty
                                                          kwargs={"autocommit": True})
     await pool.open()
     try:
-        rt = SimpleNamespace(pool=pool, store=PgStore(pool))
+        rt = SimpleNamespace(store=PgStore(pool))
         assert await sweep_reservations(rt, "acme") == 2
         assert await sweep_reservations(rt, "acme") == 0
     finally:

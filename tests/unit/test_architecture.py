@@ -160,12 +160,6 @@ KNOWN: dict[str, set[str]] = {
         "amazon_odoo_sync.jobs.builtin (jobs) imports amazon_odoo_sync.odoo.governor (odoo)",
     },
     "drivers": {
-        "amazon_odoo_sync.flows.naive imports psycopg",
-        "amazon_odoo_sync.flows.naive imports psycopg.AsyncConnection",
-        "amazon_odoo_sync.flows.order_import imports psycopg",
-        "amazon_odoo_sync.flows.order_import imports psycopg.AsyncConnection",
-        "amazon_odoo_sync.flows.orders imports psycopg",
-        "amazon_odoo_sync.flows.orders imports psycopg.AsyncConnection",
         "amazon_odoo_sync.jobs.outbox imports psycopg",
         "amazon_odoo_sync.jobs.tasks imports psycopg",
         "amazon_odoo_sync.jobs.tasks imports psycopg.AsyncConnection",

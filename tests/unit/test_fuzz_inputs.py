@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from amazon_odoo_sync.amazon.sqs import SqsMessage
 from amazon_odoo_sync.exceptions import DataError, PermanentError
 from amazon_odoo_sync.flows import notifications
-from amazon_odoo_sync.flows.order_import import open_units, waiting_units
+from amazon_odoo_sync.flows.orders import open_units, waiting_units
 from amazon_odoo_sync.flows.sqs_notifications import parse_message_body
 from amazon_odoo_sync.mapping.amazon_order import AmazonOrder, parse_order_v2026
 from amazon_odoo_sync.mapping.fba_inventory import FbaQuantities, from_notification, from_summary

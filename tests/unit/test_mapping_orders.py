@@ -114,7 +114,7 @@ def test_malformed_documents_name_the_field(mutate: Any, message: str) -> None:
 
 
 def test_open_units_sum_lines_of_one_sku_less_what_shipped() -> None:
-    from amazon_odoo_sync.flows.order_import import open_units
+    from amazon_odoo_sync.flows.orders import open_units
 
     doc = order(items=[order_item(sku="SKU-1", quantity=3, item_id="a", shipped=1),
                        order_item(sku="SKU-1", quantity=2, item_id="b"),

@@ -17,7 +17,7 @@ from structlog.testing import capture_logs
 
 from amazon_odoo_sync.clock import FakeClock, utcnow
 from amazon_odoo_sync.exceptions import DataError, ThrottledError, TransientError
-from amazon_odoo_sync.flows.order_import import _observe_latency
+from amazon_odoo_sync.flows.orders.write import observe_latency
 from amazon_odoo_sync.jobs.retry import RetryPolicy, SyncRetryStrategy
 from amazon_odoo_sync.jobs.tasks import RetryLog
 from amazon_odoo_sync.mapping.amazon_order import parse_order_v2026
@@ -127,7 +127,7 @@ def test_order_latency_is_observed_from_purchase_and_from_the_last_update() -> N
                                   updated="2026-07-08T10:20:00Z"))
     fba = parse_order_v2026(order(order_id="028-0000000-0000002", status="SHIPPED", fulfilled_by="AMAZON",
                                   created="2026-07-08T08:00:00Z", updated="2026-07-08T10:29:50Z"))
-    _observe_latency("latency-probe", [fbm, fba], datetime(2026, 7, 8, 10, 30, tzinfo=UTC))
+    observe_latency("latency-probe", [fbm, fba], datetime(2026, 7, 8, 10, 30, tzinfo=UTC))
     counts = latency_counts("latency-probe")
     # FBM: 30 min since purchase, 10 min since it was paid; FBA: 2.5 h since purchase, 10 s since shipped.
     assert counts[("MFN", "purchase", "1800.0")] == 1 and counts[("MFN", "purchase", "600.0")] == 0

@@ -10,27 +10,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-from psycopg_pool import AsyncConnectionPool
 
 from ..config import Settings
 from ..exceptions import ConfigurationError
 from ..mapping.sale_order import OdooTargets
 from ..odoo.client import OdooClient
-from ..store import product_map
+from ..store.unit import Store
 
 __all__ = ["CachedOdooReferences"]
 
+
 class CachedOdooReferences:
-    """Implements ``order_import.OdooReferences`` on an Odoo client and our product map."""
+    """Implements ``flows.orders.ports.OdooReferences`` on an Odoo client and our product map
+    (``store``: on a pool of its own in the workers, so a look-up never waits for a connection
+    the jobs hold)."""
 
     def __init__(self, odoo: OdooClient, settings: Settings, *, targets: Mapping[str, OdooTargets],
-                 pool: AsyncConnectionPool[Any] | None = None, product_ttl: float = 60.0) -> None:
+                 store: Store | None = None, product_ttl: float = 60.0) -> None:
         self.odoo = odoo
         self.settings = settings
         self._targets = dict(targets)
-        self._pool = pool
+        self._store = store
         self._product_ttl = product_ttl
         self._products: dict[tuple[str, str, str], tuple[int, float]] = {}
         self._countries: dict[str, int] | None = None
@@ -53,9 +53,9 @@ class CachedOdooReferences:
             if cached and cached[1] > now:
                 found[sku] = cached[0]
         missing = wanted - set(found)
-        if missing and self._pool is not None:
-            async with self._pool.connection() as conn:
-                found.update(await product_map.lookup(conn, account, marketplace_id, missing))
+        if missing and self._store is not None:
+            async with self._store.session() as session:
+                found.update(await session.product_map.lookup(account, marketplace_id, missing))
             missing = wanted - set(found)
         if missing:
             rows = await self.odoo.search_read("product.product", [("default_code", "in", sorted(missing))],

@@ -128,7 +128,8 @@ class FlowRuntime:
                 targets = await load_targets(odoo, self.settings)
             else:
                 targets = await self._targets_loader(odoo, self.settings)
-            self._refs = CachedOdooReferences(odoo, self.settings, targets=targets, pool=await self.aux_pool())
+            self._refs = CachedOdooReferences(odoo, self.settings, targets=targets,
+                                             store=PgStore(await self.aux_pool()))
         return self._refs
 
     async def aclose(self) -> None:

@@ -52,7 +52,7 @@ __all__ = [
 
 SCHEMA_READY = "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS ready"
 
-#: ``external_ids.kind`` of Amazon orders imported as Odoo sale orders (flows.order_import).
+#: ``external_ids.kind`` of Amazon orders imported as Odoo sale orders (flows.orders).
 SALE_ORDER = "sale.order"
 
 # The marketplace is not an external-id column: it comes from the newest stored order document

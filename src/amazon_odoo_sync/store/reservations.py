@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from psycopg import AsyncConnection
 
+from ..inventory import Reservation
 from ._sql import cursor
 
 __all__ = ["ORDER_KIND", "PgReservations", "Released", "Reservation", "ReservationsRepository", "apply",
@@ -97,16 +98,6 @@ async def reserve(conn: AsyncConnection[Any], *, account: str, order_id: str, ma
     """Record (or update) the open units of one order."""
     await reserve_many(conn, account, [Reservation(order_id=order_id, marketplace_id=marketplace_id, status=status,
                                                    units=units)])
-
-
-@dataclass(frozen=True, kw_only=True)
-class Reservation:
-    """Open units of one order, per SKU."""
-
-    order_id: str
-    marketplace_id: str
-    status: str
-    units: Mapping[str, int]
 
 
 async def reserve_many(conn: AsyncConnection[Any], account: str, orders: Iterable[Reservation]) -> set[str]:
