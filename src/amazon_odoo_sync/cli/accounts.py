@@ -29,6 +29,7 @@ from ..marketplaces import by_id
 from ..store import accounts as store_accounts
 from ..store import audit
 from ..store.database import connect, database_url
+from ..store.pool import open_store
 from ..store.secrets import Secret, load_cipher
 from .common import console, err_console, settings_from
 
@@ -146,10 +147,9 @@ def list_(ctx: typer.Context) -> None:
     url = database_url(settings)
 
     async def run() -> list[store_accounts.Account]:
-        async with connect(url, autocommit=True) as conn:
-            stored = await store_accounts.list_accounts(conn)
-            await audit.record(conn, actor=audit.cli_actor(), action="accounts.list",
-                               object_type="account")
+        async with open_store(url) as store, store.session() as tx:
+            stored = await tx.accounts.list_accounts()
+            await tx.audit.record(actor=audit.cli_actor(), action="accounts.list", object_type="account")
             return stored
 
     stored = asyncio.run(run())
@@ -203,13 +203,13 @@ def import_(
     url = database_url(settings)
 
     async def run() -> tuple[dict[str, str], list[store_accounts.Account]]:
-        async with connect(url) as conn, conn.transaction():
-            outcome = await store_accounts.import_declared(conn, declared)
+        async with open_store(url) as store, store.transaction() as tx:
+            outcome = await tx.accounts.import_declared(declared)
             changed = {n: o for n, o in outcome.items() if o != "unchanged"}
             if changed:
-                await audit.record(conn, actor=audit.cli_actor(), action="accounts.import",
-                                   object_type="account", details={"accounts": changed})
-            return outcome, [a for a in await store_accounts.list_accounts(conn) if a.name in outcome]
+                await tx.audit.record(actor=audit.cli_actor(), action="accounts.import", object_type="account",
+                                      details={"accounts": changed})
+            return outcome, [a for a in await tx.accounts.list_accounts() if a.name in outcome]
 
     outcome, stored = asyncio.run(run())
     for account in stored:

@@ -17,6 +17,7 @@ from rich.table import Table
 from ..config import DEFAULT_CONFIG_FILE
 from ..store import audit
 from ..store.database import connect, database_url
+from ..store.pool import open_store
 from .common import console, err_console, settings_from
 
 __all__ = ["config_template", "register"]
@@ -31,8 +32,8 @@ def config_template() -> str:
 
 
 async def _audit(url: str, action: str, **fields: Any) -> None:
-    async with connect(url, autocommit=True) as conn:
-        await audit.record(conn, actor=audit.cli_actor(), action=action, **fields)
+    async with open_store(url) as store, store.session() as tx:
+        await tx.audit.record(actor=audit.cli_actor(), action=action, **fields)
 
 
 def init(
