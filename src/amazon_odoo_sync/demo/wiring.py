@@ -21,8 +21,9 @@ from ..odoo.client import OdooClient
 from ..odoo.setup import SetupResult, ensure_odoo_setup
 from ..passwords import hash_password
 from ..sandbox.spapi.scenario import Scenario
-from ..store import accounts, credentials, cursors, users
+from ..store import accounts, credentials
 from ..store.secrets import Cipher, Secret
+from ..store.unit import PgStore
 
 __all__ = ["DEMO_USER", "OdooTarget", "account_name", "add_demo_user", "register_accounts", "sandbox_settings",
            "seed_catalog", "set_cursors", "store_odoo_key"]
@@ -86,17 +87,17 @@ DEMO_USER = "demo"
 async def add_demo_user(pool: AsyncConnectionPool[Any]) -> str:
     """What ``users add demo --role admin`` does, with a fresh random password (returned)."""
     password = secrets.token_urlsafe(12)
-    async with pool.connection() as conn:
-        await users.add(conn, name=DEMO_USER, role="admin", password_hash=hash_password(password))
+    async with PgStore(pool).session() as tx:
+        await tx.users.add(name=DEMO_USER, role="admin", password_hash=hash_password(password))
     return password
 
 
 async def set_cursors(pool: AsyncConnectionPool[Any], settings: Settings, at: datetime) -> None:
     """Start the order polling at ``at`` (the scenario's start) instead of "a day ago"."""
-    async with pool.connection() as conn:
+    async with PgStore(pool).transaction() as tx:
         for account in settings.accounts:
             for marketplace_id in account.marketplaces:
-                await cursors.reset(conn, account.name, "orders", at, marketplace=marketplace_id)
+                await tx.cursors.reset(account.name, "orders", at, marketplace=marketplace_id)
 
 
 async def seed_catalog(odoo: OdooClient, offers: Iterable[Mapping[str, Any]], *,

@@ -19,9 +19,9 @@ from ..clock import SystemClock
 from ..exceptions import ThrottledError
 from ..logs import get_logger
 from ..odoo.governor import AdaptiveGovernor
-from ..store import inbox
 from ..store.job_admin import PgJobAdmin
 from ..store.job_probes import PgJobProbes
+from ..store.unit import PgStore
 from ..waits import wait
 from .schedule import register_schedule
 from .stalled import recover_stalled_jobs
@@ -89,9 +89,10 @@ async def prune_inbox() -> None:
     job = current_job()
     seconds = job.settings.schedules.inbox_keep_hours * 3600
     deleted = 0
+    store = PgStore(job.pool)
     while True:
-        async with job.pool.connection() as conn:
-            count = await inbox.prune_processed(conn, older_than_seconds=seconds)
+        async with store.session() as tx:
+            count = await tx.inbox.prune_processed(older_than_seconds=seconds)
         deleted += count
         if count == 0:
             break
