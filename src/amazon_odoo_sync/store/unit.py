@@ -44,6 +44,7 @@ from .product_map import PgProductMap, ProductMapRepository
 from .quarantine import PgQuarantine, QuarantineRepository
 from .reservations import PgReservations, ReservationsRepository
 from .schedules import PgSchedules, SchedulesRepository
+from .settlements import PgSettlements, SettlementsRepository
 from .shipments import PgShipments, ShipmentsRepository
 from .users import PgUsers
 
@@ -95,6 +96,9 @@ class UnitOfWork(Protocol):
     @property
     def schedules(self) -> SchedulesRepository: ...
 
+    @property
+    def settlements(self) -> SettlementsRepository: ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -125,6 +129,7 @@ class PgUnitOfWork:
         self.accounts = PgAccounts(conn)
         self.shipments = PgShipments(conn)
         self.schedules = PgSchedules(conn)
+        self.settlements = PgSettlements(conn)
         # PostgreSQL only (the web's sign-in), not in UnitOfWork until it has its in-memory twin.
         self.users = PgUsers(conn)
 

@@ -34,6 +34,7 @@ from .product_map import MemoryProductMap
 from .quarantine import MemoryQuarantine
 from .reservations import MemoryReservations
 from .schedules import MemorySchedules
+from .settlements import MemorySettlements
 from .shipments import MemoryShipments
 
 __all__ = ["MemoryState", "MemoryStore", "MemoryUnitOfWork"]
@@ -87,6 +88,7 @@ class MemoryUnitOfWork:
         self.accounts = MemoryAccounts(state)
         self.shipments = MemoryShipments(state)
         self.schedules = MemorySchedules(state)
+        self.settlements = MemorySettlements(state)
 
 
 class MemoryStore:
