@@ -23,7 +23,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["WILDCARD", "AccountRole", "SettlementMappingRule", "SettlementsConfig"]
+__all__ = ["WILDCARD", "AccountRole", "SettlementAccount", "SettlementBooksConfig", "SettlementMappingRule",
+           "SettlementsConfig"]
 
 #: Matches any value of a key in a mapping rule.
 WILDCARD = "*"
@@ -86,6 +87,65 @@ class SettlementMappingRule(BaseModel):
         return value
 
 
+class SettlementAccount(BaseModel):
+    """An Odoo account by its code; ``account_type`` and ``reconcile`` are what the writer gives
+    it when the account is missing (``create``), or None: it must exist (the receivable: the
+    invoices' own account)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(min_length=1)
+    name: str | None = None
+    account_type: str | None = None
+    reconcile: bool = False
+
+
+def _account(code: str, name: str, account_type: str | None, reconcile: bool = False) -> SettlementAccount:
+    return SettlementAccount(code=code, name=name, account_type=account_type, reconcile=reconcile)
+
+
+def _default_accounts() -> dict[AccountRole, SettlementAccount]:
+    r = AccountRole
+    return {
+        # Odoo's generic chart's receivable: the one its invoices use, never created here.
+        r.RECEIVABLE: _account("121000", "Account Receivable", None),
+        r.REFUND: _account("121000", "Account Receivable", None),
+        r.INCOME: _account("AMZ410", "Amazon Other Income", "income_other"),
+        r.FEES: _account("AMZ640", "Amazon Fees", "expense"),
+        r.ADS: _account("AMZ650", "Amazon Advertising", "expense"),
+        r.REIMBURSEMENT: _account("AMZ420", "Amazon Reimbursements", "income_other"),
+        r.RESERVE: _account("AMZ110", "Amazon Reserve", "asset_current", reconcile=True),
+        r.MF_TAX: _account("AMZ250", "Amazon Marketplace Facilitator Tax", "liability_current", reconcile=True),
+        r.TAX_WITHHELD: _account("AMZ131", "Amazon Tax Withheld", "asset_current"),
+        r.TRANSFERS: _account("AMZ120", "Amazon Transfers", "asset_current", reconcile=True),
+        r.UNMAPPED: _account("AMZ199", "Amazon Unmapped", "asset_current", reconcile=True),
+        r.CLEARING: _account("AMZ100", "Amazon Clearing", "asset_current", reconcile=True),
+    }
+
+
+class SettlementBooksConfig(BaseModel):
+    """``[settlements.books]``: where the writer books a settlement's roles (role → account code),
+    its entries (a general journal, created when missing) and its payout (the bank journal ``odoo
+    setup`` creates, "Amazon Settlements" code ``AMZ``: it must exist)::
+
+        [settlements.books.accounts.fees]
+        code = "623100"
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    accounts: dict[AccountRole, SettlementAccount] = Field(default_factory=_default_accounts)
+    entries_journal: str = Field(default="AMZS", min_length=1)
+    entries_journal_name: str = "Amazon Settlement Entries"
+    payout_journal: str = Field(default="AMZ", min_length=1)
+
+    @field_validator("accounts")
+    @classmethod
+    def _with_defaults(cls, value: dict[AccountRole, SettlementAccount]) -> dict[AccountRole, SettlementAccount]:
+        # Configuring one role keeps the others' defaults.
+        return {**_default_accounts(), **value}
+
+
 class SettlementsConfig(BaseModel):
     """``[settlements]``."""
 
@@ -100,3 +160,4 @@ class SettlementsConfig(BaseModel):
     #: it cancels the tax collected (the pair is not booked): their Odoo invoices carry no tax (the
     #: orders flow leaves it off). False: the receivable keeps the tax, the withheld tax is a line.
     pair_facilitator_tax: bool = True
+    books: SettlementBooksConfig = Field(default_factory=SettlementBooksConfig)
