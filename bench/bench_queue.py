@@ -25,6 +25,7 @@ import psycopg
 
 from amazon_odoo_sync.jobs.outbox import defer_in_transaction
 from amazon_odoo_sync.store.migrate import upgrade
+from amazon_odoo_sync.store.unit import PgUnitOfWork
 
 CLI = Path(sys.executable).with_name("amazon-odoo-sync")
 BATCH = """
@@ -51,7 +52,7 @@ async def defer_rates(url: str, n: int) -> None:
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         started = time.perf_counter()
         for _ in range(n):
-            await defer_in_transaction(conn, "jobs.noop", "housekeeping", {})
+            await defer_in_transaction(PgUnitOfWork(conn), "jobs.noop", "housekeeping", {})
         single = n / (time.perf_counter() - started)
         started = time.perf_counter()
         await conn.execute(BATCH, {"task": "jobs.noop", "n": n})

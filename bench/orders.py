@@ -81,7 +81,7 @@ from amazon_odoo_sync.flows.orders import (  # noqa: E402
     poll_orders,
     spread_import,
 )
-from amazon_odoo_sync.flows.runtime import FlowRuntime, install_runtime  # noqa: E402
+from amazon_odoo_sync.flows.runtime import FlowRuntime  # noqa: E402
 from amazon_odoo_sync.flows.sqs_notifications import poll_sqs  # noqa: E402
 from amazon_odoo_sync.logs import configure_logging  # noqa: E402
 from amazon_odoo_sync.sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN  # noqa: E402
@@ -418,7 +418,6 @@ class Bench:
                                                              kwargs={"autocommit": True})
         await pool.open()
         rt = FlowRuntime(settings, pool, spapi_transport=spapi_t, odoo_transport=odoo_t)
-        install_runtime(rt)
         admin = httpx.AsyncClient(timeout=60)
         port = procs.free_port()
         app = FastAPI()

@@ -65,7 +65,7 @@ from amazon_odoo_sync.demo.wiring import (  # noqa: E402
     sandbox_settings,
     store_odoo_key,
 )
-from amazon_odoo_sync.flows.runtime import FlowRuntime, install_runtime  # noqa: E402
+from amazon_odoo_sync.flows.runtime import FlowRuntime  # noqa: E402
 from amazon_odoo_sync.flows.stock import FbmStockPush, stock_push_for  # noqa: E402
 from amazon_odoo_sync.mapping.stock import QuantityUpdate  # noqa: E402
 from amazon_odoo_sync.sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN  # noqa: E402
@@ -323,7 +323,6 @@ class Bench:
                                                              kwargs={"autocommit": True})
         await pool.open()
         rt = FlowRuntime(settings, pool, spapi_transport=self.spapi_t)
-        install_runtime(rt)
         user = OdooUser(emu.url)
         try:
             await self.setup(rt, settings, scenario, user, sim)

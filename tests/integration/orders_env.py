@@ -25,7 +25,7 @@ from amazon_odoo_sync.demo.wiring import (
     set_cursors,
     store_odoo_key,
 )
-from amazon_odoo_sync.flows.runtime import FlowRuntime, install_runtime
+from amazon_odoo_sync.flows.runtime import FlowRuntime
 from amazon_odoo_sync.sandbox.odoo.app import create_app as create_emulator
 from amazon_odoo_sync.sandbox.odoo.seed import DEMO_API_KEY, DEMO_DATABASE, DEMO_LOGIN
 from amazon_odoo_sync.sandbox.spapi import make_simulator
@@ -75,7 +75,6 @@ async def orders_env(db_url: str, *, scenario: str = "demo", seed: int = 11, tax
     await pool.open()
     runtime = FlowRuntime(settings, pool, spapi_transport=httpx.ASGITransport(app=sim_app),
                           odoo_transport=httpx.ASGITransport(app=emulator_app))
-    install_runtime(runtime)
     try:
         await register_accounts(pool, runtime.cipher, settings, spec)
         await store_odoo_key(pool, runtime.cipher, OdooTarget(url=ODOO_URL, database=DEMO_DATABASE,

@@ -22,6 +22,7 @@ from amazon_odoo_sync.config import AccountConfig, DatabaseConfig, Settings
 from amazon_odoo_sync.jobs.outbox import defer_in_transaction
 from amazon_odoo_sync.store import accounts, audit, external_ids, inbox, quarantine
 from amazon_odoo_sync.store.secrets import Cipher, Secret, new_key
+from amazon_odoo_sync.store.unit import PgUnitOfWork
 from amazon_odoo_sync.web.dashboard import RESOLUTION, dashboard_router
 
 from .web_login import add_user, sign_in
@@ -81,7 +82,7 @@ async def add_order(conn: psycopg.AsyncConnection[Any], order_id: str, *, market
 
 
 async def failed_job(conn: psycopg.AsyncConnection[Any], sku: str) -> int:
-    job_id = await defer_in_transaction(conn, "tests.dashboard.task", "orders", {"sku": sku})
+    job_id = await defer_in_transaction(PgUnitOfWork(conn), "tests.dashboard.task", "orders", {"sku": sku})
     assert job_id is not None
     await conn.execute("SELECT procrastinate_finish_job_v1(%s, 'failed', false)", (job_id,))
     await conn.execute("INSERT INTO job_failures (job_id, attempt, final, error_type, message, context) "
@@ -134,7 +135,7 @@ async def test_overview_counts_orders_inbox_quarantine_jobs_quota_and_circuits(
     await inbox.put(conn, source="notification", key="n-1", account="shop-eu", payload={})
     await quarantine.put(conn, flow="orders", key="shop-eu:X", account="shop-eu", reason="unknown SKU")
     await failed_job(conn, "SKU-1")
-    await defer_in_transaction(conn, "tests.dashboard.task", "stock", {"sku": "SKU-2"})
+    await defer_in_transaction(PgUnitOfWork(conn), "tests.dashboard.task", "stock", {"sku": "SKU-2"})
     await conn.execute("INSERT INTO spapi_rate_buckets (account, region, operation, tokens, rate, burst, "
                        "updated_at, throttled_count) VALUES ('shop-eu', 'EU', 'getOrders', 3, 0.0167, 20, "
                        "now(), 7)")
@@ -198,7 +199,7 @@ async def test_orders_page_lists_latest_and_searches_by_order_id(
 async def test_jobs_page_shows_waiting_and_failed_jobs_with_their_error(
         client: httpx.AsyncClient, conn: psycopg.AsyncConnection[Any]) -> None:
     failed = await failed_job(conn, "SKU-404")
-    waiting = await defer_in_transaction(conn, "tests.dashboard.task", "stock", {"sku": "SKU-OK"})
+    waiting = await defer_in_transaction(PgUnitOfWork(conn), "tests.dashboard.task", "stock", {"sku": "SKU-OK"})
 
     html = (await client.get("/jobs")).text
     failed_part, waiting_part = html.split("<h2>Running</h2>")

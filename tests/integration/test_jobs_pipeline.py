@@ -11,6 +11,7 @@ import pytest
 from procrastinate import App
 from psycopg_pool import AsyncConnectionPool
 
+from amazon_odoo_sync import tasks as worker_tasks
 from amazon_odoo_sync.clock import SystemClock
 from amazon_odoo_sync.config import DatabaseConfig, JobsConfig, Settings
 from amazon_odoo_sync.exceptions import DataError, ThrottledError
@@ -25,7 +26,7 @@ from amazon_odoo_sync.jobs.tasks import task
 from amazon_odoo_sync.jobs.worker import run_worker
 from amazon_odoo_sync.store.job_admin import PgJobAdmin
 from amazon_odoo_sync.store.pool import open_pool
-from amazon_odoo_sync.store.unit import PgStore
+from amazon_odoo_sync.store.unit import PgStore, PgUnitOfWork
 
 pytestmark = pytest.mark.db
 
@@ -99,7 +100,7 @@ async def test_outbox_job_commits_with_the_state_change(db_url: str) -> None:
     async with await psycopg.AsyncConnection.connect(db_url) as conn:
         await conn.execute("CREATE TABLE state (v text)")
         await conn.execute("INSERT INTO state VALUES ('changed')")
-        job_id = await defer_in_transaction(conn, "jobs.noop", "reports", {"why": "commit"})
+        job_id = await defer_in_transaction(PgUnitOfWork(conn), "jobs.noop", "reports", {"why": "commit"})
         assert job_id is not None
         # not visible to others before the commit
         assert await rows(db_url, "SELECT id FROM procrastinate_jobs") == []
@@ -113,7 +114,7 @@ async def test_outbox_job_rolls_back_with_the_state_change(db_url: str) -> None:
         await conn.execute("CREATE TABLE state (v text)")
         await conn.commit()
         await conn.execute("INSERT INTO state VALUES ('changed')")
-        assert await defer_in_transaction(conn, "jobs.noop", "reports", {}) is not None
+        assert await defer_in_transaction(PgUnitOfWork(conn), "jobs.noop", "reports", {}) is not None
         await conn.rollback()
     assert await rows(db_url, "SELECT count(*) FROM procrastinate_jobs") == [(0,)]
     assert await rows(db_url, "SELECT count(*) FROM state") == [(0,)]
@@ -125,9 +126,9 @@ async def test_queueing_lock_duplicate_is_a_no_op_in_app_and_outbox(app: App, db
     assert await deduped.defer(app, account="acme", order="A1") is None
     async with await psycopg.AsyncConnection.connect(db_url) as conn:
         await conn.execute("SELECT 1")  # inside the caller's transaction...
-        assert await deduped.defer_in_transaction(conn, account="acme", order="A1") is None
+        assert await deduped.defer_in(PgUnitOfWork(conn), account="acme", order="A1") is None
         # ...which the refused duplicate did not abort
-        other = await deduped.defer_in_transaction(conn, account="acme", order="A2")
+        other = await deduped.defer_in(PgUnitOfWork(conn), account="acme", order="A2")
         await conn.commit()
     jobs = await list_jobs_of(db_url)
     assert [(j.id, j.queueing_lock, j.lock) for j in jobs] == [
@@ -142,9 +143,9 @@ async def list_jobs_of(url: str) -> list[Any]:
 
 async def test_single_worker_runs_higher_priority_first(app: App, db_url: str) -> None:
     # deferred in the worst order: lowest priority first
-    await builtin.probe.defer(app, key="housekeeping", record_start=True)
-    await builtin.probe.defer(app, key="orders", priority=60)
-    await builtin.probe.defer(app, key="stock", priority=100)
+    await worker_tasks.probe.defer(app, key="housekeeping", record_start=True)
+    await worker_tasks.probe.defer(app, key="orders", priority=60)
+    await worker_tasks.probe.defer(app, key="stock", priority=100)
     await drain(app, db_url, concurrency=1)
     started = await rows(db_url, "SELECT key FROM job_probes WHERE event = 'started' ORDER BY id")
     assert [key for (key,) in started] == ["stock", "orders", "housekeeping"]
@@ -193,8 +194,8 @@ async def test_a_driver_error_from_a_database_restart_is_retried_not_dead_letter
 
 
 async def test_jobs_of_dead_workers_are_requeued_once(app: App, db_url: str, pool: AsyncConnectionPool[Any]) -> None:
-    dead_job = await builtin.probe.defer(app, key="dead")
-    live_job = await builtin.probe.defer(app, key="live")
+    dead_job = await worker_tasks.probe.defer(app, key="dead")
+    live_job = await worker_tasks.probe.defer(app, key="live")
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
         dead = (await (await conn.execute(
             "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour') "
@@ -237,7 +238,7 @@ async def test_twins_of_dead_workers_are_requeued_once_per_queueing_lock(app: Ap
 
 async def test_schedules_defer_each_due_run_once(app: App, db_url: str, pool: AsyncConnectionPool[Any]) -> None:
     settings = settings_for(db_url)
-    schedules = {"probe.every": Schedule(name="probe.every", task=builtin.probe, every=3600,
+    schedules = {"probe.every": Schedule(name="probe.every", task=worker_tasks.probe, every=3600,
                                          kwargs={"key": "scheduled"})}
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
         store = PgStore(pool)

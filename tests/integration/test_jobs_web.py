@@ -14,6 +14,7 @@ from amazon_odoo_sync.config import DatabaseConfig, Settings
 from amazon_odoo_sync.jobs.outbox import defer_in_transaction
 from amazon_odoo_sync.mapping.fba_inventory import DriftLine
 from amazon_odoo_sync.store import fba_drift
+from amazon_odoo_sync.store.unit import PgUnitOfWork
 from amazon_odoo_sync.web.app import create_app
 
 pytestmark = pytest.mark.db
@@ -28,8 +29,8 @@ async def get(app: object, path: str) -> httpx.Response:
 async def test_metrics_count_jobs_by_queue_and_state(db_url: str) -> None:
     async with await psycopg.AsyncConnection.connect(db_url) as conn:
         for _ in range(3):
-            await defer_in_transaction(conn, "jobs.noop", "reports", {})
-        await defer_in_transaction(conn, "jobs.noop", "stock", {})
+            await defer_in_transaction(PgUnitOfWork(conn), "jobs.noop", "reports", {})
+        await defer_in_transaction(PgUnitOfWork(conn), "jobs.noop", "stock", {})
         await fba_drift.record_pull(conn, account="shop-eu", network="EU", marketplace_id="A1PA6795UKMFR9", skus=3,
                                     adjustments=2, at=datetime(2026, 11, 1, tzinfo=UTC), lines=[
                                         DriftLine(sku="A", expected=Decimal(5), reported=3),

@@ -23,7 +23,7 @@ from amazon_odoo_sync.cli.main import app as cli
 from amazon_odoo_sync.clock import FakeClock, SystemClock
 from amazon_odoo_sync.config import DatabaseConfig, Settings
 from amazon_odoo_sync.exceptions import CircuitOpenError
-from amazon_odoo_sync.flows.orders import poll_orders, poll_orders_task
+from amazon_odoo_sync.flows.orders import poll_orders
 from amazon_odoo_sync.flows.runtime import FlowRuntime
 from amazon_odoo_sync.jobs.retry import RetryPolicy, SyncRetryStrategy
 from amazon_odoo_sync.jobs.worker import run_worker
@@ -31,6 +31,7 @@ from amazon_odoo_sync.odoo.circuit import SharedOdooCircuit
 from amazon_odoo_sync.store import odoo_circuit
 from amazon_odoo_sync.store.odoo_circuit import PgOdooCircuits
 from amazon_odoo_sync.tasks import build_worker_app
+from amazon_odoo_sync.tasks import poll_orders as poll_orders_task
 from amazon_odoo_sync.web.dashboard import dashboard_router
 
 from .orders_env import OrdersEnv, orders_env

@@ -221,17 +221,17 @@ def test_cli_privacy_purge_dry_run_then_purge(db_url: str) -> None:
 
 async def test_the_purge_job_runs_in_a_worker(db_url: str) -> None:
     from amazon_odoo_sync.config import DatabaseConfig, Settings
-    from amazon_odoo_sync.flows.privacy import purge_task
-    from amazon_odoo_sync.jobs.app import build_app
     from amazon_odoo_sync.jobs.worker import run_worker
+    from amazon_odoo_sync.tasks import build_worker_app
+    from amazon_odoo_sync.tasks import purge_personal_data as purge_task
 
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as c:
         personal = await _seed(c, "J0b", OLD)
     settings = Settings(database=DatabaseConfig(url=db_url))
-    app = build_app(settings, url=db_url, task_modules=("amazon_odoo_sync.flows.privacy",))
+    app = build_worker_app(settings, url=db_url)
     async with app.open_async():
         job_id = await purge_task.defer(app)
-    await run_worker(build_app(settings, url=db_url, task_modules=("amazon_odoo_sync.flows.privacy",)), settings,
+    await run_worker(build_worker_app(settings, url=db_url), settings,
                      wait=False, install_signal_handlers=False)
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as c:
         row = await (await c.execute("SELECT status FROM procrastinate_jobs WHERE id = %s", (job_id,))).fetchone()

@@ -14,10 +14,11 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from amazon_odoo_sync.config import Schedules
-from amazon_odoo_sync.flows.orders import SALE_ORDER, sweep_reservations, sweep_reservations_task
+from amazon_odoo_sync.flows.orders import SALE_ORDER, sweep_reservations
 from amazon_odoo_sync.jobs.schedule import registered_schedules
 from amazon_odoo_sync.store import audit, external_ids, reservations
 from amazon_odoo_sync.store.unit import PgStore
+from amazon_odoo_sync.tasks import sweep_reservations as sweep_reservations_task
 
 pytestmark = pytest.mark.db
 

@@ -323,10 +323,9 @@ async def test_throttling_leaves_the_delivery_pending_and_it_goes_out_later(h: H
 async def test_duplicated_jobs_through_the_queue_confirm_once(h: Harness, db_url: str,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from amazon_odoo_sync.config import DatabaseConfig, Settings
-    from amazon_odoo_sync.flows import shipments as flow
     from amazon_odoo_sync.flows.runtime import FlowRuntime
-    from amazon_odoo_sync.jobs.app import build_app
     from amazon_odoo_sync.jobs.worker import run_worker
+    from amazon_odoo_sync.tasks import build_worker_app, poll_shipments
 
     [a] = h.skus(1)
     order_id = await h.amazon_order({a: 2})
@@ -336,19 +335,16 @@ async def test_duplicated_jobs_through_the_queue_confirm_once(h: Harness, db_url
     runtime = FlowRuntime(settings, h.pool, clock=h.clock)
     runtime._odoo = h.odoo
     runtime._spapi[ACCOUNT] = h.spapi
-    monkeypatch.setattr(flow, "job_runtime", lambda: runtime)
-
-    modules = ("amazon_odoo_sync.flows.shipments",)
-    app = build_app(settings, url=db_url, task_modules=modules)
+    app = build_worker_app(settings, url=db_url, runtime=runtime)
     async with app.open_async():
-        first = await flow.poll_shipments_task.defer(app, account=ACCOUNT)
-        duplicate = await flow.poll_shipments_task.defer(app, account=ACCOUNT)
+        first = await poll_shipments.defer(app, account=ACCOUNT)
+        duplicate = await poll_shipments.defer(app, account=ACCOUNT)
     assert first is not None and duplicate is None  # the queueing lock keeps one waiting job
-    await run_worker(build_app(settings, url=db_url, task_modules=modules), settings, wait=False,
+    await run_worker(build_worker_app(settings, url=db_url, runtime=runtime), settings, wait=False,
                      install_signal_handlers=False)
     async with app.open_async():  # a replayed job later finds the delivery confirmed
-        assert await flow.poll_shipments_task.defer(app, account=ACCOUNT) is not None
-    await run_worker(build_app(settings, url=db_url, task_modules=modules), settings, wait=False,
+        assert await poll_shipments.defer(app, account=ACCOUNT) is not None
+    await run_worker(build_worker_app(settings, url=db_url, runtime=runtime), settings, wait=False,
                      install_signal_handlers=False)
     order = h.ground_truth(order_id)
     assert order.status == "Shipped" and len(order.packages) == 1

@@ -154,28 +154,12 @@ def package_cycles() -> list[str]:
     return sorted(cycles)
 
 
-#: What is still to be moved (issue #13): new violations fail, these are being fixed.
-KNOWN: dict[str, set[str]] = {
-    "upward": {
-        "amazon_odoo_sync.jobs.builtin (jobs) imports amazon_odoo_sync.odoo.governor (odoo)",
-    },
-    "drivers": {
-        "amazon_odoo_sync.jobs.outbox imports psycopg",
-        "amazon_odoo_sync.jobs.tasks imports psycopg",
-        "amazon_odoo_sync.jobs.tasks imports psycopg.AsyncConnection",
-    },
-    "sql": set(),
-    "cycles": set(),
-}
-
-
 @pytest.mark.parametrize(("rule", "check"), [("upward", upward_imports), ("drivers", driver_outside_store),
                                               ("sql", sql_outside_store), ("cycles", package_cycles)])
 def test_the_layers_hold(rule: str, check: object) -> None:
     assert callable(check)
-    found = set(check())
-    new = sorted(found - KNOWN[rule])
-    assert not new, f"{rule}: " + "; ".join(new)
+    found = sorted(check())
+    assert not found, f"{rule}: " + "; ".join(found)
 
 
 def test_the_checks_see_a_violation(tmp_path: Path) -> None:

@@ -70,7 +70,7 @@ def test_schedule_entries_from_settings() -> None:
     schedules = {
         "orders.poll": Schedule(name="orders.poll", task=import_order, every="orders_poll",
                                 per_account=True, kwargs={"order_id": "*"}),
-        "probe": Schedule(name="probe", task=builtin.probe, every=lambda s: 7.5,
+        "probe": Schedule(name="probe", task=builtin.noop, every=lambda s: 7.5,
                           kwargs={"key": "k"}),
     }
     got = [(e.name, e.interval, dict(e.kwargs)) for e in entries(settings, schedules)]

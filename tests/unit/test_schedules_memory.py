@@ -4,9 +4,9 @@ deferred again; per-account schedules carry their account."""
 
 from __future__ import annotations
 
+from amazon_odoo_sync import tasks as worker_tasks
 from amazon_odoo_sync.clock import FakeClock
 from amazon_odoo_sync.config import AccountConfig, Settings
-from amazon_odoo_sync.jobs import builtin
 from amazon_odoo_sync.jobs.schedule import Schedule, run_due_schedules, sync_schedules
 from amazon_odoo_sync.store.job_queue import DeferredJob
 from amazon_odoo_sync.store.memory import MemoryStore
@@ -17,8 +17,8 @@ async def test_each_due_run_is_deferred_once_and_waits_under_its_lock() -> None:
     store = MemoryStore(clock=clock)
     settings = Settings(accounts=[AccountConfig(name="acme", region="EU", marketplaces=["DE"])])
     schedules = {
-        "probe.every": Schedule(name="probe.every", task=builtin.probe, every=60, kwargs={"key": "p"}),
-        "probe.account": Schedule(name="probe.account", task=builtin.probe, every=600, per_account=True),
+        "probe.every": Schedule(name="probe.every", task=worker_tasks.probe, every=60, kwargs={"key": "p"}),
+        "probe.account": Schedule(name="probe.account", task=worker_tasks.probe, every=600, per_account=True),
     }
     current = await sync_schedules(store, settings, schedules)
     first = await run_due_schedules(store, current)

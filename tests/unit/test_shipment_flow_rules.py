@@ -7,8 +7,9 @@ import typer
 from typer.testing import CliRunner
 
 from amazon_odoo_sync.exceptions import InvalidInputError, NotFoundError, RemoteRuleError
-from amazon_odoo_sync.flows.shipments import classify_amazon_error, poll_shipments_task
+from amazon_odoo_sync.flows.shipments import classify_amazon_error
 from amazon_odoo_sync.jobs.schedule import registered_schedules
+from amazon_odoo_sync.tasks import poll_shipments as poll_shipments_task
 
 
 @pytest.mark.parametrize(("message", "kind"), [

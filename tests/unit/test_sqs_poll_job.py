@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from amazon_odoo_sync import tasks
 from amazon_odoo_sync.config import Settings
 from amazon_odoo_sync.exceptions import ConfigurationError
 from amazon_odoo_sync.flows import sqs_notifications
@@ -14,7 +15,7 @@ from amazon_odoo_sync.jobs.tasks import registered_tasks
 
 def test_the_task_runs_on_the_orders_queue_one_at_a_time() -> None:
     declared = registered_tasks()["notifications.sqs_poll"]
-    assert declared is sqs_notifications.sqs_poll_task
+    assert declared is tasks.poll_sqs
     assert declared.queue == "orders"
     assert declared.queueing_lock_for({}) == "notifications.sqs_poll:sqs"
     assert declared.lock_for({}) == "notifications.sqs_poll"

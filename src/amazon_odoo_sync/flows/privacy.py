@@ -17,15 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..clock import utcnow
-from ..jobs.schedule import register_schedule
-from ..jobs.tasks import task
 from ..logs import get_logger
 from ..mapping.personal_data import PERSONAL_KEYS
 from ..store.personal_data import TABLE_NAMES
 from ..store.unit import Store
-from .runtime import job_runtime
 
-__all__ = ["BATCH", "PurgeResult", "purge_personal_data", "purge_task"]
+__all__ = ["BATCH", "PurgeResult", "purge_personal_data"]
 
 _log = get_logger(__name__)
 
@@ -71,14 +68,3 @@ async def purge_personal_data(store: Store, *, retention_days: int, now: datetim
                                   details={"retention_days": retention_days, "cutoff": cutoff, "rows": result.rows})
     _log.info("privacy.purged", dry_run=dry_run, retention_days=retention_days, **result.rows)
     return result
-
-
-@task(queue="housekeeping", name="privacy.purge", queueing_lock_from=lambda _: "all",
-      lock_from=lambda _: "privacy.purge")
-async def purge_task() -> dict[str, int]:
-    rt = job_runtime()
-    result = await purge_personal_data(rt.store, retention_days=rt.settings.schedules.pii_retention_days)
-    return result.rows
-
-
-register_schedule("privacy.purge", purge_task, every="privacy_purge")

@@ -19,7 +19,6 @@ from ..amazon.client import CallRetry, SpApiClient
 from ..amazon.lwa import LwaCredentials
 from ..clock import Clock, SystemClock
 from ..config import Settings
-from ..jobs.tasks import current_job
 from ..mapping.sale_order import OdooTargets
 from ..odoo.client import OdooClient
 from ..odoo.factory import choose_login, client_from_settings, shared_circuit, shared_governor
@@ -31,7 +30,7 @@ from ..store.spapi_state import PgSpapiState
 from ..store.unit import PgStore, Store
 from .odoo_refs import CachedOdooReferences
 
-__all__ = ["FlowRuntime", "get_runtime", "install_runtime", "job_runtime", "open_runtime"]
+__all__ = ["FlowRuntime", "open_runtime"]
 
 TargetsLoader = Callable[[OdooClient, Settings], Awaitable[Mapping[str, OdooTargets]]]
 
@@ -147,29 +146,6 @@ class FlowRuntime:
             self._aux = None
 
 
-def job_runtime() -> FlowRuntime:
-    """The runtime of the running job: the one its app was built with (``tasks.build_worker_app``)."""
-    job = current_job()
-    if isinstance(job.resources, FlowRuntime):
-        return job.resources
-    return get_runtime(job.settings, job.pool)
-
-
-_runtimes: dict[int, FlowRuntime] = {}
-
-
-def install_runtime(runtime: FlowRuntime) -> None:
-    """Use ``runtime`` for jobs running on its pool (tests, demo)."""
-    _runtimes[id(runtime.pool)] = runtime
-
-
-def get_runtime(settings: Settings, pool: AsyncConnectionPool[Any]) -> FlowRuntime:
-    runtime = _runtimes.get(id(pool))
-    if runtime is None:
-        runtime = _runtimes[id(pool)] = FlowRuntime(settings, pool)
-    return runtime
-
-
 @contextlib.asynccontextmanager
 async def open_runtime(settings: Settings, **options: Any) -> AsyncIterator[FlowRuntime]:
     """A runtime with its own pool, for commands run outside a worker (``sync ...``, demo)."""
@@ -180,10 +156,8 @@ async def open_runtime(settings: Settings, **options: Any) -> AsyncIterator[Flow
         kwargs={"autocommit": True})
     await pool.open()
     runtime = FlowRuntime(settings, pool, **options)
-    install_runtime(runtime)
     try:
         yield runtime
     finally:
-        _runtimes.pop(id(pool), None)
         await runtime.aclose()
         await pool.close()

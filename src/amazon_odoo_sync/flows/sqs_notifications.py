@@ -32,14 +32,11 @@ import httpx
 
 from ..amazon.sqs import AwsCredentials, SqsClient, SqsMessage
 from ..clock import Clock, SystemClock
-from ..config import NotificationsConfig, Settings
+from ..config import NotificationsConfig
 from ..exceptions import ConfigurationError, DataError, RetryableError
-from ..jobs.schedule import register_schedule
-from ..jobs.tasks import task
 from ..logs import get_logger
 from ..store.unit import Store
 from .notifications import FLOW, INTAKES, SellerDirectory, quarantine_key
-from .runtime import job_runtime
 
 __all__ = [
     "FLOW",
@@ -52,7 +49,6 @@ __all__ = [
     "quarantine_key",
     "receive_batch",
     "sqs_client",
-    "sqs_poll_task",
 ]
 
 _log = get_logger(__name__)
@@ -235,28 +231,3 @@ def sqs_client(config: NotificationsConfig, *, transport: httpx.AsyncBaseTranspo
         raise ConfigurationError("no SQS queue configured", field="notifications.sqs_queue_url")
     return SqsClient(config.sqs_queue_url, credentials=credentials or AwsCredentials.from_env(),
                      region=config.aws_region, transport=transport, clock=clock)
-
-
-# -- job ---------------------------------------------------------------------------------------------
-
-@task(queue="orders", name="notifications.sqs_poll", queueing_lock_from="sqs", lock_from="notifications.sqs_poll")
-async def sqs_poll_task() -> dict[str, int]:
-    rt = job_runtime()
-    config = rt.settings.notifications
-    if not config.sqs_queue_url:
-        return PollResult().as_dict()
-    # The runtime's transport: the network, or the simulator in tests and the demo.
-    async with sqs_client(config, transport=rt.sqs_transport) as client:
-        result = await poll_sqs(rt.store, client, max_messages=config.max_messages,
-                                wait_seconds=config.wait_seconds,
-                                visibility_timeout=config.visibility_timeout_seconds,
-                                run_seconds=config.run_seconds)
-    return result.as_dict()
-
-
-def _poll_interval(settings: Settings) -> float:
-    config = settings.notifications
-    return config.poll_seconds if config.sqs_queue_url else IDLE_INTERVAL
-
-
-register_schedule("notifications.sqs_poll", sqs_poll_task, every=_poll_interval)

@@ -10,7 +10,7 @@ What flows use::
         job = current_job()            # app, settings, pool, job id
         ...
 
-    await import_order.defer_in_transaction(conn, account="acme", amazon_order_id="123-...")
+    await import_order.defer_in(tx, account="acme", amazon_order_id="123-...")  # tx: a unit of work
     register_schedule("orders.poll", poll_orders, every="orders_poll", per_account=True)
 """
 

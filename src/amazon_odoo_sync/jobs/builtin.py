@@ -1,9 +1,7 @@
 """Tasks of the job pipeline itself: housekeeping, and probes for benchmarks and tests.
 
-``jobs.noop`` does nothing; ``jobs.probe`` writes a ``started`` row to ``job_probes``, optionally
-sleeps, then writes its ``key`` to ``job_probe_results`` (unique: a probe that completed twice
-would fail the second time). Its sleep may be a wait for SP-API quota or for a free Odoo slot
-(``wait_for``), the first time only (``wait_once``): how a stopping worker gives jobs back.
+``jobs.noop`` does nothing (``jobs.probe``, which may wait on Odoo's governor, is declared with
+the worker's tasks in ``amazon_odoo_sync.tasks``).
 ``jobs.housekeeping`` requeues the jobs of dead workers and deletes
 old succeeded jobs; it is scheduled every ``[jobs] stalled_check_seconds``. ``inbox.prune``
 deletes processed inbox rows past ``[schedules] inbox_keep_hours``, every ``inbox_prune`` seconds.
@@ -11,23 +9,14 @@ deletes processed inbox rows past ``[schedules] inbox_keep_hours``, every ``inbo
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from typing import Literal
-
-from ..clock import SystemClock
-from ..exceptions import ThrottledError
 from ..logs import get_logger
-from ..odoo.governor import AdaptiveGovernor
 from ..store.job_admin import PgJobAdmin
-from ..store.job_probes import PgJobProbes
 from ..store.unit import PgStore
-from ..waits import wait
 from .schedule import register_schedule
 from .stalled import recover_stalled_jobs
 from .tasks import current_job, task
 
-__all__ = ["housekeeping", "noop", "probe", "prune_inbox"]
+__all__ = ["housekeeping", "noop", "prune_inbox"]
 
 log = get_logger(__name__)
 
@@ -35,38 +24,6 @@ log = get_logger(__name__)
 @task(queue="housekeeping", name="jobs.noop")
 async def noop() -> None:
     """Nothing: measures the pipeline's own cost."""
-
-
-@task(queue="housekeeping", name="jobs.probe")
-async def probe(*, key: str, sleep_seconds: float = 0.0, record_start: bool = True,
-                wait_for: Literal["quota", "odoo"] | None = None, wait_once: bool = False) -> None:
-    """One DB write (``record_start=False``, no sleep) or start row, sleep, completion row."""
-    job = current_job()
-    probes = PgJobProbes(job.pool)  # every call its own transaction: none held while waiting
-    if record_start:
-        await probes.started(key, job.job_id)
-    if wait_once and await probes.starts(key) > 1:
-        sleep_seconds = 0.0
-    if sleep_seconds > 0:
-        if wait_for is None:
-            await asyncio.sleep(sleep_seconds)
-        else:
-            await _probe_wait(wait_for, sleep_seconds)
-    await probes.done(key, job.job_id)
-
-
-async def _probe_wait(what: Literal["quota", "odoo"], seconds: float) -> None:
-    clock = SystemClock()
-    if what == "quota":
-        await wait(clock, seconds, reason="quota", operation="jobs.probe")
-        return
-    # Odoo full: the one slot is held for longer than the probe waits for one.
-    governor = AdaptiveGovernor(instance="probe", max_concurrency=1, clock=clock,
-                                acquire_timeout=seconds)
-    async with governor.slot():
-        with contextlib.suppress(ThrottledError):
-            async with governor.slot():
-                pass
 
 
 @task(queue="housekeeping", name="jobs.housekeeping", queueing_lock_from=lambda _: "all")

@@ -1,4 +1,4 @@
-"""Queue a job on the caller's connection, inside the caller's transaction (the outbox).
+"""Queue a job inside the caller's unit of work (the outbox): it commits or rolls back with it.
 
 The row is written by the store (:mod:`amazon_odoo_sync.store.job_queue`); this adds the job
 layer's defaults: the queue's configured priority and ``schedule_in`` as a time. Flows queue
@@ -10,10 +10,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
-
 from ..clock import utcnow
 from ..store import job_queue
+from ..store.unit import UnitOfWork
 from .queues import check_queue, priority_for
 
 __all__ = ["QUEUEING_LOCK_CONSTRAINT", "defer_in_transaction", "job_options"]
@@ -33,7 +32,7 @@ def job_options(queue: str, *, priority: int | None, schedule_at: datetime | Non
 
 
 async def defer_in_transaction(
-    conn: psycopg.AsyncConnection[Any],
+    tx: UnitOfWork,
     task_name: str,
     queue: str,
     args: Mapping[str, Any] | None = None,
@@ -44,7 +43,7 @@ async def defer_in_transaction(
     schedule_at: datetime | None = None,
     schedule_in: float | None = None,
 ) -> int | None:
-    """Insert a job on ``conn``; returns its id, or None if ``queueing_lock`` already waits. Never commits."""
+    """Queue a job in the unit of work ``tx``; returns its id, or None if ``queueing_lock`` already waits."""
     resolved, due = job_options(queue, priority=priority, schedule_at=schedule_at, schedule_in=schedule_in)
-    return await job_queue.defer(conn, task_name, queue=queue, args=args, priority=resolved, lock=lock,
+    return await tx.jobs.defer(task_name, queue=queue, args=args, priority=resolved, lock=lock,
                                  queueing_lock=queueing_lock, schedule_at=due)

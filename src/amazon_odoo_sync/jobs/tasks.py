@@ -36,19 +36,18 @@ from procrastinate.jobs import Job
 
 from ..clock import utcnow
 from ..config import Settings
-from ..exceptions import SyncError, WorkerStopping
+from ..exceptions import ConfigurationError, SyncError, WorkerStopping
 from ..logs import bind, get_logger
 from ..metrics import JOB_DURATION, JOB_RUNS
 from ..store import job_failures
 from ..store.database import translate_driver_error
 from ..store.unit import UnitOfWork
-from .outbox import defer_in_transaction, job_options
+from .outbox import job_options
 from .queues import check_queue, priority_for
 from .retry import HOLDING_ERRORS, SyncRetryStrategy, is_budgeted, is_hold
 from .shutdown import WorkerStop, current_worker_stop, give_back
 
 if TYPE_CHECKING:
-    from psycopg import AsyncConnection
     from psycopg_pool import AsyncConnectionPool
 
 __all__ = [
@@ -59,6 +58,7 @@ __all__ = [
     "RetryLog",
     "app_pool",
     "current_job",
+    "defer_named",
     "failure_context",
     "registered_tasks",
     "task",
@@ -145,7 +145,8 @@ def failure_context(exc: BaseException) -> dict[str, Any]:
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class JobTask:
-    """A declared task. Call ``defer``/``defer_in_transaction``; awaiting it runs it inline."""
+    """A declared task. Call ``defer`` (through an app) or ``defer_in`` (in a unit of work); awaiting
+    it runs it inline."""
 
     name: str
     queue: str
@@ -189,17 +190,6 @@ class JobTask:
             log.debug("job already waiting", task=self.name, queueing_lock=options["queueing_lock"])
             return None
         return job_id
-
-    async def defer_in_transaction(self, conn: AsyncConnection[Any], *, priority: int | None = None,
-                                   schedule_at: datetime | None = None,
-                                   schedule_in: float | None = None,
-                                   queueing_lock: str | None = None, **kwargs: Any) -> int | None:
-        """Queue a job on the caller's connection: it commits or rolls back with the caller."""
-        return await defer_in_transaction(
-            conn, self.name, self.queue, kwargs, priority=self.job_priority(priority),
-            lock=self.lock_for(kwargs),
-            queueing_lock=queueing_lock or self.queueing_lock_for(kwargs),
-            schedule_at=schedule_at, schedule_in=schedule_in)
 
     async def defer_in(self, tx: UnitOfWork, *, priority: int | None = None,
                        schedule_at: datetime | None = None, schedule_in: float | None = None,
@@ -350,6 +340,18 @@ def task(*, queue: str, name: str | None = None, lock_from: LockFrom = None,
         return declared
 
     return decorate
+
+
+async def defer_named(tx: UnitOfWork, task_name: str, *, schedule_in: float | None = None,
+                      **kwargs: Any) -> int | None:
+    """Queue the declared task ``task_name`` in ``tx`` (it commits or rolls back with the work that
+    asks for it), with the queue and locks of its declaration. Flows queue by name: the tasks are
+    declared above them (``amazon_odoo_sync.tasks``), which every process imports first."""
+    declared = _REGISTRY.get(task_name)
+    if declared is None:
+        raise ConfigurationError(f"task {task_name!r} is not declared in this process "
+                                 "(import amazon_odoo_sync.tasks first)")
+    return await declared.defer_in(tx, schedule_in=schedule_in, **kwargs)
 
 
 def registered_tasks() -> Mapping[str, JobTask]:

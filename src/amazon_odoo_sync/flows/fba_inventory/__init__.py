@@ -30,21 +30,20 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ...exceptions import DataError
-from ...jobs.schedule import register_schedule
-from ...jobs.tasks import task
+from ...jobs.tasks import defer_named
 from ...mapping.fba_inventory import SELLABLE_KIND
 from ...marketplaces import by_id
 from ...odoo.client import OdooClient
 from ...store.unit import UnitOfWork
 from ..intake import ReadNotification
-from ..runtime import FlowRuntime, job_runtime
-from ..stock_catalog import map_products_for
+from ..runtime import FlowRuntime
 from .adapters import OdooFbaTarget
 from .ports import FbaStockTarget
 from .sync import FLOW, FbaInventorySync, FbaResult, PullProgress
 
 __all__ = [
     "FLOW",
+    "APPLY_NOTIFICATIONS",
     "NOTIFICATION_SOURCE",
     "NOTIFICATION_TYPE",
     "FbaInventorySync",
@@ -63,6 +62,8 @@ __all__ = [
 
 NOTIFICATION_TYPE = "FBA_INVENTORY_AVAILABILITY_CHANGES"
 NOTIFICATION_SOURCE = "notification/fba-inventory"
+#: The job applying stored notifications (declared in ``amazon_odoo_sync.tasks``), queued by name.
+APPLY_NOTIFICATIONS = "fba_inventory.apply_notifications"
 
 
 def networks_of(marketplace_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -134,7 +135,7 @@ def read_notification(notification: Mapping[str, Any],
 
 async def notifications_stored(tx: UnitOfWork, account: str, notifications: list[ReadNotification]) -> None:
     """New notifications of ``account`` are stored: make sure a job applies them (same transaction)."""
-    await apply_notifications_task.defer_in(tx, account=account)
+    await defer_named(tx, APPLY_NOTIFICATIONS, account=account)
 
 
 async def apply_pending_notifications(rt: FlowRuntime, account: str, *, limit: int = 500) -> int:
@@ -164,26 +165,3 @@ def _known_marketplace(marketplace_id: Any) -> bool:
     except (KeyError, ValueError, LookupError):
         return False
     return True
-
-
-# -- the worker's tasks --------------------------------------------------------------------------
-
-
-@task(queue="reports", name="fba_inventory.pull", queueing_lock_from="fba_inventory.pull:{account}",
-      lock_from="fba_inventory:{account}")
-async def pull_task(*, account: str) -> dict[str, int]:
-    """Full FBA pull of an account (every ``schedules.fba_inventory_poll`` seconds)."""
-    rt = job_runtime()
-    await map_products_for(rt, account)  # FBA SKUs mapped by default_code too
-    results = await pull_account(rt, account)
-    return {"skus": sum(r.skus for r in results), "adjustments": sum(len(r.adjustments) for r in results),
-            "quarantined": sum(r.quarantined for r in results), "drift": sum(len(r.drift) for r in results)}
-
-
-@task(queue="stock", name="fba_inventory.apply_notifications",
-      queueing_lock_from="fba_inventory.notify:{account}", lock_from="fba_inventory:{account}")
-async def apply_notifications_task(*, account: str) -> int:
-    return await apply_pending_notifications(job_runtime(), account)
-
-
-register_schedule("fba_inventory.pull", pull_task, every="fba_inventory_poll", per_account=True)

@@ -32,13 +32,6 @@ from .sources import (
     read_notification,
     store_orders,
 )
-from .tasks import (
-    fetch_notified_task,
-    import_orders_task,
-    poll_orders_task,
-    retry_quarantined_task,
-    sweep_reservations_task,
-)
 
 __all__ = [
     "FLOW",
@@ -51,23 +44,18 @@ __all__ = [
     "backfill",
     "fba_shipped_units",
     "fetch_notified_orders",
-    "fetch_notified_task",
     "import_batch",
     "import_lanes",
-    "import_orders_task",
     "import_pending",
     "notifications_stored",
     "open_units",
     "order_source",
     "poll_orders",
-    "poll_orders_task",
     "read_notification",
     "recover_order",
     "retry_quarantined",
-    "retry_quarantined_task",
     "spread_import",
     "store_orders",
     "sweep_reservations",
-    "sweep_reservations_task",
     "waiting_units",
 ]

@@ -31,9 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from ...jobs.schedule import register_schedule
-from ...jobs.tasks import task
-from ..runtime import FlowRuntime, job_runtime
+from ..runtime import FlowRuntime
 from .plan import AmazonRefusal, classify_amazon_error
 from .write import CURSOR_FLOW, FLOW, ShipmentResult, ShipmentSync
 
@@ -45,7 +43,6 @@ __all__ = [
     "ShipmentSync",
     "classify_amazon_error",
     "poll_shipments",
-    "poll_shipments_task",
 ]
 
 
@@ -56,12 +53,3 @@ async def poll_shipments(rt: FlowRuntime, account: str, *, since: datetime | Non
                         spapi=await rt.spapi(account, priority=rt.settings.priorities.shipments),
                         account=account, config=rt.settings.shipments, clock=rt.clock)
     return await sync.run(since=since, move_cursor=move_cursor, retry_failed=retry_failed, progress=progress)
-
-
-@task(queue="shipments", name="shipments.poll", queueing_lock_from="{account}",
-      lock_from="shipments:{account}")
-async def poll_shipments_task(*, account: str) -> dict[str, int]:
-    return (await poll_shipments(job_runtime(), account)).as_dict()
-
-
-register_schedule("shipments.poll", poll_shipments_task, every="shipments_poll", per_account=True)

@@ -31,11 +31,8 @@ CLI, the bench and the worker use, and the worker's task.
 
 from __future__ import annotations
 
-from ...jobs.schedule import register_schedule
-from ...jobs.tasks import task
 from ...store.offers import mark_dirty  # the order flow's, on its connection, until it uses tx.offers
-from ..runtime import FlowRuntime, job_runtime
-from ..stock_catalog import map_products_for
+from ..runtime import FlowRuntime
 from .adapters import OdooStockSource, SpApiOfferSink
 from .ports import OfferSink, StockSource
 from .push import CURSOR_FLOW, CycleResult, FbmStockPush, Progress, wait_for_feeds
@@ -53,7 +50,6 @@ __all__ = [
     "StockSource",
     "mark_dirty",
     "release_closed_reservations",
-    "stock_cycle_task",
     "stock_push_for",
     "wait_for_feeds",
 ]
@@ -71,22 +67,3 @@ async def stock_push_for(rt: FlowRuntime, account: str) -> FbmStockPush:
     source = OdooStockSource(await rt.odoo(), overlap_seconds=settings.stock.change_overlap_seconds)
     return FbmStockPush(store=rt.store, account=account, marketplace_ids=marketplaces, source=source, sink=sink,
                         warehouses=warehouses, config=settings.stock)
-
-
-# -- the worker's task --------------------------------------------------------------------------
-
-
-@task(queue="stock", name="stock.fbm_cycle", queueing_lock_from="stock.fbm:{account}",
-      lock_from="stock.fbm:{account}")
-async def stock_cycle_task(*, account: str, full: bool = False) -> dict[str, int]:
-    """One FBM cycle of an account (scheduled every ``schedules.stock_poll`` seconds)."""
-    rt = job_runtime()
-    push = await stock_push_for(rt, account)
-    # SKUs mapped by default_code only: learn them from the listings when due.
-    await map_products_for(rt, account)
-    result = await push.run_cycle(full=full)
-    return {"computed": result.computed, "patched": result.patched, "urgent": result.urgent,
-            "fed": result.fed, "accepted": result.accepted, "rejected": result.rejected}
-
-
-register_schedule("stock.fbm_cycle", stock_cycle_task, every="stock_poll", per_account=True)
