@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from ..exceptions import DataError
 from ..settlement_config import AccountRole, SettlementsConfig
@@ -261,31 +262,29 @@ def plan_settlement(head: SettlementHead, events: Iterable[MoneyEvent], mapping:
     pair = config.pair_facilitator_tax
     unpaired = ZERO
     order_count, refund_count = len(orders), len(refunds)
+    def book(customer: Decimal, withheld: Decimal, order_id: str, line: dict[str, Any]) -> None:
+        """The customer's money of an order (or refund) as one line; withheld facilitator tax on it
+        cancels its tax when paired, else it is left for the facilitator line."""
+        nonlocal unpaired
+        money = customer + withheld if pair else customer
+        unpaired += ZERO if pair else withheld
+        if not money:
+            return
+        partner = partners.get(order_id)
+        if partner is None:
+            missing_partner.append(order_id)
+        lines.append(PlanLine(account=None, balance=-money, partner=partner, order_id=order_id, **line))
+
     # Popped as they become lines: a settlement of many orders is not held twice.
     for order_id in sorted(orders):
         customer, withheld = orders.pop(order_id)
-        money = customer + withheld if pair else customer
-        unpaired += ZERO if pair else withheld
-        if not money:
-            continue
-        partner = partners.get(order_id)
-        if partner is None:
-            missing_partner.append(order_id)
-        lines.append(PlanLine(role=R.RECEIVABLE, account=None, balance=-money, label=f"Amazon order {order_id}",
-                              partner=partner, order_id=order_id, marker=f"AMZ-{order_id}"))
+        book(customer, withheld, order_id, {"role": R.RECEIVABLE, "label": f"Amazon order {order_id}",
+                                               "marker": f"AMZ-{order_id}"})
     for order_id, adjustment in sorted(refunds):
         customer, withheld = refunds.pop((order_id, adjustment))
-        money = customer + withheld if pair else customer
-        unpaired += ZERO if pair else withheld
-        if not money:
-            continue
-        partner = partners.get(order_id)
-        if partner is None:
-            missing_partner.append(order_id)
-        lines.append(PlanLine(role=R.REFUND, account=None, balance=-money,
-                              label=f"Amazon refund {order_id} {adjustment}".rstrip(), partner=partner,
-                              order_id=order_id, adjustment_id=adjustment or None,
-                              marker=f"AMZ-{order_id}-R{adjustment}"))
+        book(customer, withheld, order_id,
+             {"role": R.REFUND, "label": f"Amazon refund {order_id} {adjustment}".rstrip(),
+              "adjustment_id": adjustment or None, "marker": f"AMZ-{order_id}-R{adjustment}"})
     facilitator[None] = facilitator.get(None, ZERO) + unpaired
     aggregated: list[tuple[tuple[int, str, str, str, str], PlanLine]] = []
     for (role, account, tt, at, ad), kind in kinds.items():
