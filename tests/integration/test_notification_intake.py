@@ -15,31 +15,9 @@ from amazon_odoo_sync.flows import fba_inventory
 from amazon_odoo_sync.flows import notifications as intake
 from amazon_odoo_sync.store import external_ids, inbox, reservations
 from amazon_odoo_sync.store.unit import PgStore, UnitOfWork
+from tests.factories.notifications import SELLERS, fba_change, order_change
 
 pytestmark = pytest.mark.db
-
-SELLERS = {"A2US": "shop-us", "A2EU": "shop-eu"}
-
-
-def order_change(seller: str, notification_id: str, order_id: str, *, status: str = "Unshipped",
-                 channel: str = "MFN", items: list[tuple[str, int]] | None = None) -> dict[str, Any]:
-    return {
-        "NotificationVersion": "1.0", "NotificationType": "ORDER_CHANGE", "PayloadVersion": "1.0",
-        "EventTime": "2026-07-14T00:01:00Z",
-        "Payload": {"OrderChangeNotification": {
-            "SellerId": seller, "AmazonOrderId": order_id,
-            "Summary": {"MarketplaceId": "ATVPDKIKX0DER", "OrderStatus": status, "FulfillmentType": channel,
-                        "OrderItems": [{"SellerSKU": sku, "Quantity": qty, "QuantityShipped": 0}
-                                       for sku, qty in (items or [("SKU-1", 1)])]}}},
-        "NotificationMetadata": {"NotificationId": notification_id},
-    }
-
-
-def fba_change(seller: str, notification_id: str) -> dict[str, Any]:
-    return {"NotificationType": fba_inventory.NOTIFICATION_TYPE,
-            "NotificationMetadata": {"NotificationId": notification_id},
-            "Payload": {"SellerId": seller, "SKU": "SKU-9", "FulfillmentInventoryByMarketplace": []}}
-
 
 @pytest.fixture
 async def store(db_url: str) -> AsyncIterator[PgStore]:
