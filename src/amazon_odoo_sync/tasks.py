@@ -4,8 +4,8 @@ The job layer (``jobs``) knows no flow and the flows declare no task: this modul
 binds each flow's entry point to a task name, a queue and its locks, and registers the schedules.
 A task takes its job's arguments and finds what it runs with in the job's resources: the
 flows' runtime, built once per worker process on the app's pool (:func:`build_worker_app`).
-Flows queue follow-up jobs by name (``jobs.tasks.defer_named``); every process that may queue
-one (worker, web, commands) imports this module first.
+Flows queue follow-up jobs by the specs they hold (``jobs.tasks.TaskSpec``): queueing needs no
+function declared in the process; the tasks below bind theirs to those specs.
 
 Task names, queues and locks are what the job table holds: renaming one strands its waiting jobs.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
 from typing import Any, Literal
 
 from procrastinate import App
@@ -47,12 +46,7 @@ def _runtime() -> FlowRuntime:
 
 # -- orders ----------------------------------------------------------------------------------------
 
-def _import_lock(kwargs: Mapping[str, Any]) -> str:
-    lane = int(kwargs.get("lane") or 0)
-    return f"orders.import:{kwargs['account']}" + (f":{lane}" if lane else "")
-
-
-@task(queue="orders", name=order_jobs.IMPORT, queueing_lock_from=_import_lock)
+@task(spec=order_jobs.IMPORT)
 async def import_orders(*, account: str, lane: int = 0) -> dict[str, int]:
     """Drain the account's stored orders into Odoo; lane 0 first spreads a backlog over lanes."""
     rt = _runtime()
@@ -63,7 +57,7 @@ async def import_orders(*, account: str, lane: int = 0) -> dict[str, int]:
             "reserved": result.reserved, "quarantined": result.quarantined}
 
 
-@task(queue="orders", name=order_jobs.FETCH_NOTIFIED, queueing_lock_from="orders.fetch:{account}")
+@task(spec=order_jobs.FETCH_NOTIFIED)
 async def fetch_notified_orders(*, account: str) -> int:
     return await orders.fetch_notified_orders(_runtime(), account)
 
@@ -148,8 +142,7 @@ async def pull_fba_inventory(*, account: str) -> dict[str, int]:
             "quarantined": sum(r.quarantined for r in results), "drift": sum(len(r.drift) for r in results)}
 
 
-@task(queue="stock", name=fba_inventory.APPLY_NOTIFICATIONS,
-      queueing_lock_from="fba_inventory.notify:{account}", lock_from="fba_inventory:{account}")
+@task(spec=fba_inventory.APPLY_NOTIFICATIONS)
 async def apply_fba_notifications(*, account: str) -> int:
     return await fba_inventory.apply_pending_notifications(_runtime(), account)
 

@@ -26,7 +26,6 @@ import typer.main
 from rich.markup import escape
 from rich.text import Text
 
-from .. import tasks  # noqa: F401  (declares the jobs a command's flow may queue by name)
 from ..exceptions import ConfigurationError, SyncError
 from ..logs import configure_logging
 from . import (

@@ -36,7 +36,7 @@ from procrastinate.jobs import Job
 
 from ..clock import utcnow
 from ..config import Settings
-from ..exceptions import ConfigurationError, SyncError, WorkerStopping
+from ..exceptions import SyncError, WorkerStopping
 from ..logs import bind, get_logger
 from ..metrics import JOB_DURATION, JOB_RUNS
 from ..store import job_failures
@@ -56,9 +56,9 @@ __all__ = [
     "LockFrom",
     "Resources",
     "RetryLog",
+    "TaskSpec",
     "app_pool",
     "current_job",
-    "defer_named",
     "failure_context",
     "registered_tasks",
     "task",
@@ -144,20 +144,20 @@ def failure_context(exc: BaseException) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class JobTask:
-    """A declared task. Call ``defer`` (through an app) or ``defer_in`` (in a unit of work); awaiting
-    it runs it inline."""
+class TaskSpec:
+    """What a task's jobs are in the job table: name, queue, locks, priority. A flow that queues a
+    follow-up job holds its spec (``spec.defer_in(tx, ...)``), so queueing needs no declared
+    function in the process; ``amazon_odoo_sync.tasks`` binds a function to it (``task(spec=...)``)."""
 
     name: str
     queue: str
-    func: TaskFunc
     lock_from: LockFrom = None
     queueing_lock_from: LockFrom | Literal[True] = None
     #: None: the queue's priority from the settings.
     priority: int | None = None
 
-    async def __call__(self, **kwargs: Any) -> Any:
-        return await self.func(**kwargs)
+    def __post_init__(self) -> None:
+        check_queue(self.queue)
 
     def lock_for(self, kwargs: Mapping[str, Any]) -> str | None:
         return _render(self.lock_from, kwargs)
@@ -200,6 +200,18 @@ class JobTask:
         return await tx.jobs.defer(self.name, queue=self.queue, args=kwargs, priority=resolved,
                                    lock=self.lock_for(kwargs),
                                    queueing_lock=queueing_lock or self.queueing_lock_for(kwargs), schedule_at=due)
+
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class JobTask(TaskSpec):
+    """A declared task: its spec and the function its jobs run. Call ``defer`` (through an app) or
+    ``defer_in`` (in a unit of work); awaiting it runs it inline."""
+
+    func: TaskFunc
+
+    async def __call__(self, **kwargs: Any) -> Any:
+        return await self.func(**kwargs)
 
     def runner(self, settings: Settings, strategy: SyncRetryStrategy,
                resources: Resources | None = None) -> Callable[..., Awaitable[Any]]:
@@ -322,36 +334,34 @@ async def _settle_failure(app: App, strategy: SyncRetryStrategy, task_name: str,
         log.error("could not record job failure", job_id=job_id, error=repr(record_exc))
 
 
-def task(*, queue: str, name: str | None = None, lock_from: LockFrom = None,
+def task(*, queue: str | None = None, name: str | None = None, lock_from: LockFrom = None,
          queueing_lock_from: LockFrom | Literal[True] = None,
-         priority: int | None = None) -> Callable[[TaskFunc], JobTask]:
-    """Declare an ``async def`` taking keyword arguments (JSON values) as a task."""
-    check_queue(queue)
+         priority: int | None = None, spec: TaskSpec | None = None) -> Callable[[TaskFunc], JobTask]:
+    """Declare an ``async def`` taking keyword arguments (JSON values) as a task: with its queue and
+    locks, or with the ``spec`` a flow queues it by."""
+    if spec is not None and (queue or name or lock_from or queueing_lock_from or priority is not None):
+        raise ValueError("give a spec or the task's queue, name and locks, not both")
+    if spec is None and queue is None:
+        raise ValueError("a task needs a queue (or a spec)")
+    if queue is not None:
+        check_queue(queue)
 
     def decorate(func: TaskFunc) -> JobTask:
         if not inspect.iscoroutinefunction(func):
             raise TypeError(f"task {func.__qualname__} must be an async function")
-        task_name = name or f"{func.__module__}.{func.__qualname__}"
-        if task_name in _REGISTRY:
-            raise ValueError(f"a task named {task_name!r} is already declared")
-        declared = JobTask(name=task_name, queue=queue, func=func, lock_from=lock_from,
-                           queueing_lock_from=queueing_lock_from, priority=priority)
-        _REGISTRY[task_name] = declared
+        if spec is not None:
+            declared = JobTask(name=spec.name, queue=spec.queue, func=func, lock_from=spec.lock_from,
+                               queueing_lock_from=spec.queueing_lock_from, priority=spec.priority)
+        else:
+            assert queue is not None
+            declared = JobTask(name=name or f"{func.__module__}.{func.__qualname__}", queue=queue, func=func,
+                               lock_from=lock_from, queueing_lock_from=queueing_lock_from, priority=priority)
+        if declared.name in _REGISTRY:
+            raise ValueError(f"a task named {declared.name!r} is already declared")
+        _REGISTRY[declared.name] = declared
         return declared
 
     return decorate
-
-
-async def defer_named(tx: UnitOfWork, task_name: str, *, schedule_in: float | None = None,
-                      **kwargs: Any) -> int | None:
-    """Queue the declared task ``task_name`` in ``tx`` (it commits or rolls back with the work that
-    asks for it), with the queue and locks of its declaration. Flows queue by name: the tasks are
-    declared above them (``amazon_odoo_sync.tasks``), which every process imports first."""
-    declared = _REGISTRY.get(task_name)
-    if declared is None:
-        raise ConfigurationError(f"task {task_name!r} is not declared in this process "
-                                 "(import amazon_odoo_sync.tasks first)")
-    return await declared.defer_in(tx, schedule_in=schedule_in, **kwargs)
 
 
 def registered_tasks() -> Mapping[str, JobTask]:

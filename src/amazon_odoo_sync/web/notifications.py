@@ -22,7 +22,6 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from psycopg_pool import AsyncConnectionPool
 
-from .. import tasks  # noqa: F401  (declares the jobs an intake queues by name)
 from ..exceptions import DataError
 from ..flows.notifications import FLOW, SellerDirectory, quarantine_key
 from ..logs import get_logger

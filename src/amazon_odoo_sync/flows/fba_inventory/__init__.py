@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ...exceptions import DataError
-from ...jobs.tasks import defer_named
+from ...jobs.tasks import TaskSpec
 from ...mapping.fba_inventory import SELLABLE_KIND
 from ...marketplaces import by_id
 from ...odoo.client import OdooClient
@@ -62,8 +62,9 @@ __all__ = [
 
 NOTIFICATION_TYPE = "FBA_INVENTORY_AVAILABILITY_CHANGES"
 NOTIFICATION_SOURCE = "notification/fba-inventory"
-#: The job applying stored notifications (declared in ``amazon_odoo_sync.tasks``), queued by name.
-APPLY_NOTIFICATIONS = "fba_inventory.apply_notifications"
+#: The job applying stored notifications (its function bound in ``amazon_odoo_sync.tasks``).
+APPLY_NOTIFICATIONS = TaskSpec(name="fba_inventory.apply_notifications", queue="stock",
+                               queueing_lock_from="fba_inventory.notify:{account}", lock_from="fba_inventory:{account}")
 
 
 def networks_of(marketplace_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -135,7 +136,7 @@ def read_notification(notification: Mapping[str, Any],
 
 async def notifications_stored(tx: UnitOfWork, account: str, notifications: list[ReadNotification]) -> None:
     """New notifications of ``account`` are stored: make sure a job applies them (same transaction)."""
-    await defer_named(tx, APPLY_NOTIFICATIONS, account=account)
+    await APPLY_NOTIFICATIONS.defer_in(tx, account=account)
 
 
 async def apply_pending_notifications(rt: FlowRuntime, account: str, *, limit: int = 500) -> int:

@@ -62,7 +62,7 @@ async def spread_import(rt: FlowRuntime, account: str, *, batch: int = IMPORT_BA
         backlog = await session.inbox.count_pending(source=order_source(account), up_to=batch * capacity)
         lanes = import_lanes(backlog, batch=batch, capacity=capacity)
         for lane in range(1, lanes):
-            await jobs.defer(session, jobs.IMPORT, account=account, lane=lane)
+            await jobs.IMPORT.defer_in(session, account=account, lane=lane)
     return lanes
 
 

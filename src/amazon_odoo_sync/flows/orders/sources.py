@@ -95,7 +95,7 @@ async def store_orders(tx: UnitOfWork, account: str, docs: list[dict[str, Any]],
     result = StoreResult(stored=len(new), duplicates=len(docs) - len(new))
     await _reserve_queued(tx, account, [by_key[k] for k in by_key if k in new])
     if result.stored:
-        await jobs.defer(tx, jobs.IMPORT, account=account, schedule_in=import_delay or None)
+        await jobs.IMPORT.defer_in(tx, account=account, schedule_in=import_delay or None)
     return result
 
 
@@ -211,7 +211,7 @@ async def notifications_stored(tx: UnitOfWork, account: str, notifications: list
                 status=status, units=units))
     written = await tx.reservations.reserve_many(account, wanted)
     await tx.offers.mark_dirty(account, {sku for r in wanted if r.order_id in written for sku in r.units})
-    await jobs.defer(tx, jobs.FETCH_NOTIFIED, account=account)
+    await jobs.FETCH_NOTIFIED.defer_in(tx, account=account)
 
 
 async def fetch_notified_orders(rt: FlowRuntime, account: str, *, limit: int = 200) -> int:
