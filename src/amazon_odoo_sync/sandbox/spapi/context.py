@@ -22,15 +22,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
 from starlette.responses import Response
 
 from .auth import Auth, Grant
+from .clock import parse_iso
 from .errors import (
     SpApiError,
     internal_failure,
+    invalid_input,
     json_response,
     quota_exceeded,
     service_unavailable,
@@ -87,6 +90,16 @@ class CallContext:
     @property
     def query(self) -> Any:
         return self.request.query_params
+
+    def query_time(self, name: str) -> datetime | None:
+        """The query parameter ``name`` as a date-time (None when absent); 400 InvalidInput otherwise."""
+        raw = self.query.get(name)
+        if raw is None:
+            return None
+        try:
+            return parse_iso(raw)
+        except ValueError as exc:
+            raise invalid_input(name, "is not an ISO 8601 date-time") from exc
 
     def _headers(self) -> dict[str, str]:
         return {"x-amzn-RateLimit-Limit": self.sim.limiter.header(self.operation)}

@@ -6,12 +6,10 @@ it); getFeedDocument / getReportDocument return a download URL served here (``GE
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from .clock import iso, parse_iso
+from .clock import iso
 from .context import CallContext, Simulator, operation, simulator_of
 from .documents import DOCUMENT_PATH, DocumentStore
 from .errors import SpApiError, invalid_input
@@ -27,16 +25,6 @@ _BASE = "/feeds/2021-06-30"
 
 def install(sim: Simulator) -> None:
     _install(sim)
-
-
-def _time(ctx: CallContext, name: str) -> datetime | None:
-    raw = ctx.query.get(name)
-    if raw is None:
-        return None
-    try:
-        return parse_iso(raw)
-    except ValueError as exc:
-        raise invalid_input(name, "is not an ISO 8601 date-time") from exc
 
 
 @router.post(_BASE + "/documents")
@@ -92,8 +80,8 @@ async def get_feeds(
         feeds, token = svc.feeds.list_feeds(
             ctx.seller_id, feed_types=csv_param(q, "feedTypes"),
             marketplace_ids=csv_param(q, "marketplaceIds"),
-            statuses=csv_param(q, "processingStatuses"), created_since=_time(ctx, "createdSince"),
-            created_until=_time(ctx, "createdUntil"), page_size=page_size,
+            statuses=csv_param(q, "processingStatuses"), created_since=ctx.query_time("createdSince"),
+            created_until=ctx.query_time("createdUntil"), page_size=page_size,
             next_token=q.get("nextToken"))
     return listing(ctx, "feeds", [f.to_json(iso) for f in feeds], token)
 

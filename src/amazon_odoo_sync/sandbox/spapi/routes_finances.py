@@ -11,12 +11,10 @@ shipment is seen; closed groups publish their settlement report V2 through the R
 from __future__ import annotations
 
 import weakref
-from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from .clock import parse_iso
 from .context import CallContext, Simulator, operation, simulator_of
 from .errors import invalid_input, json_response
 from .finances import (
@@ -74,16 +72,6 @@ def install(sim: Simulator) -> None:
     sim.extensions["finances"] = engine
 
 
-def _time(ctx: CallContext, name: str) -> datetime | None:
-    raw = ctx.query.get(name)
-    if raw is None:
-        return None
-    try:
-        return parse_iso(raw)
-    except ValueError as exc:
-        raise invalid_input(name, "is not an ISO 8601 date-time") from exc
-
-
 def _page_size(ctx: CallContext, default: int) -> int:
     try:
         return int(ctx.query.get("MaxResultsPerPage", default))
@@ -98,8 +86,8 @@ async def list_financial_event_groups(
     engine = finances(ctx.world)
     with refusals():
         groups, token = engine.list_groups(
-            ctx.seller_id, started_after=_time(ctx, "FinancialEventGroupStartedAfter"),
-            started_before=_time(ctx, "FinancialEventGroupStartedBefore"),
+            ctx.seller_id, started_after=ctx.query_time("FinancialEventGroupStartedAfter"),
+            started_before=ctx.query_time("FinancialEventGroupStartedBefore"),
             page_size=_page_size(ctx, 10), next_token=ctx.query.get("NextToken"))
     payload: dict[str, object] = {"FinancialEventGroupList": [group_json(g) for g in groups]}
     if token:
@@ -115,8 +103,8 @@ async def list_financial_events_by_group_id(
     engine = finances(ctx.world)
     with refusals():
         events, token = engine.list_events(
-            ctx.seller_id, eventGroupId, posted_after=_time(ctx, "PostedAfter"),
-            posted_before=_time(ctx, "PostedBefore"), page_size=_page_size(ctx, 100),
+            ctx.seller_id, eventGroupId, posted_after=ctx.query_time("PostedAfter"),
+            posted_before=ctx.query_time("PostedBefore"), page_size=_page_size(ctx, 100),
             next_token=ctx.query.get("NextToken"))
     payload: dict[str, object] = {"FinancialEvents": events_json(events)}
     if token:

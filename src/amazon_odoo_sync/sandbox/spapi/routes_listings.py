@@ -84,12 +84,9 @@ async def get_listings_item(
     return ctx.ok(svc.item_json(offers, included))
 
 
-@router.patch(_BASE + "/{sku}")
-async def patch_listings_item(
-        sellerId: str, sku: str,
-        ctx: CallContext = Depends(operation("listingsItems_2021-08-01:patchListingsItem")),
-) -> Response:
-    _check_seller(ctx, sellerId)
+async def _submission(ctx: CallContext, seller_id: str) -> tuple[list[str], list[str], str | None, Any]:
+    """What a put or a patch gives: its marketplaces, the data to include, the mode, the JSON body."""
+    _check_seller(ctx, seller_id)
     mids = _marketplaces(ctx)
     included = _included(ctx, ("identifiers", "issues"), ["issues"])
     mode = ctx.query.get("mode")
@@ -99,6 +96,15 @@ async def patch_listings_item(
         body: Any = await ctx.request.json()
     except ValueError as exc:
         raise invalid_input("body", "is not valid JSON") from exc
+    return mids, included, mode, body
+
+
+@router.patch(_BASE + "/{sku}")
+async def patch_listings_item(
+        sellerId: str, sku: str,
+        ctx: CallContext = Depends(operation("listingsItems_2021-08-01:patchListingsItem")),
+) -> Response:
+    mids, included, mode, body = await _submission(ctx, sellerId)
     if not isinstance(body, dict) or not isinstance(body.get("productType"), str) \
             or not isinstance(body.get("patches"), list) or not body["patches"]:
         raise invalid_input("body", "must have productType and at least one patch")
@@ -139,16 +145,7 @@ async def put_listings_item(
         sellerId: str, sku: str,
         ctx: CallContext = Depends(operation("listingsItems_2021-08-01:putListingsItem")),
 ) -> Response:
-    _check_seller(ctx, sellerId)
-    mids = _marketplaces(ctx)
-    included = _included(ctx, ("identifiers", "issues"), ["issues"])
-    mode = ctx.query.get("mode")
-    if mode not in (None, "VALIDATION_PREVIEW"):
-        raise invalid_input("mode", "must be VALIDATION_PREVIEW when given")
-    try:
-        body: Any = await ctx.request.json()
-    except ValueError as exc:
-        raise invalid_input("body", "is not valid JSON") from exc
+    mids, included, mode, body = await _submission(ctx, sellerId)
     if not isinstance(body, dict) or not isinstance(body.get("productType"), str) \
             or not isinstance(body.get("attributes"), dict):
         raise invalid_input("body", "must have productType and attributes")
