@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from amazon_odoo_sync.config import SafetyStockRule
 from amazon_odoo_sync.demo.wiring import seed_catalog
 from amazon_odoo_sync.flows.orders import fetch_notified_orders, import_pending, poll_orders
-from amazon_odoo_sync.flows.stock import mark_dirty, stock_push_for, wait_for_feeds
+from amazon_odoo_sync.flows.stock import stock_push_for, wait_for_feeds
 from amazon_odoo_sync.flows.stock_catalog import map_products_for
 from amazon_odoo_sync.mapping.stock import split_units
 from amazon_odoo_sync.marketplaces import by_id
@@ -22,6 +22,7 @@ from amazon_odoo_sync.sandbox.spapi.notifications import DeliveryRoutes
 from amazon_odoo_sync.sandbox.spapi.selling import SellingSettings, attach, services
 from amazon_odoo_sync.sandbox.spapi.world import Address, Buyer, OrderLine
 from amazon_odoo_sync.store import audit, external_ids, product_map, quarantine, reservations
+from amazon_odoo_sync.store.offers import mark_dirty
 from amazon_odoo_sync.web.notifications import notifications_router
 
 from .orders_env import OrdersEnv, orders_env

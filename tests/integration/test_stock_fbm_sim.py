@@ -12,9 +12,10 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from amazon_odoo_sync.config import SafetyStockRule, StockConfig
-from amazon_odoo_sync.flows.stock import FbmStockPush, SpApiOfferSink, mark_dirty
+from amazon_odoo_sync.flows.stock import FbmStockPush, SpApiOfferSink
 from amazon_odoo_sync.sandbox.spapi.world import Address, Buyer, OrderLine
 from amazon_odoo_sync.store import offers, product_map, quarantine, reservations
+from amazon_odoo_sync.store.offers import mark_dirty
 from amazon_odoo_sync.store.unit import PgStore, Store
 
 from .stock_sim import DE, SELLER, FakeOdooStock, SimAmazon, make_amazon, make_world

@@ -31,7 +31,6 @@ CLI, the bench and the worker use, and the worker's task.
 
 from __future__ import annotations
 
-from ...store.offers import mark_dirty  # the order flow's, on its connection, until it uses tx.offers
 from ..runtime import FlowRuntime
 from .adapters import OdooStockSource, SpApiOfferSink
 from .ports import OfferSink, StockSource
@@ -48,7 +47,6 @@ __all__ = [
     "Progress",
     "SpApiOfferSink",
     "StockSource",
-    "mark_dirty",
     "release_closed_reservations",
     "stock_push_for",
     "wait_for_feeds",
