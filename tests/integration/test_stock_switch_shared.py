@@ -12,7 +12,7 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from amazon_odoo_sync.config import StockConfig
-from amazon_odoo_sync.flows.stock import FbmStockPush, SpApiOfferSink, mark_dirty
+from amazon_odoo_sync.flows.stock import FbmStockPush, SpApiOfferSink
 from amazon_odoo_sync.sandbox.spapi.world import Offer, Product, Seller
 from amazon_odoo_sync.store import audit, offers, product_map, quarantine, reservations
 from amazon_odoo_sync.store.unit import PgStore, Store
@@ -111,7 +111,7 @@ async def test_switch_zero_refused_as_fba_in_a_feed_report(conn: psycopg.AsyncCo
         for sku in ("A", "B"):
             world.offer(SELLER, DE, sku).channel = "AFN"
         await _map(conn, {"A": 1}, fulfillment="FBA")  # switched; B: FBA on Amazon, FBM here
-        await mark_dirty(conn, "acme", ["A"])  # what the catalog refresh does for a changed mapping
+        await offers.mark_dirty(conn, "acme", ["A"])  # what the catalog refresh does for a changed mapping
         odoo.set(2, 9)
         odoo.set(3, 8)
         sent = await push.run_cycle()
@@ -154,7 +154,7 @@ async def _reserve(conn: psycopg.AsyncConnection, order_id: str, marketplace_id:
     async with conn.transaction():
         await reservations.reserve(conn, account="acme", order_id=order_id, marketplace_id=marketplace_id,
                                    status="Pending", units={sku: units})
-        await mark_dirty(conn, "acme", [sku])
+        await offers.mark_dirty(conn, "acme", [sku])
 
 
 async def test_shared_warehouse_full_offers_everything_everywhere(conn: psycopg.AsyncConnection, store: Store) -> None:
